@@ -1,0 +1,117 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Everything the process reads from the environment, validated once at start.
+ * A missing or malformed variable stops the process with one line naming it
+ * (see `loadConfig`), never a stack trace halfway through a request.
+ */
+const DEV_SECRET = 'slotwise-development-secret-not-for-production-use';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).optional(),
+    BASE_DOMAIN: z
+      .string()
+      .regex(/^[a-z0-9.-]+(:\d+)?$/, 'must be a host name with an optional port, e.g. slotwise.app or localhost:3000')
+      .default('localhost:3000'),
+    PUBLIC_SCHEME: z.enum(['http', 'https']).default('http'),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    APP_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    DATA_DIR: z.string().min(1).default('./.data'),
+    EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+    SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    TRUST_PROXY: z.string().min(1).default('loopback'),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+    MAIL_FROM: z.string().min(3).default('Slotwise <no-reply@slotwise.localhost>'),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    SEED_DEMO: bool.default(true),
+    RATE_LIMIT_MULTIPLIER: z.coerce.number().positive().max(10_000).default(1),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'is required in production' });
+    }
+    if (env.APP_DATABASE_URL && !env.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required when APP_DATABASE_URL is set' });
+    }
+  });
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  port: number;
+  host: string | undefined;
+  /** Registrable host (with port in development) under which tenants get `{slug}.{baseDomain}`. */
+  baseDomain: string;
+  scheme: 'http' | 'https';
+  databaseUrl: string | undefined;
+  appDatabaseUrl: string | undefined;
+  dataDir: string;
+  embeddedPgPort: number;
+  sessionSecret: string;
+  trustProxy: string;
+  workerConcurrency: number;
+  mailFrom: string;
+  logLevel: Env['LOG_LEVEL'];
+  seedDemo: boolean;
+  /** Scales every rate limit (load tests, staging); 1 in production. */
+  rateLimitMultiplier: number;
+}
+
+export class ConfigError extends Error {}
+
+export function parseConfig(source: NodeJS.ProcessEnv): Config {
+  const result = EnvSchema.safeParse(source);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const name = issue.path.join('.') || 'environment';
+    const got = typeof source[name] === 'string' ? ` (got ${JSON.stringify(source[name])})` : '';
+    throw new ConfigError(`Invalid environment variable ${name}: ${issue.message}${got}`);
+  }
+  const e = result.data;
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    baseDomain: e.BASE_DOMAIN,
+    scheme: e.PUBLIC_SCHEME,
+    databaseUrl: e.DATABASE_URL,
+    appDatabaseUrl: e.APP_DATABASE_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    sessionSecret: e.SESSION_SECRET ?? DEV_SECRET,
+    trustProxy: e.TRUST_PROXY,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    mailFrom: e.MAIL_FROM,
+    logLevel: e.LOG_LEVEL,
+    seedDemo: e.SEED_DEMO,
+    rateLimitMultiplier: e.RATE_LIMIT_MULTIPLIER,
+  };
+}
+
+/** For entry points: parse or print one line and exit(1). */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return parseConfig(source);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+export function tenantOrigin(config: Pick<Config, 'scheme' | 'baseDomain'>, slug: string): string {
+  return `${config.scheme}://${slug}.${config.baseDomain}`;
+}
+
+export function rootOrigin(config: Pick<Config, 'scheme' | 'baseDomain'>): string {
+  return `${config.scheme}://${config.baseDomain}`;
+}

@@ -1,0 +1,31 @@
+import type { Knex } from 'knex';
+import type { Database } from './database.ts';
+
+declare const tenantTxBrand: unique symbol;
+
+/**
+ * A transaction in which `app.tenant_id` is set. Only `withTenant` mints one,
+ * and every query function over tenant tables takes one, so tenant data can
+ * only be reached through the row-level-security wall.
+ */
+export type TenantTx = Knex.Transaction & { readonly [tenantTxBrand]: true; readonly tenantId: string };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+/**
+ * Run `fn` in a transaction of the runtime pool with the tenant set for that
+ * transaction only (`set_config(…, true)`): it is gone at commit, so a pooled
+ * connection never carries one tenant into the next request.
+ */
+export async function withTenant<T>(db: Database, tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
+  if (!isUuid(tenantId)) throw new TypeError(`withTenant: not a tenant id: ${String(tenantId)}`);
+  return db.app.transaction(async (trx) => {
+    await trx.raw("select set_config('app.tenant_id', ?, true)", [tenantId]);
+    Object.defineProperty(trx, 'tenantId', { value: tenantId, enumerable: false });
+    return fn(trx as TenantTx);
+  });
+}

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { AppDeps } from '../deps.ts';
+import { rootOrigin } from '../config.ts';
+import { adminRoutes } from '../admin/routes.ts';
+import { apiRoutes } from '../api/routes.ts';
+import { createPassport } from '../auth/passport.ts';
+import { authRoutes } from '../auth/routes.ts';
+import { rootRoutes, tenantPublicRoutes } from '../tenancy/routes.ts';
+import { csrfProtection } from './csrf.ts';
+import { errorHandler, notFound } from './errors.ts';
+import { onRootSite, onTenantSite, requireApiKey, requireUser } from './guards.ts';
+import { healthRoutes } from './health.ts';
+import { resolveTenant } from './host.ts';
+import { sessionMiddleware } from './session.ts';
+import { installViews, VIEWS_DIR } from './views.ts';
+
+const PUBLIC_DIR = path.resolve(VIEWS_DIR, '../public');
+const HTMX_DIR = path.dirname(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'));
+
+/**
+ * The web application. Security is applied here, by position, not per
+ * handler: /api sits behind `requireApiKey`, /admin behind `requireUser`,
+ * and every cookie-authenticated router behind CSRF protection.
+ */
+export function createApp(deps: AppDeps): Express {
+  const { config } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', parseTrustProxy(config.trustProxy));
+  installViews(app, { cache: config.env === 'production' });
+  app.locals.baseDomain = config.baseDomain;
+  app.locals.rootUrl = rootOrigin(config);
+
+  app.use(requestId);
+  app.use(securityHeaders(deps));
+  app.use('/static', express.static(PUBLIC_DIR, { maxAge: config.env === 'production' ? '1h' : 0 }));
+  app.use('/vendor/htmx', express.static(HTMX_DIR, { maxAge: '1d' }));
+  app.use(healthRoutes(deps));
+  app.use(resolveTenant(deps));
+
+  // Bearer-key API: no cookies, so no session and no CSRF.
+  app.use('/api', express.json({ limit: '100kb' }), requireApiKey, apiRoutes());
+
+  const passport = createPassport(deps);
+  app.use(express.urlencoded({ extended: false, limit: '64kb' }));
+  app.use(sessionMiddleware(deps));
+  app.use(passport.initialize());
+  app.use(passport.session());
+  app.use(csrfProtection((req) => `${config.scheme}://${req.host}`));
+  app.use(templateLocals);
+
+  const root = express.Router();
+  root.use(onRootSite, rootRoutes(deps));
+  app.use(root);
+
+  const tenant = express.Router();
+  tenant.use(onTenantSite);
+  tenant.use(tenantPublicRoutes());
+  tenant.use(authRoutes(deps, passport));
+  tenant.use('/admin', requireUser, adminRoutes(deps));
+  app.use(tenant);
+
+  app.use(() => {
+    throw notFound();
+  });
+  app.use(errorHandler);
+  return app;
+}
+
+const requestId: RequestHandler = (req, res, next) => {
+  const incoming = req.get('X-Request-Id');
+  res.locals.requestId = incoming && /^[\w-]{8,64}$/.test(incoming) ? incoming : randomUUID();
+  res.set('X-Request-Id', res.locals.requestId as string);
+  next();
+};
+
+const templateLocals: RequestHandler = (req, res, next) => {
+  res.locals.user = req.user;
+  res.locals.path = req.path;
+  if (req.session.flash && req.method === 'GET') {
+    res.locals.flash = req.session.flash;
+    delete req.session.flash;
+  }
+  res.set('Vary', 'HX-Request');
+  next();
+};
+
+function securityHeaders(deps: AppDeps): RequestHandler {
+  const https = deps.config.scheme === 'https';
+  // Sign-up posts on the root domain and is redirected to the new tenant's subdomain.
+  const tenants = `${deps.config.scheme}://*.${deps.config.baseDomain}`;
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: {
+        'default-src': ["'self'"],
+        'script-src': ["'self'"],
+        'style-src': ["'self'"],
+        'img-src': ["'self'", 'data:', 'https:'],
+        'form-action': ["'self'", tenants],
+        'frame-ancestors': ["'none'"],
+        'upgrade-insecure-requests': https ? [] : null,
+      },
+    },
+    strictTransportSecurity: https ? { maxAge: 15552000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'same-origin' },
+  });
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}

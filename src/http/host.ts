@@ -1,0 +1,36 @@
+import type { RequestHandler } from 'express';
+import type { AppDeps } from '../deps.ts';
+import { tenantBySlug } from '../tenancy/queries.ts';
+
+export type Site = { kind: 'root' } | { kind: 'tenant'; slug: string } | { kind: 'unknown' };
+
+/** Which site a Host header names: the root domain, a tenant subdomain, or neither. */
+export function siteForHost(host: string | undefined, baseDomain: string): Site {
+  const h = (host ?? '').toLowerCase();
+  if (h === baseDomain || h === `www.${baseDomain}`) return { kind: 'root' };
+  const suffix = `.${baseDomain}`;
+  if (h.endsWith(suffix)) {
+    const label = h.slice(0, -suffix.length);
+    if (/^[a-z0-9-]{1,63}$/.test(label)) return { kind: 'tenant', slug: label };
+  }
+  return { kind: 'unknown' };
+}
+
+/**
+ * Resolve the tenant of a subdomain request into `res.locals.tenant`.
+ * An unknown subdomain gets the branded 404 page here, before any router.
+ */
+export function resolveTenant(deps: AppDeps): RequestHandler {
+  return async (req, res, next) => {
+    const site = siteForHost(req.host, deps.config.baseDomain);
+    res.locals.site = site;
+    if (site.kind !== 'tenant') return next();
+    const tenant = await tenantBySlug(deps.db, site.slug);
+    if (!tenant) {
+      res.status(404).render('errors/unknown-tenant', { title: 'No such booking page', slug: site.slug });
+      return;
+    }
+    res.locals.tenant = tenant;
+    next();
+  };
+}

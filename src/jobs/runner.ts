@@ -1,0 +1,29 @@
+import { run, Logger, type Runner } from 'graphile-worker';
+import type pg from 'pg';
+import type { AppDeps } from '../deps.ts';
+import { log } from '../log.ts';
+import { CRONTAB, taskList } from './tasks.ts';
+
+const workerLogger = new Logger((scope) => (level, message, meta) => {
+  const fields = { scope: scope.label, ...(meta ?? {}) };
+  if (level === 'error') log.error(message, fields);
+  else if (level === 'warning') log.warn(message, fields);
+  else if (level === 'info') log.info(message, fields);
+  else log.debug(message, fields);
+});
+
+/**
+ * Start graphile-worker. Its queue connection is the owner pool (the runtime
+ * role has no rights on the graphile_worker schema); task bodies use
+ * deps.db, the runtime role, through withTenant.
+ */
+export function startWorker(deps: AppDeps, queuePool: pg.Pool, opts: { handleSignals: boolean }): Promise<Runner> {
+  return run({
+    pgPool: queuePool,
+    taskList: taskList(deps),
+    crontab: CRONTAB,
+    concurrency: deps.config.workerConcurrency,
+    noHandleSignals: !opts.handleSignals,
+    logger: workerLogger,
+  });
+}

@@ -1,0 +1,25 @@
+import type { TaskList } from 'graphile-worker';
+import type { AppDeps } from '../deps.ts';
+import { purgeExpired } from './maintenance.ts';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace GraphileWorker {
+    interface Tasks {
+      maintenance__purge_expired: Record<string, never>;
+    }
+  }
+}
+
+/** Every task the worker knows, named `capability__action`. Bodies query as the runtime role. */
+export function taskList(deps: AppDeps): TaskList {
+  return {
+    maintenance__purge_expired: async (_payload, helpers) => {
+      const result = await purgeExpired(deps);
+      helpers.logger.info(`purged expired rows ${JSON.stringify(result)}`);
+    },
+  };
+}
+
+/** Crontab lines are UTC. `jobKey` keeps one pending run even if several workers schedule it. */
+export const CRONTAB = ['*/15 * * * * maintenance__purge_expired ?max=1&jobKey=maintenance__purge_expired'].join('\n');

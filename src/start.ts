@@ -1,0 +1,60 @@
+/**
+ * `npm start`: everything in one process for a laptop or a small box —
+ * embedded PostgreSQL (unless DATABASE_URL), migrations, the demo tenant
+ * into an empty database, the web server and the worker. Ctrl-C stops them
+ * in order: HTTP, worker, pools, then Postgres.
+ */
+import type { Server } from 'node:http';
+import { loadConfig, tenantOrigin } from './config.ts';
+import { connectDatabase, ownerPgPool } from './db/database.ts';
+import { openDatabaseServer } from './db/connect.ts';
+import { migrate } from './db/migrate.ts';
+import { createApp } from './http/app.ts';
+import { startWorker } from './jobs/runner.ts';
+import { log, setLogLevel } from './log.ts';
+import { DEMO, seedDemoIfEmpty } from './tenancy/seed.ts';
+import type { AppDeps } from './deps.ts';
+
+const config = loadConfig();
+setLogLevel(config.logLevel);
+
+const pgServer = await openDatabaseServer(config);
+const applied = await migrate(pgServer.url);
+if (applied.length) log.info('migrations applied', { applied });
+
+const db = connectDatabase({ databaseUrl: pgServer.url, appDatabaseUrl: config.appDatabaseUrl });
+const deps: AppDeps = { config, db, now: () => new Date() };
+const seeded = config.seedDemo && (await seedDemoIfEmpty(deps));
+
+const queuePool = ownerPgPool(pgServer.url);
+const worker = await startWorker(deps, queuePool, { handleSignals: false });
+const app = createApp(deps);
+const server: Server = app.listen(config.port, config.host ?? '::');
+await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+
+const demoUrl = tenantOrigin(config, DEMO.slug);
+console.log(`
+  Slotwise is running.
+    Sign up:      ${config.scheme}://${config.baseDomain}/signup
+    Demo tenant:  ${demoUrl}   (dashboard: ${demoUrl}/admin)
+    Demo login:   ${DEMO.email} / ${DEMO.password}${seeded ? '   (just created)' : ''}
+  Press Ctrl-C to stop.
+`);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info('shutting down', { signal });
+  const force = setTimeout(() => process.exit(1), 15_000);
+  force.unref();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  await worker.stop();
+  await queuePool.end();
+  await db.close();
+  await pgServer.stop();
+  log.info('stopped');
+  process.exit(0);
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(signal));

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { passwordProblem } from '../auth/passwords.ts';
+import { isValidTimeZoneName } from './timezones.ts';
+
+/** Subdomains that belong to Slotwise itself or would confuse customers. */
+export const RESERVED_SLUGS = new Set([
+  'www', 'api', 'admin', 'app', 'apps', 'mail', 'email', 'smtp', 'imap', 'static', 'assets', 'cdn', 'media', 'img',
+  'images', 'files', 'docs', 'help', 'support', 'status', 'blog', 'dev', 'staging', 'test', 'demo-admin', 'dashboard',
+  'login', 'signup', 'auth', 'oauth', 'sso', 'billing', 'pay', 'payments', 'stripe', 'webhooks', 'hooks', 'ftp', 'ns1',
+  'ns2', 'mx', 'root', 'system', 'slotwise', 'internal', 'public', 'secure', 'account', 'accounts', 'calendar',
+]);
+
+export const Email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254, 'Use at most 254 characters.')
+  .pipe(z.email('Enter an email address like name@example.com.'));
+
+export const TimeZoneName = z
+  .string()
+  .trim()
+  .refine(isValidTimeZoneName, 'Choose a time zone from the list.');
+
+export const Slug = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .min(3, 'Use at least 3 characters.')
+  .max(40, 'Use at most 40 characters.')
+  .regex(/^[a-z0-9-]+$/, 'Use only lowercase letters, digits and hyphens.')
+  .regex(/^[a-z0-9].*[a-z0-9]$/, 'Start and end with a letter or digit.')
+  .refine((s) => !RESERVED_SLUGS.has(s), 'This subdomain is reserved. Choose another.');
+
+export const BusinessName = z.string().trim().min(1, 'Enter your business name.').max(100, 'Use at most 100 characters.');
+
+export const SignUp = z
+  .object({
+    businessName: BusinessName,
+    slug: Slug,
+    email: Email,
+    password: z.string(),
+    timeZone: TimeZoneName,
+  })
+  .superRefine((v, ctx) => {
+    const problem = passwordProblem(v.password, [v.email.split('@')[0] ?? '', v.slug, v.businessName]);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['password'], message: problem });
+  });
+export type SignUp = z.infer<typeof SignUp>;
+
+export const Branding = z.object({
+  name: BusinessName,
+  logoUrl: z
+    .string()
+    .trim()
+    .max(500, 'Use at most 500 characters.')
+    .transform((s) => (s === '' ? null : s))
+    .refine((s) => s === null || /^https?:\/\/[^\s"'<>]+$/.test(s), 'Enter a full http(s):// address, or leave it empty.'),
+  accentColor: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^#[0-9a-f]{6}$/, 'Use a colour like #2563eb.'),
+  timeZone: TimeZoneName,
+});
+export type Branding = z.infer<typeof Branding>;

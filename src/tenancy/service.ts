@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import type { AppDeps } from '../deps.ts';
+import { withTenant } from '../db/tenant.ts';
+import { validationFailed } from '../http/errors.ts';
+import { hashPassword } from '../auth/passwords.ts';
+import { insertUser, type User } from '../auth/queries.ts';
+import { createLoginHandoff } from '../auth/service.ts';
+import type { Branding, SignUp } from './commands.ts';
+import { insertTenant, updateBranding, type Tenant } from './queries.ts';
+
+const SLUG_TAKEN = { slug: 'This subdomain is taken. Choose another.' };
+
+/**
+ * Create a tenant and its owner in one transaction. The tenant id is chosen
+ * here and set as the transaction's tenant first, so the inserts pass the
+ * same RLS policies as every later write. Two sign-ups racing for one slug:
+ * the unique index lets one commit; the other gets a field error.
+ */
+export async function signUp(deps: AppDeps, cmd: SignUp): Promise<{ tenant: Tenant; owner: User; handoffToken: string }> {
+  const passwordHash = await hashPassword(cmd.password);
+  const tenantId = randomUUID();
+  try {
+    return await withTenant(deps.db, tenantId, async (tx) => {
+      await insertTenant(tx, { slug: cmd.slug, name: cmd.businessName, timeZone: cmd.timeZone });
+      const owner = await insertUser(tx, { email: cmd.email, name: cmd.businessName, role: 'owner', passwordHash });
+      const handoffToken = await createLoginHandoff(deps, tx, owner.id);
+      const tenant: Tenant = { id: tenantId, slug: cmd.slug, name: cmd.businessName, timeZone: cmd.timeZone, logoUrl: null, accentColor: '#2563eb' };
+      return { tenant, owner, handoffToken };
+    });
+  } catch (err) {
+    if ((err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === 'tenants_slug_key') {
+      throw validationFailed(SLUG_TAKEN);
+    }
+    throw err;
+  }
+}
+
+export function saveBranding(deps: AppDeps, tenantId: string, b: Branding): Promise<void> {
+  return withTenant(deps.db, tenantId, (tx) => updateBranding(tx, b));
+}

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/http/app.ts';
+import { withTenant } from '../../src/db/tenant.ts';
+import { hashPassword } from '../../src/auth/passwords.ts';
+import { insertUser } from '../../src/auth/queries.ts';
+import { sendViaOutbox } from '../../src/mail/outbox.ts';
+import type { AppDeps } from '../../src/deps.ts';
+import { createTestDb, testDeps, type TestDb } from '../support/db.ts';
+import { Client, makeTenant, signedIn } from '../support/http.ts';
+
+let t: TestDb;
+let deps: AppDeps;
+let app: ReturnType<typeof createApp>;
+const A = 'alpha.slotwise.test';
+const B = 'bravo.slotwise.test';
+
+beforeAll(async () => {
+  t = await createTestDb();
+  deps = testDeps(t, undefined, { RATE_LIMIT_MULTIPLIER: '100' });
+  app = createApp(deps);
+  const a = await makeTenant(deps, 'alpha', { email: 'owner@alpha.example' });
+  const b = await makeTenant(deps, 'bravo', { email: 'owner@bravo.example' });
+  await withTenant(deps.db, a.tenant.id, (tx) => sendViaOutbox(tx, { kind: 'note', to: 'x@alpha.example', subject: 'Alpha message', text: 'alpha body' }));
+  await withTenant(deps.db, b.tenant.id, (tx) => sendViaOutbox(tx, { kind: 'note', to: 'x@bravo.example', subject: 'Bravo message', text: 'bravo secret' }));
+  const staffHash = await hashPassword('correct-horse-battery');
+  await withTenant(deps.db, a.tenant.id, (tx) => insertUser(tx, { email: 'staff@alpha.example', name: 'Sam Staff', role: 'staff', passwordHash: staffHash }));
+});
+afterAll(() => t.drop());
+
+describe('tenant isolation over HTTP', () => {
+  it("shows a tenant's admin only its own data", async () => {
+    const alpha = await signedIn(app, A, 'owner@alpha.example');
+    const outbox = await alpha.get('/admin/outbox');
+    expect(outbox.status).toBe(200);
+    expect(outbox.text).toContain('Alpha message');
+    expect(outbox.text).not.toContain('Bravo message');
+    expect(outbox.text).not.toContain('bravo secret');
+  });
+
+  it("does not accept one tenant's session cookie on another tenant's host", async () => {
+    const alpha = await signedIn(app, A, 'owner@alpha.example');
+    // The same cookie jar, presented to B's host (as a hostile page could try).
+    const res = await alpha.agent.get('/admin/outbox').set('Host', B).set('Accept', 'application/json');
+    expect(res.status).toBe(401);
+    expect(res.text).not.toContain('bravo secret');
+  });
+
+  it("cannot sign in to B with A's credentials", async () => {
+    const c = new Client(app, B);
+    await c.open('/login');
+    const res = await c.post('/login', { email: 'owner@alpha.example', password: 'correct-horse-battery' });
+    expect(res.status).toBe(401);
+  });
+
+  it("does not honour B's password-reset link on A's host", async () => {
+    const c = new Client(app, B);
+    await c.open('/password/forgot');
+    await c.post('/password/forgot', { email: 'owner@bravo.example' });
+    const m = await t.owner('outbox_messages').where({ kind: 'password_reset', to_address: 'owner@bravo.example' }).first();
+    const path = new URL(/https?:\/\/\S+/.exec(m.text_body)![0]).pathname;
+    expect((await new Client(app, A).get(path)).status).toBe(410);
+    expect((await new Client(app, B).get(path)).status).toBe(200);
+  });
+
+  it('refuses staff the settings and outbox, on the server', async () => {
+    const staff = await signedIn(app, A, 'staff@alpha.example');
+    expect((await staff.get('/admin')).status).toBe(200);
+    expect((await staff.get('/admin/settings')).status).toBe(403);
+    expect((await staff.get('/admin/outbox')).status).toBe(403);
+    const res = await staff.post('/admin/settings', { name: 'Staff Was Here', accentColor: '#000000', timeZone: 'UTC', logoUrl: '' });
+    expect(res.status).toBe(403);
+    expect((await t.owner('tenants').where({ slug: 'alpha' }).first()).name).not.toBe('Staff Was Here');
+  });
+
+  it('re-renders invalid settings with 422 and saves nothing', async () => {
+    const owner = await signedIn(app, A, 'owner@alpha.example');
+    const res = await owner.post('/admin/settings', { name: '', accentColor: 'blue', timeZone: 'Nowhere/City', logoUrl: 'javascript:alert(1)' });
+    expect(res.status).toBe(422);
+    for (const msg of ['Enter your business name', 'Use a colour like', 'Choose a time zone', 'Enter a full http(s)']) expect(res.text).toContain(msg);
+    expect((await t.owner('tenants').where({ slug: 'alpha' }).first()).accent_color).toBe('#2563eb');
+  });
+
+  it('escapes what a tenant typed when rendering it', async () => {
+    const owner = await signedIn(app, A, 'owner@alpha.example');
+    const res = await owner.post('/admin/settings', { name: '<script>alert(1)</script>', accentColor: '#123456', timeZone: 'UTC', logoUrl: '' });
+    expect(res.status).toBe(303);
+    const home = await new Client(app, A).get('/');
+    expect(home.text).not.toContain('<script>alert(1)</script>');
+    expect(home.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+});
