@@ -32,3 +32,34 @@
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', detectTimeZones);
   else detectTimeZones();
 })();
+
+// Booking pages: show times in the visitor's own zone. Without a zone in the
+// URL the server uses the business's; with JavaScript we switch once to the
+// browser's, and the zone select submits itself when changed.
+(function () {
+  'use strict';
+  function setup() {
+    var picker = document.querySelector('[data-tz-auto]');
+    if (picker) {
+      var zone;
+      try {
+        zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      } catch (e) {
+        zone = null;
+      }
+      var select = picker.querySelector('select[name="tz"]');
+      if (zone && select && select.value !== zone && select.querySelector('option[value="' + zone.replace(/"/g, '') + '"]')) {
+        var url = new URL(window.location.href);
+        url.searchParams.set('tz', zone);
+        window.location.replace(url.toString());
+        return;
+      }
+    }
+  }
+  document.addEventListener('change', function (event) {
+    var target = event.target;
+    if (target && target.matches && target.matches('form[data-autosubmit] select')) target.form.submit();
+  });
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', setup);
+  else setup();
+})();

@@ -18,3 +18,12 @@ export function safeEqual(a: string, b: string): boolean {
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }
+
+/**
+ * A secret that can be re-derived later (for links in reminder emails)
+ * without storing it: HMAC of a purpose, an id and a stored random nonce.
+ * A copy of the database alone cannot derive it.
+ */
+export function derivedToken(secret: string, purpose: string, id: string, nonce: string): string {
+  return createHmac('sha256', secret).update(`${purpose}:${id}:${nonce}`).digest('base64url');
+}

@@ -29,3 +29,15 @@ export async function withTenant<T>(db: Database, tenantId: string, fn: (tx: Ten
     return fn(trx as TenantTx);
   });
 }
+
+/**
+ * A savepoint inside a tenant transaction (same tenant, same connection):
+ * an error inside rolls back only the savepoint, so the caller can recover
+ * from an expected failure (e.g. an exclusion violation) and go on.
+ */
+export async function savepoint<T>(tx: TenantTx, fn: (sp: TenantTx) => Promise<T>): Promise<T> {
+  return tx.transaction(async (sp) => {
+    Object.defineProperty(sp, 'tenantId', { value: tx.tenantId, enumerable: false });
+    return fn(sp as TenantTx);
+  });
+}

@@ -9,7 +9,8 @@ import { adminRoutes } from '../admin/routes.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { createPassport } from '../auth/passport.ts';
 import { authRoutes } from '../auth/routes.ts';
-import { rootRoutes, tenantPublicRoutes } from '../tenancy/routes.ts';
+import { rootRoutes, tenantBrandRoutes } from '../tenancy/routes.ts';
+import { bookingRoutes } from '../bookings/routes.ts';
 import { csrfProtection } from './csrf.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { onRootSite, onTenantSite, requireApiKey, requireUser } from './guards.ts';
@@ -59,7 +60,8 @@ export function createApp(deps: AppDeps): Express {
 
   const tenant = express.Router();
   tenant.use(onTenantSite);
-  tenant.use(tenantPublicRoutes());
+  tenant.use(tenantBrandRoutes());
+  tenant.use(bookingRoutes(deps));
   tenant.use(authRoutes(deps, passport));
   tenant.use('/admin', requireUser, adminRoutes(deps));
   app.use(tenant);

@@ -1,6 +1,7 @@
 import type { TaskList } from 'graphile-worker';
 import type { AppDeps } from '../deps.ts';
 import { purgeExpired } from './maintenance.ts';
+import { sendConfirmationTask } from '../bookings/tasks.ts';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -18,6 +19,7 @@ export function taskList(deps: AppDeps): TaskList {
       const result = await purgeExpired(deps);
       helpers.logger.info(`purged expired rows ${JSON.stringify(result)}`);
     },
+    bookings__send_confirmation: sendConfirmationTask(deps) as TaskList[string],
   };
 }
 

@@ -35,10 +35,9 @@ export function rootRoutes(deps: AppDeps): Router {
   return r;
 }
 
-/** A tenant's public pages. Booking arrives with the booking issue. */
-export function tenantPublicRoutes(): Router {
+/** The tenant's brand stylesheet (its pages are in src/bookings/routes.ts). */
+export function tenantBrandRoutes(): Router {
   const r = Router();
-  r.get('/', (_req, res) => res.render('public/home', { title: (res.locals.tenant as Tenant).name }));
   // The accent colour as a stylesheet: the CSP allows no inline styles.
   r.get('/brand.css', (_req, res) => {
     const t = res.locals.tenant as Tenant;

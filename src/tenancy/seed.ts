@@ -1,4 +1,6 @@
 import type { AppDeps } from '../deps.ts';
+import type { WeeklyWindow, Weekday } from '../scheduling/index.ts';
+import { addHoliday, createResource, createService } from '../catalog/service.ts';
 import { allTenantIds } from './queries.ts';
 import { signUp } from './service.ts';
 
@@ -10,9 +12,67 @@ export const DEMO = {
   timeZone: 'America/New_York',
 } as const;
 
-/** Give an empty database a bookable demo business; do nothing otherwise. */
+const week = (days: Weekday[], ...windows: [string, string][]): WeeklyWindow[] =>
+  days.flatMap((weekday) => windows.map(([start, end]) => ({ weekday, start, end })));
+
+/**
+ * Give an empty database a bookable demo business: two people in different
+ * time zones with a lunch break, three services, two holidays.
+ */
 export async function seedDemoIfEmpty(deps: AppDeps): Promise<boolean> {
   if ((await allTenantIds(deps.db)).length > 0) return false;
-  await signUp(deps, { ...DEMO });
+  const { tenant } = await signUp(deps, { ...DEMO });
+  const alex = await createResource(deps, tenant.id, {
+    name: 'Alex Rivera',
+    kind: 'staff',
+    timeZone: 'America/New_York',
+    position: 1,
+    weekly: [...week([1, 2, 3, 4, 5], ['09:00', '12:00'], ['13:00', '17:00']), ...week([6], ['10:00', '14:00'])],
+  });
+  const sam = await createResource(deps, tenant.id, {
+    name: 'Sam Lee',
+    kind: 'staff',
+    timeZone: 'America/Los_Angeles',
+    position: 2,
+    weekly: week([1, 2, 3, 4, 5], ['08:00', '12:00'], ['13:00', '16:00']),
+  });
+  const common = { bufferBeforeMin: 0, maxPerDay: null, priceMinor: 0, depositMinor: 0, currency: 'USD', horizonDays: 60 };
+  await createService(deps, tenant.id, {
+    ...common,
+    name: 'Consultation',
+    description: 'A first conversation about what you need.',
+    durationMin: 30,
+    intervalMin: 30,
+    bufferAfterMin: 10,
+    minNoticeMin: 60,
+    position: 1,
+    resourceIds: [alex.id, sam.id],
+  });
+  await createService(deps, tenant.id, {
+    ...common,
+    name: 'Deep tissue massage',
+    description: 'Sixty minutes with Alex.',
+    durationMin: 60,
+    intervalMin: 30,
+    bufferAfterMin: 15,
+    minNoticeMin: 120,
+    maxPerDay: 4,
+    priceMinor: 9000,
+    depositMinor: 2000,
+    position: 2,
+    resourceIds: [alex.id],
+  });
+  await createService(deps, tenant.id, {
+    ...common,
+    name: 'Quick check-in',
+    durationMin: 15,
+    intervalMin: 15,
+    bufferAfterMin: 0,
+    minNoticeMin: 120,
+    position: 3,
+    resourceIds: [alex.id, sam.id],
+  });
+  await addHoliday(deps, tenant.id, { name: 'Christmas Day', start: '2026-12-25', end: '2026-12-25' });
+  await addHoliday(deps, tenant.id, { name: "New Year's Day", start: '2027-01-01', end: '2027-01-01' });
   return true;
 }

@@ -1,0 +1,164 @@
+import type { TenantTx } from '../db/tenant.ts';
+import { holidaysBetween, overridesOf, weeklyHoursOf, type Resource, type Service } from '../catalog/queries.ts';
+import type { Interval, ResourceSchedule, SlotQuery } from '../scheduling/index.ts';
+
+export type BookingStatus = 'held' | 'confirmed' | 'cancelled' | 'completed' | 'no_show';
+export type BookingSource = 'public' | 'admin' | 'api' | 'waitlist' | 'series';
+export const BLOCKING_STATUSES: readonly BookingStatus[] = ['held', 'confirmed'];
+
+export interface Customer {
+  name: string;
+  email: string;
+  phone: string | null;
+  timeZone: string;
+}
+
+export interface Booking {
+  id: string;
+  tenantId: string;
+  serviceId: string;
+  resourceId: string;
+  start: Date;
+  end: Date;
+  status: BookingStatus;
+  customer: Customer;
+  notes: string | null;
+  source: BookingSource;
+  sequence: number;
+  createdAt: Date;
+  /** Input of the manage link's derivation (src/bookings/manage-link.ts); not a secret by itself. */
+  manageNonce: string;
+}
+
+interface BookingRow {
+  id: string;
+  tenant_id: string;
+  service_id: string;
+  resource_id: string;
+  starts_at: Date;
+  ends_at: Date;
+  status: BookingStatus;
+  customer_name: string;
+  customer_email: string;
+  customer_phone: string | null;
+  customer_time_zone: string;
+  notes: string | null;
+  source: BookingSource;
+  sequence: number;
+  created_at: Date;
+  manage_nonce: string;
+  manage_token_hash: string;
+}
+
+const toBooking = (r: BookingRow): Booking => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  serviceId: r.service_id,
+  resourceId: r.resource_id,
+  start: r.starts_at,
+  end: r.ends_at,
+  status: r.status,
+  customer: { name: r.customer_name, email: r.customer_email, phone: r.customer_phone, timeZone: r.customer_time_zone },
+  notes: r.notes,
+  source: r.source,
+  sequence: r.sequence,
+  createdAt: r.created_at,
+  manageNonce: r.manage_nonce,
+});
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoDay = (ms: number) => iso(ms).slice(0, 10);
+
+/**
+ * Everything the engine needs about `resources` around `range`, read in the
+ * caller's transaction: hours, overrides and holidays for the local dates that
+ * can touch the range (two days of margin cover every zone offset), and the
+ * blocking bookings and busy blocks overlapping it (also with margin, so
+ * max-per-day counts whole local days).
+ */
+export async function loadSlotQuery(tx: TenantTx, service: Service, resources: Resource[], range: Interval, now: number): Promise<SlotQuery> {
+  const ids = resources.map((r) => r.id);
+  const from = range.start - 2 * DAY_MS;
+  const to = range.end + 2 * DAY_MS;
+  const [weekly, overrides, holidays, bookings, busy] = await Promise.all([
+    weeklyHoursOf(tx, ids),
+    overridesOf(tx, ids, isoDay(from), isoDay(to)),
+    holidaysBetween(tx, isoDay(from), isoDay(to)),
+    tx('bookings')
+      .whereIn('resource_id', ids)
+      .whereIn('status', BLOCKING_STATUSES as BookingStatus[])
+      .whereRaw(`blocked && tstzrange(?::timestamptz, ?::timestamptz, '[)')`, [iso(from), iso(to)])
+      .select(
+        'resource_id',
+        tx.raw('(extract(epoch from starts_at) * 1000)::float8 as start'),
+        tx.raw('(extract(epoch from lower(blocked)) * 1000)::float8 as bs'),
+        tx.raw('(extract(epoch from upper(blocked)) * 1000)::float8 as be'),
+      ),
+    tx('busy_blocks')
+      .whereIn('resource_id', ids)
+      .whereRaw(`during && tstzrange(?::timestamptz, ?::timestamptz, '[)')`, [iso(from), iso(to)])
+      .select('resource_id', tx.raw('(extract(epoch from lower(during)) * 1000)::float8 as bs'), tx.raw('(extract(epoch from upper(during)) * 1000)::float8 as be')),
+  ]);
+  const schedules: ResourceSchedule[] = resources.map((r) => ({
+    resourceId: r.id,
+    timeZone: r.timeZone,
+    weekly: weekly.get(r.id) ?? [],
+    overrides: overrides.get(r.id) ?? [],
+    bookings: bookings.filter((b) => b.resource_id === r.id).map((b) => ({ start: b.start, blocked: { start: b.bs, end: b.be } })),
+    busy: busy.filter((b) => b.resource_id === r.id).map((b) => ({ start: b.bs, end: b.be })),
+  }));
+  return { service, resources: schedules, holidays, range, now };
+}
+
+/**
+ * Serialize every writer of one resource's calendar for the rest of the
+ * transaction, so capacity rules no constraint can express (max per day)
+ * are checked and written without a race. Several resources: lock in a
+ * fixed order.
+ */
+export async function lockResource(tx: TenantTx, resourceId: string): Promise<void> {
+  await tx.raw(`select pg_advisory_xact_lock(hashtextextended(? || ':' || ?, 0))`, [tx.tenantId, resourceId]);
+}
+
+export interface NewBooking {
+  id: string;
+  serviceId: string;
+  resourceId: string;
+  start: number;
+  end: number;
+  blocked: Interval;
+  status: BookingStatus;
+  customer: Customer;
+  notes: string | null;
+  manageNonce: string;
+  manageTokenDigest: string;
+  source: BookingSource;
+  createdBy: string | null;
+}
+
+/** Plain INSERT (never ON CONFLICT: it would swallow the exclusion violation). */
+export async function insertBooking(tx: TenantTx, b: NewBooking): Promise<Booking> {
+  const { rows } = await tx.raw<{ rows: BookingRow[] }>(
+    `insert into bookings (tenant_id, id, service_id, resource_id, starts_at, ends_at, blocked, status, customer_name,
+       customer_email, customer_phone, customer_time_zone, notes, manage_nonce, manage_token_hash, source, created_by)
+     values (?, ?, ?, ?, ?::timestamptz, ?::timestamptz,
+       tstzrange(?::timestamptz, ?::timestamptz, '[)'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     returning *`,
+    [
+      tx.tenantId, b.id, b.serviceId, b.resourceId, iso(b.start), iso(b.end), iso(b.blocked.start), iso(b.blocked.end), b.status, b.customer.name,
+      b.customer.email, b.customer.phone, b.customer.timeZone, b.notes, b.manageNonce, b.manageTokenDigest, b.source, b.createdBy,
+    ],
+  );
+  return toBooking(rows[0]!);
+}
+
+export async function bookingById(tx: TenantTx, id: string): Promise<Booking | undefined> {
+  const row = await tx<BookingRow>('bookings').where({ id }).first();
+  return row && toBooking(row);
+}
+
+export async function bookingByManageDigest(tx: TenantTx, digest: string): Promise<Booking | undefined> {
+  const row = await tx<BookingRow>('bookings').where({ manage_token_hash: digest }).first();
+  return row && toBooking(row);
+}

@@ -1,0 +1,189 @@
+import { Router, type Request, type Response } from 'express';
+import type { AppDeps } from '../deps.ts';
+import { withTenant } from '../db/tenant.ts';
+import { HttpError, notFound } from '../http/errors.ts';
+import { fieldErrors, formValues } from '../http/forms.ts';
+import { rateLimit } from '../http/rate-limit.ts';
+import { activeServices, resourcesForService } from '../catalog/queries.ts';
+import { dayInstantRange, formatInZoneWithName, isValidISODate, isValidTimeZone, localDate } from '../scheduling/index.ts';
+import { TIME_ZONES } from '../tenancy/timezones.ts';
+import type { Tenant } from '../tenancy/queries.ts';
+import { CreateBooking } from './commands.ts';
+import { addDays, dayStrip, formatDuration, formatMoney, longDate, timesOn, zoneLabel } from './present.ts';
+import { bookingForManageToken, createBooking, findAvailability } from './service.ts';
+
+const STRIP_DAYS = 14;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface PickerQuery {
+  serviceId: string;
+  resource: string; // a resource id or 'any'
+  tz: string;
+  from: string;
+  date: string | undefined;
+}
+
+/**
+ * The customer booking flow on a tenant's subdomain, mobile first. Every
+ * step is a real URL with plain links and forms; htmx swaps the day strip and
+ * the times in place (the same handler returns the `_picker` fragment for
+ * HX-Request), and works without JavaScript.
+ */
+export function bookingRoutes(deps: AppDeps): Router {
+  const r = Router();
+  const tenantOf = (res: Response) => res.locals.tenant as Tenant;
+  const bookLimit = rateLimit(deps, { name: 'book', limit: 30, windowSeconds: 10 * 60, key: (req) => `${tenantOf(req.res!).id}:${req.ip}` });
+
+  r.get('/', async (_req, res) => {
+    const tenant = tenantOf(res);
+    const services = await withTenant(deps.db, tenant.id, (tx) => activeServices(tx));
+    res.render('public/home', {
+      title: tenant.name,
+      services: services.map((s) => ({ ...s, price: s.priceMinor ? formatMoney(s.priceMinor, s.currency) : '', duration: formatDuration(s.durationMin) })),
+    });
+  });
+
+  r.get('/book/:serviceId', async (req, res) => {
+    const tenant = tenantOf(res);
+    const serviceId = String(req.params.serviceId);
+    if (!UUID.test(serviceId)) throw notFound('That service does not exist.');
+    const resourceParam = typeof req.query.resource === 'string' ? req.query.resource : undefined;
+    if (!resourceParam) {
+      const resources = await withTenant(deps.db, tenant.id, (tx) => resourcesForService(tx, serviceId));
+      if (resources.length > 1) return res.render('bookings/choose', { title: 'Choose who', serviceId, resources });
+    }
+    await renderPicker(deps, req, res, pickerQuery(req, tenant, deps.now(), serviceId, resourceParam), 200);
+  });
+
+  r.get('/book/:serviceId/details', async (req, res) => {
+    const tenant = tenantOf(res);
+    const q = pickerQuery(req, tenant, deps.now(), String(req.params.serviceId), req.query.resource as string | undefined);
+    const start = Date.parse(String(req.query.start ?? ''));
+    if (!Number.isFinite(start)) return renderPicker(deps, req, res, q, 422, 'Choose one of the offered times.');
+    const avail = await findAvailability(deps, tenant.id, { serviceId: q.serviceId, resourceId: q.resource === 'any' ? null : q.resource, range: { start, end: start + 1 } });
+    if (!avail.slots.some((s) => s.start === start)) {
+      return renderPicker(deps, req, res, { ...q, date: localDate(start, q.tz) }, 409, 'That time was just taken. Please pick another time.');
+    }
+    res.render('bookings/details', detailsModel(avail, q, start, {}, {}));
+  });
+
+  r.post('/book/:serviceId', bookLimit, async (req, res) => {
+    const tenant = tenantOf(res);
+    const body = (req.body ?? {}) as Record<string, string>;
+    const q = pickerQuery(req, tenant, deps.now(), String(req.params.serviceId), body.resource, body.tz);
+    const parsed = CreateBooking.safeParse({
+      serviceId: q.serviceId,
+      resourceId: q.resource === 'any' ? null : q.resource,
+      start: body.start ?? '',
+      customer: { name: body.name ?? '', email: body.email ?? '', phone: body.phone ?? '', timeZone: q.tz },
+      notes: body.notes ?? '',
+    });
+    const start = Date.parse(body.start ?? '');
+    if (!parsed.success) {
+      const errors = Object.fromEntries(Object.entries(fieldErrors(parsed.error)).map(([k, v]) => [k.replace(/^customer\./, ''), v]));
+      if (errors.start || errors.serviceId || errors.resourceId || !Number.isFinite(start)) {
+        return renderPicker(deps, req, res, q, 422, errors.start ?? errors.serviceId ?? errors.resourceId ?? 'Choose one of the offered times.');
+      }
+      const avail = await findAvailability(deps, tenant.id, { serviceId: q.serviceId, resourceId: q.resource === 'any' ? null : q.resource, range: { start, end: start + 1 } });
+      return res.status(422).render('bookings/details', detailsModel(avail, q, start, formValues(body), errors));
+    }
+    try {
+      const { manageToken } = await createBooking(deps, tenant.id, { source: 'public', userId: null }, parsed.data);
+      res.redirect(303, `/manage/${manageToken}?booked=1`);
+    } catch (err) {
+      if (err instanceof HttpError && (err.status === 409 || err.type === 'not_a_slot')) {
+        return renderPicker(deps, req, res, { ...q, date: localDate(start, q.tz) }, err.status, err.message);
+      }
+      throw err;
+    }
+  });
+
+  r.get('/manage/:token', async (req, res) => {
+    const tenant = tenantOf(res);
+    const view = await bookingForManageToken(deps, tenant.id, String(req.params.token));
+    if (!view) throw new HttpError(404, 'not_found', 'Link not valid', 'This booking link is not valid. Check the link in your confirmation email.');
+    const { booking, service, resource } = view;
+    const start = booking.start.getTime();
+    const customerZone = booking.customer.timeZone;
+    res.set('Cache-Control', 'no-store').render('bookings/manage', {
+      title: `${service.name} — ${tenant.name}`,
+      booked: req.query.booked === '1',
+      booking,
+      service,
+      resource,
+      customer: { date: longDate(start, customerZone), time: formatInZoneWithName(start, customerZone), zone: customerZone },
+      business: { date: longDate(start, resource.timeZone), time: formatInZoneWithName(start, resource.timeZone), zone: resource.timeZone },
+      sameZone: customerZone === resource.timeZone,
+      duration: formatDuration(service.durationMin),
+    });
+  });
+
+  return r;
+}
+
+function pickerQuery(req: Request, tenant: Tenant, now: Date, serviceId: string, resource: unknown, tzOverride?: unknown): PickerQuery {
+  if (!UUID.test(serviceId)) throw notFound('That service does not exist.');
+  const tzRaw = typeof tzOverride === 'string' ? tzOverride : typeof req.query.tz === 'string' ? req.query.tz : '';
+  const tz = tzRaw && isValidTimeZone(tzRaw) ? tzRaw : tenant.timeZone;
+  const res = typeof resource === 'string' && (resource === 'any' || UUID.test(resource)) ? resource : 'any';
+  const today = localDate(now.getTime(), tz);
+  const fromRaw = typeof req.query.from === 'string' && isValidISODate(req.query.from) ? req.query.from : today;
+  const from = fromRaw < today ? today : fromRaw;
+  const date = typeof req.query.date === 'string' && isValidISODate(req.query.date) ? req.query.date : undefined;
+  return { serviceId, resource: res, tz, from, date };
+}
+
+async function renderPicker(deps: AppDeps, req: Request, res: Response, q: PickerQuery, status: number, message?: string): Promise<void> {
+  const tenant = res.locals.tenant as Tenant;
+  // Show the strip that contains the chosen date.
+  const from = q.date && (q.date < q.from || q.date >= addDays(q.from, STRIP_DAYS)) ? q.date : q.from;
+  const range = { start: dayInstantRange(from, q.tz).start, end: dayInstantRange(addDays(from, STRIP_DAYS - 1), q.tz).end };
+  const avail = await findAvailability(deps, tenant.id, { serviceId: q.serviceId, resourceId: q.resource === 'any' ? null : q.resource, range });
+  const firstFree = avail.slots[0] ? localDate(avail.slots[0].start, q.tz) : undefined;
+  const date = q.date ?? firstFree ?? from;
+  const days = dayStrip(from, STRIP_DAYS, avail.slots, q.tz, date);
+  const base = `/book/${q.serviceId}`;
+  const params = (extra: Record<string, string>) => new URLSearchParams({ resource: q.resource, tz: q.tz, ...extra }).toString();
+  const resourceName = q.resource === 'any' ? 'Any available' : (avail.resources[0]?.name ?? '');
+  const model = {
+    title: `${avail.service.name} — ${tenant.name}`,
+    service: { ...avail.service, duration: formatDuration(avail.service.durationMin), price: avail.service.priceMinor ? formatMoney(avail.service.priceMinor, avail.service.currency) : '' },
+    resourceName,
+    q: { ...q, from },
+    tzLabel: zoneLabel(q.tz, dayInstantRange(date, q.tz).start),
+    timeZones: TIME_ZONES,
+    days: days.map((d) => ({ ...d, href: `${base}?${params({ from, date: d.date })}` })),
+    date,
+    dateLabel: longDate(dayInstantRange(date, q.tz).start + 12 * 3600_000, q.tz),
+    times: timesOn(date, avail.slots, q.tz).map((t) => ({ ...t, href: `${base}/details?${params({ start: t.start })}` })),
+    prevHref: from > localDate(deps.now().getTime(), q.tz) ? `${base}?${params({ from: addDays(from, -STRIP_DAYS) })}` : undefined,
+    nextHref: `${base}?${params({ from: addDays(from, STRIP_DAYS) })}`,
+    message,
+    autoDetectTz: typeof req.query.tz !== 'string',
+  };
+  res.status(status).set('Vary', 'HX-Request');
+  res.render(req.get('HX-Request') ? 'bookings/_picker' : 'bookings/pick', model);
+}
+
+const range0 = (q: PickerQuery) => dayInstantRange(q.from, q.tz).start;
+
+function detailsModel(
+  avail: Awaited<ReturnType<typeof findAvailability>>,
+  q: PickerQuery,
+  start: number,
+  values: Record<string, string>,
+  errors: Record<string, string>,
+) {
+  return {
+    title: `Your details — ${avail.service.name}`,
+    service: { ...avail.service, duration: formatDuration(avail.service.durationMin), price: avail.service.priceMinor ? formatMoney(avail.service.priceMinor, avail.service.currency) : '' },
+    resourceName: q.resource === 'any' ? 'Any available' : (avail.resources[0]?.name ?? ''),
+    q,
+    start: Number.isFinite(start) ? new Date(start).toISOString() : '',
+    when: Number.isFinite(start) ? `${longDate(start, q.tz)}, ${formatInZoneWithName(start, q.tz)}` : '',
+    tzLabel: zoneLabel(q.tz, Number.isFinite(start) ? start : range0(q)),
+    backHref: `/book/${q.serviceId}?${new URLSearchParams({ resource: q.resource, tz: q.tz, ...(Number.isFinite(start) ? { date: localDate(start, q.tz) } : {}) })}`,
+    values,
+    errors,
+  };
+}

@@ -1,0 +1,151 @@
+import type { AppDeps } from '../deps.ts';
+import { savepoint, withTenant, type TenantTx } from '../db/tenant.ts';
+import { notFound } from '../http/errors.ts';
+import { randomUUID } from 'node:crypto';
+import { enqueue } from '../jobs/enqueue.ts';
+import { resourceById, resourcesForService, serviceById, type Resource, type Service } from '../catalog/queries.ts';
+import { computeAnyResourceSlots, explainSlot, type AnyResourceSlot, type Interval, type RejectReason } from '../scheduling/index.ts';
+import type { CreateBooking } from './commands.ts';
+import { slotRefused } from './errors.ts';
+import { manageDigest, newManageSecret } from './manage-link.ts';
+import { bookingByManageDigest, insertBooking, loadSlotQuery, lockResource, type Booking, type BookingSource } from './queries.ts';
+
+/**
+ * The one booking service (DESIGN "Booking"). Every caller — public page,
+ * admin, API, waitlist — creates bookings through `createBooking`, which:
+ * 1. opens a tenant transaction; 2. takes the resource's advisory lock;
+ * 3. re-checks the start with the engine against the database as it is now;
+ * 4. inserts under the exclusion constraint; 5. enqueues follow-up jobs in
+ * the same transaction.
+ */
+export interface Actor {
+  source: BookingSource;
+  userId: string | null;
+}
+
+export interface Offer {
+  service: Service;
+  resources: Resource[];
+}
+
+const MINUTE = 60_000;
+
+/** The service and the resources that may be booked for it (one, or all for "any"). */
+async function loadOffer(tx: TenantTx, serviceId: string, resourceId: string | null): Promise<Offer> {
+  const service = await serviceById(tx, serviceId);
+  if (!service || !service.active) throw notFound('That service does not exist.');
+  const all = await resourcesForService(tx, service.id);
+  const resources = resourceId ? all.filter((r) => r.id === resourceId) : all;
+  if (!resources.length) throw notFound(resourceId ? 'That option is not offered for this service.' : 'Nobody offers this service yet.');
+  return { service, resources };
+}
+
+export interface Availability extends Offer {
+  slots: AnyResourceSlot[];
+}
+
+/** Free slots of a service in `range`, merged over the chosen resources. */
+export async function findAvailability(
+  deps: AppDeps,
+  tenantId: string,
+  q: { serviceId: string; resourceId: string | null; range: Interval },
+): Promise<Availability> {
+  return withTenant(deps.db, tenantId, async (tx) => {
+    const offer = await loadOffer(tx, q.serviceId, q.resourceId);
+    const query = await loadSlotQuery(tx, offer.service, offer.resources, q.range, deps.now().getTime());
+    return { ...offer, slots: computeAnyResourceSlots(query) };
+  });
+}
+
+export interface Created {
+  booking: Booking;
+  /** The secret of the customer's manage link; only its digest is stored. */
+  manageToken: string;
+}
+
+export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, cmd: CreateBooking): Promise<Created> {
+  return withTenant(deps.db, tenantId, async (tx) => {
+    const { service, resources } = await loadOffer(tx, cmd.serviceId, cmd.resourceId);
+    const start = cmd.start;
+    const end = start + service.durationMin * MINUTE;
+    const reasons: RejectReason[] = [];
+    // "Any available" tries resources in their stable order, taking each
+    // lock in that order (so two "any" requests cannot deadlock).
+    for (const resource of resources) {
+      await lockResource(tx, resource.id);
+      const query = await loadSlotQuery(tx, service, [resource], { start, end: start + 1 }, deps.now().getTime());
+      const verdict = explainSlot(query, resource.id, start);
+      if (!verdict.ok) {
+        reasons.push(verdict.reason);
+        continue;
+      }
+      const id = randomUUID();
+      const secret = newManageSecret(deps.config, id);
+      const booking = await insertUnlessTaken(tx, {
+        id,
+        serviceId: service.id,
+        resourceId: resource.id,
+        start,
+        end,
+        blocked: { start: start - service.bufferBeforeMin * MINUTE, end: end + service.bufferAfterMin * MINUTE },
+        status: 'confirmed',
+        customer: cmd.customer,
+        notes: cmd.notes,
+        manageNonce: secret.nonce,
+        manageTokenDigest: secret.digest,
+        source: by.source,
+        createdBy: by.userId,
+      });
+      if (!booking) {
+        reasons.push('busy');
+        continue;
+      }
+      await enqueue(tx, 'bookings__send_confirmation', { bookingId: booking.id }, { jobKey: `booking:${booking.id}:confirmation` });
+      return { booking, manageToken: secret.token };
+    }
+    throw slotRefused(mostRelevant(reasons));
+  });
+}
+
+/**
+ * Insert in a savepoint: the lock and the re-check make a conflict here
+ * unexpected, but a writer that does not take the lock (raw SQL, a future
+ * code path) still cannot double-book, and losing must not abort the
+ * transaction while "any available" tries the next resource.
+ */
+async function insertUnlessTaken(tx: TenantTx, b: Parameters<typeof insertBooking>[1]): Promise<Booking | undefined> {
+  try {
+    return await savepoint(tx, (sp) => insertBooking(sp, b));
+  } catch (err) {
+    if ((err as { code?: string }).code === '23P01') return undefined;
+    throw err;
+  }
+}
+
+/** With several resources, "taken" beats "not a slot": the time was offered, someone else got it. */
+function mostRelevant(reasons: RejectReason[]): RejectReason {
+  if (reasons.includes('busy')) return 'busy';
+  if (reasons.includes('max_per_day')) return 'max_per_day';
+  const order: RejectReason[] = ['past', 'min_notice', 'beyond_horizon', 'closed', 'off_grid', 'unknown_resource'];
+  return order.find((r) => reasons.includes(r)) ?? 'off_grid';
+}
+
+export interface BookingView {
+  booking: Booking;
+  service: Service;
+  resource: Resource;
+}
+
+/** The booking behind a manage link, or undefined for an unknown or forged token. */
+export async function bookingForManageToken(deps: AppDeps, tenantId: string, token: string): Promise<BookingView | undefined> {
+  return withTenant(deps.db, tenantId, async (tx) => {
+    const booking = await bookingByManageDigest(tx, manageDigest(deps.config, token));
+    if (!booking) return undefined;
+    return describeBooking(tx, booking);
+  });
+}
+
+export async function describeBooking(tx: TenantTx, booking: Booking): Promise<BookingView> {
+  const [service, resource] = await Promise.all([serviceById(tx, booking.serviceId), resourceById(tx, booking.resourceId)]);
+  return { booking, service: service!, resource: resource! };
+}
