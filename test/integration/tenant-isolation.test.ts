@@ -7,10 +7,15 @@ import { sendViaOutbox } from '../../src/mail/outbox.ts';
 import type { AppDeps } from '../../src/deps.ts';
 import { createTestDb, testDeps, type TestDb } from '../support/db.ts';
 import { Client, makeTenant, signedIn } from '../support/http.ts';
+import { makeResource, makeService } from '../support/catalog.ts';
+import { createBooking } from '../../src/bookings/service.ts';
 
 let t: TestDb;
 let deps: AppDeps;
 let app: ReturnType<typeof createApp>;
+let bServiceId: string;
+let bManageToken: string;
+let bStart: number;
 const A = 'alpha.slotwise.test';
 const B = 'bravo.slotwise.test';
 
@@ -22,6 +27,13 @@ beforeAll(async () => {
   const b = await makeTenant(deps, 'bravo', { email: 'owner@bravo.example' });
   await withTenant(deps.db, a.tenant.id, (tx) => sendViaOutbox(tx, { kind: 'note', to: 'x@alpha.example', subject: 'Alpha message', text: 'alpha body' }));
   await withTenant(deps.db, b.tenant.id, (tx) => sendViaOutbox(tx, { kind: 'note', to: 'x@bravo.example', subject: 'Bravo message', text: 'bravo secret' }));
+  const bResource = await makeResource(deps, b.tenant.id, 'Bravo room', 'UTC', [['00:00', '24:00']]);
+  bServiceId = (await makeService(deps, b.tenant.id, [bResource.id], { name: 'Bravo secret service' })).id;
+  const start = (Math.floor(deps.now().getTime() / 86_400_000) + 2) * 86_400_000 + 10 * 3_600_000; // two days ahead, 10:00 UTC
+  bStart = start;
+  bManageToken = (await createBooking(deps, b.tenant.id, { source: 'public', userId: null }, {
+    serviceId: bServiceId, resourceId: null, start, customer: { name: 'Bea', email: 'bea@example.com', phone: null, timeZone: 'UTC' }, notes: null,
+  })).manageToken;
   const staffHash = await hashPassword('correct-horse-battery');
   await withTenant(deps.db, a.tenant.id, (tx) => insertUser(tx, { email: 'staff@alpha.example', name: 'Sam Staff', role: 'staff', passwordHash: staffHash }));
 });
@@ -43,6 +55,22 @@ describe('tenant isolation over HTTP', () => {
     const res = await alpha.agent.get('/admin/outbox').set('Host', B).set('Accept', 'application/json');
     expect(res.status).toBe(401);
     expect(res.text).not.toContain('bravo secret');
+  });
+
+  it("answers 404 on A's host for B's ids and tokens, and shows none of B's data", async () => {
+    const c = new Client(app, A);
+    const service = await c.get(`/book/${bServiceId}?resource=any`);
+    expect(service.status).toBe(404);
+    expect(service.text).not.toContain('Bravo secret service');
+    expect((await c.get(`/book/${bServiceId}/details?resource=any&start=${new Date(bStart).toISOString()}`)).status).toBe(404);
+    await c.open('/');
+    const post = await c.post(`/book/${bServiceId}`, { resource: 'any', start: new Date(bStart + 3_600_000).toISOString(), name: 'X', email: 'x@example.com', tz: 'UTC' });
+    expect(post.status).toBe(404);
+    const manage = await c.get(`/manage/${bManageToken}`);
+    expect(manage.status).toBe(404);
+    expect(manage.text).not.toContain('Bea');
+    expect((await new Client(app, B).get(`/manage/${bManageToken}`)).status).toBe(200);
+    expect(await t.owner('bookings').where({ customer_email: 'x@example.com' })).toHaveLength(0);
   });
 
   it("cannot sign in to B with A's credentials", async () => {
