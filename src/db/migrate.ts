@@ -33,7 +33,9 @@ function sqlMigrationSource(dir: string): Knex.MigrationSource<SqlMigration> {
     async getMigration(m) {
       const sql = await readFile(m.file, 'utf8');
       return {
-        up: (knex: Knex) => knex.raw(sql),
+        // knex.raw reads `?` as a binding placeholder (it would turn a regex's
+        // `https?` into `https$1`); `\?` is its escape for a literal one.
+        up: (knex: Knex) => knex.raw(sql.replaceAll('?', '\\?')),
         down: () => {
           throw new Error(`${m.name}: migrations are forward-only; write a new migration instead`);
         },

@@ -110,9 +110,10 @@ describe('tenant isolation over HTTP', () => {
 
   it('escapes what a tenant typed when rendering it', async () => {
     const owner = await signedIn(app, A, 'owner@alpha.example');
-    const res = await owner.post('/admin/settings', { name: '<script>alert(1)</script>', accentColor: '#123456', timeZone: 'UTC', logoUrl: '' });
+    const res = await owner.post('/admin/settings', { name: '<script>alert(1)</script>', accentColor: '#123456', timeZone: 'UTC', logoUrl: 'https://cdn.example.com/logo.png?v=2' });
     expect(res.status).toBe(303);
     const home = await new Client(app, A).get('/');
+    expect(home.text).toContain('src="https://cdn.example.com/logo.png?v=2"');
     expect(home.text).not.toContain('<script>alert(1)</script>');
     expect(home.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
   });
