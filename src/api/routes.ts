@@ -1,13 +1,26 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
+import type { AppDeps } from '../deps.ts';
+import { notFound } from '../http/errors.ts';
+import { requireApiKey } from './auth.ts';
+import { bookingApi } from './booking-routes.ts';
+import { catalogApi } from './catalog-routes.ts';
+import { idempotency } from './idempotency.ts';
+import { openApiDocument } from './openapi.ts';
+import { webhookApi } from './webhook-routes.ts';
 
 /**
- * Public JSON API v1. Mounted behind `requireApiKey` in src/http/app.ts.
- * Resources, services, availability and bookings arrive with the API issue.
+ * /api: JSON only, bearer keys only (no cookies, so no session and no CSRF).
+ * The OpenAPI document is public; everything else sits behind
+ * `requireApiKey`, applied here once for the whole router.
  */
-export function apiRoutes(): Router {
+export function apiRoutes(deps: AppDeps): Router {
   const r = Router();
-  r.get('/v1', (_req, res) => {
-    res.json({ name: 'Slotwise API', version: 'v1', tenant_id: res.locals.tenant?.id ?? null });
+  r.get('/v1/openapi.json', (_req, res) => void res.json(openApiDocument(deps.config)));
+  const v1 = Router();
+  v1.use(catalogApi(deps), bookingApi(deps), webhookApi(deps));
+  r.use('/v1', express.json({ limit: '100kb', strict: true, type: () => true }), requireApiKey(deps), idempotency(deps), v1);
+  r.use(() => {
+    throw notFound('No such API endpoint.');
   });
   return r;
 }

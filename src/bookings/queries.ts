@@ -67,6 +67,13 @@ const toBooking = (r: BookingRow): Booking => ({
 });
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+interface BlockRow {
+  resource_id: string;
+  start: number;
+  bs: number;
+  be: number;
+}
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoDay = (ms: number) => iso(ms).slice(0, 10);
 
@@ -77,7 +84,15 @@ const isoDay = (ms: number) => iso(ms).slice(0, 10);
  * blocking bookings and busy blocks overlapping it (also with margin, so
  * max-per-day counts whole local days).
  */
-export async function loadSlotQuery(tx: TenantTx, service: Service, resources: Resource[], range: Interval, now: number): Promise<SlotQuery> {
+export async function loadSlotQuery(
+  tx: TenantTx,
+  service: Service,
+  resources: Resource[],
+  range: Interval,
+  now: number,
+  /** A booking being moved does not block its own new time. */
+  excludeBookingId?: string,
+): Promise<SlotQuery> {
   const ids = resources.map((r) => r.id);
   const from = range.start - 2 * DAY_MS;
   const to = range.end + 2 * DAY_MS;
@@ -89,6 +104,9 @@ export async function loadSlotQuery(tx: TenantTx, service: Service, resources: R
       .whereIn('resource_id', ids)
       .whereIn('status', BLOCKING_STATUSES as BookingStatus[])
       .whereRaw(`blocked && tstzrange(?::timestamptz, ?::timestamptz, '[)')`, [iso(from), iso(to)])
+      .modify((q) => {
+        if (excludeBookingId) q.whereNot('id', excludeBookingId);
+      })
       .select(
         'resource_id',
         tx.raw('(extract(epoch from starts_at) * 1000)::float8 as start'),
@@ -105,7 +123,7 @@ export async function loadSlotQuery(tx: TenantTx, service: Service, resources: R
     timeZone: r.timeZone,
     weekly: weekly.get(r.id) ?? [],
     overrides: overrides.get(r.id) ?? [],
-    bookings: bookings.filter((b) => b.resource_id === r.id).map((b) => ({ start: b.start, blocked: { start: b.bs, end: b.be } })),
+    bookings: (bookings as BlockRow[]).filter((b) => b.resource_id === r.id).map((b) => ({ start: b.start, blocked: { start: b.bs, end: b.be } })),
     busy: busy.filter((b) => b.resource_id === r.id).map((b) => ({ start: b.bs, end: b.be })),
   }));
   return { service, resources: schedules, holidays, range, now };
@@ -161,4 +179,54 @@ export async function bookingById(tx: TenantTx, id: string): Promise<Booking | u
 export async function bookingByManageDigest(tx: TenantTx, digest: string): Promise<Booking | undefined> {
   const row = await tx<BookingRow>('bookings').where({ manage_token_hash: digest }).first();
   return row && toBooking(row);
+}
+
+/** A booking's row, locked for the rest of the transaction (cancel and reschedule serialize on it). */
+export async function bookingForUpdate(tx: TenantTx, id: string): Promise<Booking | undefined> {
+  const row = await tx<BookingRow>('bookings').where({ id }).forUpdate().first();
+  return row && toBooking(row);
+}
+
+export async function markCancelled(tx: TenantTx, id: string, now: Date, reason: string | null): Promise<Booking> {
+  const [row] = await tx<BookingRow>('bookings')
+    .where({ id })
+    .update({ status: 'cancelled', cancelled_at: now, cancel_reason: reason, sequence: tx.raw('sequence + 1'), updated_at: now } as never)
+    .returning('*');
+  return toBooking(row as BookingRow);
+}
+
+/** Move a booking in place; the exclusion constraint checks the new range against every other booking. */
+export async function moveBooking(tx: TenantTx, id: string, m: { resourceId: string; start: number; end: number; blocked: Interval; now: Date }): Promise<Booking> {
+  const { rows } = await tx.raw<{ rows: BookingRow[] }>(
+    `update bookings set resource_id = ?, starts_at = ?::timestamptz, ends_at = ?::timestamptz,
+       blocked = tstzrange(?::timestamptz, ?::timestamptz, '[)'), sequence = sequence + 1, updated_at = ?
+     where id = ? returning *`,
+    [m.resourceId, iso(m.start), iso(m.end), iso(m.blocked.start), iso(m.blocked.end), m.now, id],
+  );
+  return toBooking(rows[0]!);
+}
+
+export interface BookingFilter {
+  from?: number;
+  to?: number;
+  status?: BookingStatus;
+  resourceId?: string;
+  serviceId?: string;
+  startingAfter?: string;
+  limit: number;
+}
+
+/** Bookings by start time (then id), a page at a time. */
+export async function listBookings(tx: TenantTx, f: BookingFilter): Promise<{ data: Booking[]; hasMore: boolean }> {
+  const q = tx<BookingRow>('bookings').orderBy([{ column: 'starts_at' }, { column: 'id' }]).limit(f.limit + 1);
+  if (f.from !== undefined) q.where('starts_at', '>=', new Date(f.from));
+  if (f.to !== undefined) q.where('starts_at', '<', new Date(f.to));
+  if (f.status) q.where({ status: f.status });
+  if (f.resourceId) q.where({ resource_id: f.resourceId });
+  if (f.serviceId) q.where({ service_id: f.serviceId });
+  if (f.startingAfter) {
+    q.whereRaw('(starts_at, id) > (select starts_at, id from bookings where id = ?)', [f.startingAfter]);
+  }
+  const rows = await q;
+  return { data: rows.slice(0, f.limit).map(toBooking), hasMore: rows.length > f.limit };
 }

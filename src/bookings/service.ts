@@ -2,11 +2,11 @@ import type { AppDeps } from '../deps.ts';
 import { savepoint, withTenant, type TenantTx } from '../db/tenant.ts';
 import { notFound } from '../http/errors.ts';
 import { randomUUID } from 'node:crypto';
-import { enqueue } from '../jobs/enqueue.ts';
 import { resourceById, resourcesForService, serviceById, type Resource, type Service } from '../catalog/queries.ts';
 import { computeAnyResourceSlots, explainSlot, type AnyResourceSlot, type Interval, type RejectReason } from '../scheduling/index.ts';
 import type { CreateBooking } from './commands.ts';
 import { slotRefused } from './errors.ts';
+import { bookingChanged } from './events.ts';
 import { manageDigest, newManageSecret } from './manage-link.ts';
 import { bookingByManageDigest, insertBooking, loadSlotQuery, lockResource, type Booking, type BookingSource } from './queries.ts';
 
@@ -31,7 +31,7 @@ export interface Offer {
 const MINUTE = 60_000;
 
 /** The service and the resources that may be booked for it (one, or all for "any"). */
-async function loadOffer(tx: TenantTx, serviceId: string, resourceId: string | null): Promise<Offer> {
+export async function loadOffer(tx: TenantTx, serviceId: string, resourceId: string | null): Promise<Offer> {
   const service = await serviceById(tx, serviceId);
   if (!service || !service.active) throw notFound('That service does not exist.');
   const all = await resourcesForService(tx, service.id);
@@ -100,7 +100,7 @@ export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, 
         reasons.push('busy');
         continue;
       }
-      await enqueue(tx, 'bookings__send_confirmation', { bookingId: booking.id }, { jobKey: `booking:${booking.id}:confirmation` });
+      await bookingChanged(deps, tx, 'booking.created', { booking, service, resource });
       return { booking, manageToken: secret.token };
     }
     throw slotRefused(mostRelevant(reasons));
@@ -113,7 +113,7 @@ export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, 
  * code path) still cannot double-book, and losing must not abort the
  * transaction while "any available" tries the next resource.
  */
-async function insertUnlessTaken(tx: TenantTx, b: Parameters<typeof insertBooking>[1]): Promise<Booking | undefined> {
+export async function insertUnlessTaken(tx: TenantTx, b: Parameters<typeof insertBooking>[1]): Promise<Booking | undefined> {
   try {
     return await savepoint(tx, (sp) => insertBooking(sp, b));
   } catch (err) {
@@ -123,7 +123,7 @@ async function insertUnlessTaken(tx: TenantTx, b: Parameters<typeof insertBookin
 }
 
 /** With several resources, "taken" beats "not a slot": the time was offered, someone else got it. */
-function mostRelevant(reasons: RejectReason[]): RejectReason {
+export function mostRelevant(reasons: RejectReason[]): RejectReason {
   if (reasons.includes('busy')) return 'busy';
   if (reasons.includes('max_per_day')) return 'max_per_day';
   const order: RejectReason[] = ['past', 'min_notice', 'beyond_horizon', 'closed', 'off_grid', 'unknown_resource'];

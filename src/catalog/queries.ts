@@ -160,8 +160,9 @@ export async function replaceOverride(tx: TenantTx, resourceId: string, o: DateO
   }
 }
 
-export async function insertHoliday(tx: TenantTx, h: { name: string; start: string; end: string }): Promise<void> {
-  await tx('holidays').insert({ tenant_id: tx.tenantId, name: h.name, start_date: h.start, end_date: h.end });
+export async function insertHoliday(tx: TenantTx, h: { name: string; start: string; end: string }): Promise<string> {
+  const [row] = await tx('holidays').insert({ tenant_id: tx.tenantId, name: h.name, start_date: h.start, end_date: h.end }).returning<{ id: string }[]>('id');
+  return row!.id;
 }
 
 export async function weeklyHoursOf(tx: TenantTx, resourceIds: string[]): Promise<Map<string, WeeklyWindow[]>> {
@@ -200,4 +201,78 @@ export async function holidaysBetween(tx: TenantTx, from: string, to: string): P
     .where('start_date', '<=', to)
     .where('end_date', '>=', from)
     .select(tx.raw(`to_char(start_date, 'YYYY-MM-DD') as start`), tx.raw(`to_char(end_date, 'YYYY-MM-DD') as "end"`));
+}
+
+/** A page of rows ordered by (created_at, id), after the row `startingAfter`. */
+export async function pageOf<T>(tx: TenantTx, table: string, opts: { limit: number; startingAfter?: string | undefined }): Promise<{ rows: T[]; hasMore: boolean }> {
+  const q = tx(table).orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(opts.limit + 1);
+  if (opts.startingAfter) q.whereRaw(`(created_at, id) > (select created_at, id from ?? where id = ?)`, [table, opts.startingAfter]);
+  const rows = (await q) as T[];
+  return { rows: rows.slice(0, opts.limit), hasMore: rows.length > opts.limit };
+}
+
+export async function listResources(tx: TenantTx, opts: { limit: number; startingAfter?: string | undefined }) {
+  const { rows, hasMore } = await pageOf<ResourceRow>(tx, 'resources', opts);
+  return { data: rows.map(toResource), hasMore };
+}
+
+export async function listServices(tx: TenantTx, opts: { limit: number; startingAfter?: string | undefined }) {
+  const { rows, hasMore } = await pageOf<ServiceRow>(tx, 'services', opts);
+  return { data: rows.map(toService), hasMore };
+}
+
+export async function resourceIdsOfServices(tx: TenantTx, serviceIds: string[]): Promise<Map<string, string[]>> {
+  const rows = await tx('service_resources').whereIn('service_id', serviceIds).orderBy('resource_id');
+  const out = new Map<string, string[]>(serviceIds.map((id) => [id, []]));
+  for (const r of rows) out.get(r.service_id)?.push(r.resource_id);
+  return out;
+}
+
+export async function updateResourceRow(tx: TenantTx, id: string, patch: Partial<Pick<Resource, 'name' | 'kind' | 'timeZone' | 'position' | 'active'>>): Promise<Resource | undefined> {
+  const [row] = await tx('resources')
+    .where({ id })
+    .update({
+      ...(patch.name !== undefined && { name: patch.name }),
+      ...(patch.kind !== undefined && { kind: patch.kind }),
+      ...(patch.timeZone !== undefined && { time_zone: patch.timeZone }),
+      ...(patch.position !== undefined && { position: patch.position }),
+      ...(patch.active !== undefined && { active: patch.active }),
+      updated_at: tx.fn.now(),
+    })
+    .returning<ResourceRow[]>('*');
+  return row && toResource(row);
+}
+
+const SERVICE_COLUMNS: Record<string, string> = {
+  name: 'name', description: 'description', durationMin: 'duration_min', intervalMin: 'interval_min', bufferBeforeMin: 'buffer_before_min',
+  bufferAfterMin: 'buffer_after_min', minNoticeMin: 'min_notice_min', horizonDays: 'horizon_days', maxPerDay: 'max_per_day',
+  priceMinor: 'price_minor', depositMinor: 'deposit_minor', currency: 'currency', position: 'position', active: 'active',
+};
+
+export async function updateServiceRow(tx: TenantTx, id: string, patch: Partial<Omit<Service, 'id'>>): Promise<Service | undefined> {
+  const values: Record<string, unknown> = { updated_at: tx.fn.now() };
+  for (const [k, v] of Object.entries(patch)) if (v !== undefined && SERVICE_COLUMNS[k]) values[SERVICE_COLUMNS[k]] = v;
+  const [row] = await tx('services').where({ id }).update(values).returning<ServiceRow[]>('*');
+  return row && toService(row);
+}
+
+export async function futureOverridesOf(tx: TenantTx, resourceId: string, fromDate: string): Promise<DateOverride[]> {
+  return (await overridesOf(tx, [resourceId], fromDate, '9999-12-31')).get(resourceId) ?? [];
+}
+
+export async function deleteOverridesFrom(tx: TenantTx, resourceId: string, fromDate: string): Promise<void> {
+  await tx('date_overrides').where({ resource_id: resourceId }).where('date', '>=', fromDate).del();
+}
+
+export interface Holiday {
+  id: string;
+  name: string;
+  start: string;
+  end: string;
+}
+
+export async function listHolidays(tx: TenantTx): Promise<Holiday[]> {
+  return tx('holidays')
+    .orderBy([{ column: 'start_date' }, { column: 'id' }])
+    .select('id', 'name', tx.raw(`to_char(start_date, 'YYYY-MM-DD') as start`), tx.raw(`to_char(end_date, 'YYYY-MM-DD') as "end"`));
 }

@@ -1,8 +1,11 @@
 import type { AppDeps } from '../deps.ts';
-import { withTenant } from '../db/tenant.ts';
-import { validationFailed } from '../http/errors.ts';
+import { savepoint, withTenant, type TenantTx } from '../db/tenant.ts';
+import { HttpError, validationFailed } from '../http/errors.ts';
 import { canonicalTimeZone, validateServiceRules, validateWindows, type DateOverride, type WeeklyWindow } from '../scheduling/index.ts';
 import {
+  deleteOverridesFrom,
+  futureOverridesOf,
+  weeklyHoursOf,
   insertHoliday,
   insertResource,
   insertService,
@@ -68,4 +71,48 @@ export async function createService(deps: AppDeps, tenantId: string, s: NewServi
 
 export async function addHoliday(deps: AppDeps, tenantId: string, h: { name: string; start: string; end: string }): Promise<void> {
   await withTenant(deps.db, tenantId, (tx) => insertHoliday(tx, h));
+}
+
+export interface Schedule {
+  weekly: WeeklyWindow[];
+  overrides: DateOverride[];
+}
+
+function checkSchedule(s: Schedule): void {
+  const errors: Record<string, string> = {};
+  const weekly = validateWindows(s.weekly);
+  if (weekly.length) errors.weekly = weekly.join('; ');
+  const seen = new Set<string>();
+  s.overrides.forEach((o, i) => {
+    if (seen.has(o.date)) errors[`overrides.${i}.date`] = `${o.date} appears twice.`;
+    seen.add(o.date);
+    const problems = validateWindows(o.windows);
+    if (problems.length) errors[`overrides.${i}.windows`] = problems.join('; ');
+  });
+  if (Object.keys(errors).length) throw validationFailed(errors);
+}
+
+/** Replace a resource's weekly hours and its overrides from `today` on, atomically. */
+export async function replaceSchedule(tx: TenantTx, resourceId: string, s: Schedule, today: string): Promise<void> {
+  checkSchedule(s);
+  await replaceWeeklyHours(tx, resourceId, s.weekly);
+  await deleteOverridesFrom(tx, resourceId, today);
+  for (const o of s.overrides) await replaceOverride(tx, resourceId, o);
+}
+
+export async function scheduleOf(tx: TenantTx, resourceId: string, today: string): Promise<Schedule> {
+  const weekly = (await weeklyHoursOf(tx, [resourceId])).get(resourceId) ?? [];
+  return { weekly, overrides: await futureOverridesOf(tx, resourceId, today) };
+}
+
+/** Delete a resource or service; one with bookings cannot go (deactivate it instead). */
+export async function deleteRow(tx: TenantTx, table: 'resources' | 'services' | 'holidays', id: string): Promise<boolean> {
+  try {
+    return (await savepoint(tx, (sp) => sp(table).where({ id }).del())) > 0;
+  } catch (err) {
+    if ((err as { code?: string }).code === '23503') {
+      throw new HttpError(409, 'in_use', 'In use', 'It has bookings and cannot be deleted. Set it inactive instead.');
+    }
+    throw err;
+  }
 }

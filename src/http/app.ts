@@ -13,7 +13,7 @@ import { rootRoutes, tenantBrandRoutes } from '../tenancy/routes.ts';
 import { bookingRoutes } from '../bookings/routes.ts';
 import { csrfProtection } from './csrf.ts';
 import { errorHandler, notFound } from './errors.ts';
-import { onRootSite, onTenantSite, requireApiKey, requireUser } from './guards.ts';
+import { onRootSite, onTenantSite, requireUser } from './guards.ts';
 import { healthRoutes } from './health.ts';
 import { resolveTenant } from './host.ts';
 import { sessionMiddleware } from './session.ts';
@@ -24,7 +24,7 @@ const HTMX_DIR = path.dirname(createRequire(import.meta.url).resolve('htmx.org/d
 
 /**
  * The web application. Security is applied here, by position, not per
- * handler: /api sits behind `requireApiKey`, /admin behind `requireUser`,
+ * handler: /api sits behind `requireApiKey` (src/api/routes.ts), /admin behind `requireUser`,
  * and every cookie-authenticated router behind CSRF protection.
  */
 export function createApp(deps: AppDeps): Express {
@@ -41,10 +41,9 @@ export function createApp(deps: AppDeps): Express {
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: config.env === 'production' ? '1h' : 0 }));
   app.use('/vendor/htmx', express.static(HTMX_DIR, { maxAge: '1d' }));
   app.use(healthRoutes(deps));
+  // The API key, not the Host header, decides an API request's tenant.
+  app.use('/api', apiRoutes(deps));
   app.use(resolveTenant(deps));
-
-  // Bearer-key API: no cookies, so no session and no CSRF.
-  app.use('/api', express.json({ limit: '100kb' }), requireApiKey, apiRoutes());
 
   const passport = createPassport(deps);
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));

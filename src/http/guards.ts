@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Role } from '../auth/queries.ts';
-import { forbidden, HttpError, unauthorized } from './errors.ts';
+import { forbidden, unauthorized } from './errors.ts';
 
 /**
  * Mounted in front of the whole /admin router (src/http/app.ts), so a new
@@ -29,16 +29,3 @@ export function requireRole(...roles: Role[]): RequestHandler {
 /** Only tenant subdomains serve this router; the root domain and unknown hosts fall through. */
 export const onTenantSite: RequestHandler = (_req, res, next) => next(res.locals.tenant ? undefined : 'router');
 export const onRootSite: RequestHandler = (_req, res, next) => next(res.locals.site?.kind === 'root' ? undefined : 'router');
-
-/**
- * The JSON API authenticates with per-tenant bearer keys (the API issue adds
- * them); until a request proves a key, every /api route is refused here.
- */
-export const requireApiKey: RequestHandler = (req, _res, next) => {
-  if (!req.get('Authorization')?.startsWith('Bearer ')) {
-    throw new HttpError(401, 'unauthorized', 'Unauthorized', 'Send an API key as "Authorization: Bearer <key>".', {
-      headers: { 'WWW-Authenticate': 'Bearer' },
-    });
-  }
-  throw new HttpError(401, 'invalid_api_key', 'Unauthorized', 'This API key is not valid.', { headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
-};

@@ -2,6 +2,7 @@ import type { TaskList } from 'graphile-worker';
 import type { AppDeps } from '../deps.ts';
 import { purgeExpired } from './maintenance.ts';
 import { sendConfirmationTask } from '../bookings/tasks.ts';
+import { deliverWebhookTask } from '../webhooks/tasks.ts';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -20,6 +21,7 @@ export function taskList(deps: AppDeps): TaskList {
       helpers.logger.info(`purged expired rows ${JSON.stringify(result)}`);
     },
     bookings__send_confirmation: sendConfirmationTask(deps) as TaskList[string],
+    webhooks__deliver: deliverWebhookTask(deps) as TaskList[string],
   };
 }
 

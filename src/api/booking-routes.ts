@@ -1,0 +1,80 @@
+import { Router, type Response } from 'express';
+import type { AppDeps } from '../deps.ts';
+import { withTenant } from '../db/tenant.ts';
+import { notFound, validationFailed } from '../http/errors.ts';
+import { dayInstantRange } from '../scheduling/index.ts';
+import { isoInZone } from '../bookings/present.ts';
+import { bookingView, cancelBooking, rescheduleBooking } from '../bookings/changes.ts';
+import { listBookings } from '../bookings/queries.ts';
+import { bookingJson } from '../bookings/serialize.ts';
+import { createBooking, describeBooking, findAvailability, type Actor } from '../bookings/service.ts';
+import type { Tenant } from '../tenancy/queries.ts';
+import { AvailabilityQuery, BookingCreate, BookingListQuery, CancelBody, Id, MAX_AVAILABILITY_DAYS, parse, RescheduleBody } from './schemas.ts';
+import { list } from './serialize.ts';
+
+const API: Actor = { source: 'api', userId: null };
+
+/** Availability and bookings: the same engine and the same booking service as the public pages. */
+export function bookingApi(deps: AppDeps): Router {
+  const r = Router();
+  const tenantId = (res: Response) => (res.locals.tenant as Tenant).id;
+  const idParam = (v: unknown) => {
+    const p = Id.safeParse(v);
+    if (!p.success) throw notFound('No such booking.');
+    return p.data;
+  };
+
+  r.get('/availability', async (req, res) => {
+    const q = parse(AvailabilityQuery, req.query);
+    const days = Math.round((Date.parse(q.to) - Date.parse(q.from)) / 86_400_000) + 1;
+    if (days > MAX_AVAILABILITY_DAYS) throw validationFailed({ to: `the range may span at most ${MAX_AVAILABILITY_DAYS} days` });
+    const range = { start: dayInstantRange(q.from, q.timezone).start, end: dayInstantRange(q.to, q.timezone).end };
+    const avail = await findAvailability(deps, tenantId(res), { serviceId: q.service_id, resourceId: q.resource_id ?? null, range });
+    res.json({
+      object: 'availability',
+      service_id: q.service_id,
+      timezone: q.timezone,
+      slots: avail.slots.map((s) => ({ start: isoInZone(s.start, q.timezone), end: isoInZone(s.end, q.timezone), resource_id: s.resourceIds[0], resource_ids: s.resourceIds })),
+    });
+  });
+
+  r.post('/bookings', async (req, res) => {
+    const b = parse(BookingCreate, req.body);
+    const { booking } = await createBooking(deps, tenantId(res), API, {
+      serviceId: b.service_id,
+      resourceId: b.resource_id ?? null,
+      start: b.start,
+      customer: { name: b.customer.name, email: b.customer.email, phone: b.customer.phone ?? null, timeZone: b.customer.timezone },
+      notes: b.notes ?? null,
+    });
+    const view = await bookingView(deps, tenantId(res), booking.id);
+    res.status(201).json(bookingJson(view!));
+  });
+
+  r.get('/bookings', async (req, res) => {
+    const q = parse(BookingListQuery, req.query);
+    const page = await withTenant(deps.db, tenantId(res), async (tx) => {
+      const p = await listBookings(tx, { from: q.from, to: q.to, status: q.status, resourceId: q.resource_id, serviceId: q.service_id, startingAfter: q.starting_after, limit: q.limit });
+      return { data: await Promise.all(p.data.map(async (b) => bookingJson(await describeBooking(tx, b)))), hasMore: p.hasMore };
+    });
+    res.json(list(page.data, page.hasMore));
+  });
+
+  r.get('/bookings/:id', async (req, res) => {
+    const view = await bookingView(deps, tenantId(res), idParam(req.params.id));
+    if (!view) throw notFound('No such booking.');
+    res.json(bookingJson(view));
+  });
+
+  r.post('/bookings/:id/cancel', async (req, res) => {
+    const b = parse(CancelBody, req.body);
+    res.json(bookingJson(await cancelBooking(deps, tenantId(res), API, idParam(req.params.id), b.reason ?? null)));
+  });
+
+  r.post('/bookings/:id/reschedule', async (req, res) => {
+    const b = parse(RescheduleBody, req.body);
+    res.json(bookingJson(await rescheduleBooking(deps, tenantId(res), API, { bookingId: idParam(req.params.id), start: b.start, resourceId: b.resource_id ?? null })));
+  });
+
+  return r;
+}

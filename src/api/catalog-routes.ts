@@ -1,0 +1,168 @@
+import { Router, type Response } from 'express';
+import type { AppDeps } from '../deps.ts';
+import { withTenant, type TenantTx } from '../db/tenant.ts';
+import { notFound } from '../http/errors.ts';
+import {
+  insertHoliday, insertResource, insertService, listHolidays, listResources, listServices, resourceById, resourceIdsOfServices,
+  serviceById, setServiceResources, updateResourceRow, updateServiceRow,
+} from '../catalog/queries.ts';
+import { deleteRow, replaceSchedule, scheduleOf } from '../catalog/service.ts';
+import { localDate, validateServiceRules, type Weekday } from '../scheduling/index.ts';
+import { validationFailed } from '../http/errors.ts';
+import type { Tenant } from '../tenancy/queries.ts';
+import { DAYS, HolidayCreate, Id, ListQuery, parse, ResourceCreate, ResourcePatch, ScheduleBody, ServiceCreate, ServicePatch } from './schemas.ts';
+import { holidayJson, list, resourceJson, scheduleJson, serviceJson } from './serialize.ts';
+
+const idParam = (v: unknown) => {
+  const r = Id.safeParse(v);
+  if (!r.success) throw notFound();
+  return r.data;
+};
+
+/** Resources (with their schedule), services and holidays, through the catalog's own writers. */
+export function catalogApi(deps: AppDeps): Router {
+  const r = Router();
+  const tx = <T>(res: Response, fn: (tx: TenantTx) => Promise<T>) => withTenant(deps.db, (res.locals.tenant as Tenant).id, fn);
+
+  r.get('/resources', async (req, res) => {
+    const q = parse(ListQuery, req.query);
+    const page = await tx(res, (t) => listResources(t, { limit: q.limit, startingAfter: q.starting_after }));
+    res.json(list(page.data.map(resourceJson), page.hasMore));
+  });
+  r.post('/resources', async (req, res) => {
+    const b = parse(ResourceCreate, req.body);
+    const created = await tx(res, (t) => insertResource(t, { name: b.name, kind: b.kind, timeZone: b.time_zone, position: b.position }));
+    res.status(201).json(resourceJson(created));
+  });
+  r.get('/resources/:id', async (req, res) => {
+    const found = await tx(res, (t) => resourceById(t, idParam(req.params.id)));
+    if (!found) throw notFound('No such resource.');
+    res.json(resourceJson(found));
+  });
+  r.patch('/resources/:id', async (req, res) => {
+    const b = parse(ResourcePatch, req.body);
+    const updated = await tx(res, (t) => updateResourceRow(t, idParam(req.params.id), { name: b.name, kind: b.kind, timeZone: b.time_zone, position: b.position, active: b.active }));
+    if (!updated) throw notFound('No such resource.');
+    res.json(resourceJson(updated));
+  });
+  r.delete('/resources/:id', async (req, res) => {
+    if (!(await tx(res, (t) => deleteRow(t, 'resources', idParam(req.params.id))))) throw notFound('No such resource.');
+    res.status(204).end();
+  });
+  r.get('/resources/:id/schedule', async (req, res) => {
+    const id = idParam(req.params.id);
+    const out = await tx(res, async (t) => {
+      const resource = await resourceById(t, id);
+      if (!resource) throw notFound('No such resource.');
+      return scheduleOf(t, id, localDate(deps.now().getTime(), resource.timeZone));
+    });
+    res.json(scheduleJson(id, out));
+  });
+  r.put('/resources/:id/schedule', async (req, res) => {
+    const id = idParam(req.params.id);
+    const b = parse(ScheduleBody, req.body);
+    const schedule = {
+      weekly: b.weekly.map((w) => ({ weekday: (DAYS.indexOf(w.day) + 1) as Weekday, start: w.start, end: w.end })),
+      overrides: b.overrides.map((o) => ({ date: o.date, windows: 'windows' in o ? o.windows : [] })),
+    };
+    const saved = await tx(res, async (t) => {
+      const resource = await resourceById(t, id);
+      if (!resource) throw notFound('No such resource.');
+      const today = localDate(deps.now().getTime(), resource.timeZone);
+      await replaceSchedule(t, id, schedule, today);
+      return scheduleOf(t, id, today);
+    });
+    res.json(scheduleJson(id, saved));
+  });
+
+  const serviceWithResources = async (t: TenantTx, id: string) => {
+    const s = await serviceById(t, id);
+    if (!s) throw notFound('No such service.');
+    return serviceJson(s, (await resourceIdsOfServices(t, [id])).get(id) ?? []);
+  };
+  const checkResources = async (t: TenantTx, ids: string[]) => {
+    for (const [i, id] of ids.entries()) if (!(await resourceById(t, id))) throw validationFailed({ [`resource_ids.${i}`]: 'no such resource' });
+  };
+
+  r.get('/services', async (req, res) => {
+    const q = parse(ListQuery, req.query);
+    const out = await tx(res, async (t) => {
+      const page = await listServices(t, { limit: q.limit, startingAfter: q.starting_after });
+      const ids = await resourceIdsOfServices(t, page.data.map((s) => s.id));
+      return list(page.data.map((s) => serviceJson(s, ids.get(s.id) ?? [])), page.hasMore);
+    });
+    res.json(out);
+  });
+  r.post('/services', async (req, res) => {
+    const b = parse(ServiceCreate, req.body);
+    const rules = {
+      durationMin: b.duration_minutes, intervalMin: b.interval_minutes ?? b.duration_minutes, bufferBeforeMin: b.buffer_before_minutes,
+      bufferAfterMin: b.buffer_after_minutes, minNoticeMin: b.min_notice_minutes, horizonDays: b.horizon_days, maxPerDay: b.max_per_day,
+    };
+    const out = await tx(res, async (t) => {
+      await checkResources(t, b.resource_ids);
+      const s = await insertService(t, { ...rules, name: b.name, description: b.description, priceMinor: b.price, depositMinor: b.deposit, currency: b.currency, position: 0 });
+      await setServiceResources(t, s.id, b.resource_ids);
+      return serviceWithResources(t, s.id);
+    });
+    res.status(201).json(out);
+  });
+  r.get('/services/:id', async (req, res) => {
+    res.json(await tx(res, (t) => serviceWithResources(t, idParam(req.params.id))));
+  });
+  r.patch('/services/:id', async (req, res) => {
+    const id = idParam(req.params.id);
+    const b = parse(ServicePatch, req.body);
+    const out = await tx(res, async (t) => {
+      const current = await serviceById(t, id);
+      if (!current) throw notFound('No such service.');
+      const next = {
+        ...current,
+        ...(b.name !== undefined && { name: b.name }),
+        ...(b.description !== undefined && { description: b.description }),
+        ...(b.duration_minutes !== undefined && { durationMin: b.duration_minutes }),
+        ...(b.interval_minutes !== undefined && { intervalMin: b.interval_minutes }),
+        ...(b.buffer_before_minutes !== undefined && { bufferBeforeMin: b.buffer_before_minutes }),
+        ...(b.buffer_after_minutes !== undefined && { bufferAfterMin: b.buffer_after_minutes }),
+        ...(b.min_notice_minutes !== undefined && { minNoticeMin: b.min_notice_minutes }),
+        ...(b.horizon_days !== undefined && { horizonDays: b.horizon_days }),
+        ...(b.max_per_day !== undefined && { maxPerDay: b.max_per_day }),
+        ...(b.price !== undefined && { priceMinor: b.price }),
+        ...(b.deposit !== undefined && { depositMinor: b.deposit }),
+        ...(b.currency !== undefined && { currency: b.currency }),
+        ...(b.active !== undefined && { active: b.active }),
+      };
+      if (next.depositMinor > next.priceMinor) throw validationFailed({ deposit: 'must not exceed price' });
+      const problems = validateServiceRules(next);
+      if (problems.length) throw validationFailed({ rules: problems.join('; ') });
+      const { id: _id, ...patch } = next;
+      await updateServiceRow(t, id, patch);
+      if (b.resource_ids) {
+        await checkResources(t, b.resource_ids);
+        await setServiceResources(t, id, b.resource_ids);
+      }
+      return serviceWithResources(t, id);
+    });
+    res.json(out);
+  });
+  r.delete('/services/:id', async (req, res) => {
+    if (!(await tx(res, (t) => deleteRow(t, 'services', idParam(req.params.id))))) throw notFound('No such service.');
+    res.status(204).end();
+  });
+
+  r.get('/holidays', async (_req, res) => {
+    const rows = await tx(res, (t) => listHolidays(t));
+    res.json(list(rows.map(holidayJson), false));
+  });
+  r.post('/holidays', async (req, res) => {
+    const b = parse(HolidayCreate, req.body);
+    const h = { name: b.name, start: b.start_date, end: b.end_date ?? b.start_date };
+    const id = await tx(res, (t) => insertHoliday(t, h));
+    res.status(201).json(holidayJson({ id, ...h }));
+  });
+  r.delete('/holidays/:id', async (req, res) => {
+    if (!(await tx(res, (t) => deleteRow(t, 'holidays', idParam(req.params.id))))) throw notFound('No such holiday.');
+    res.status(204).end();
+  });
+  return r;
+}

@@ -1,0 +1,181 @@
+import { rootOrigin, type Config } from '../config.ts';
+
+/**
+ * The OpenAPI 3.1 description of /api/v1. A test validates it and checks
+ * that every route the API registers is described here and vice versa.
+ */
+type Schema = Record<string, unknown>;
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const str = (extra: Schema = {}): Schema => ({ type: 'string', ...extra });
+const int = (extra: Schema = {}): Schema => ({ type: 'integer', ...extra });
+const uuid = str({ format: 'uuid' });
+const instant = str({ format: 'date-time', description: 'ISO 8601 with an offset' });
+const date = str({ format: 'date' });
+const hhmm = str({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$' });
+const nullable = (s: Schema): Schema => ({ anyOf: [s, { type: 'null' }] });
+const obj = (properties: Record<string, Schema>, required: string[] = [], extra: Schema = {}): Schema => ({
+  type: 'object', properties, required, additionalProperties: false, ...extra,
+});
+const listOf = (item: string): Schema =>
+  obj({ object: { const: 'list' }, data: { type: 'array', items: ref(item) }, has_more: { type: 'boolean' } }, ['object', 'data', 'has_more']);
+
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+const json = (description: string, schema: Schema) => ({ description, content: { 'application/json': { schema } } });
+const body = (schema: Schema) => ({ required: true, content: { 'application/json': { schema } } });
+const errors = { '401': problem('Missing, invalid or revoked API key'), '422': problem('Invalid input'), '429': problem('Rate limited; see Retry-After') };
+const idPath = (name = 'id') => ({ name, in: 'path', required: true, schema: uuid });
+const pageParams = [
+  { name: 'limit', in: 'query', schema: int({ minimum: 1, maximum: 100, default: 20 }) },
+  { name: 'starting_after', in: 'query', schema: uuid, description: 'The id of the last item of the previous page' },
+];
+const idempotencyHeader = { name: 'Idempotency-Key', in: 'header', schema: str({ maxLength: 255 }), description: 'Same key and body within 24 h returns the first response' };
+
+const weekly = obj({ day: str({ enum: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] }), start: hhmm, end: hhmm }, ['day', 'start', 'end']);
+const window = obj({ start: hhmm, end: hhmm }, ['start', 'end']);
+const override = { oneOf: [obj({ date, windows: { type: 'array', items: window } }, ['date', 'windows']), obj({ date, closed: { const: true } }, ['date', 'closed'])] };
+
+const serviceProps: Record<string, Schema> = {
+  name: str({ maxLength: 100 }), description: str({ maxLength: 2000 }), duration_minutes: int({ minimum: 1, maximum: 1440 }),
+  interval_minutes: int({ minimum: 1, maximum: 1440 }), buffer_before_minutes: int({ minimum: 0 }), buffer_after_minutes: int({ minimum: 0 }),
+  min_notice_minutes: int({ minimum: 0 }), horizon_days: int({ minimum: 1, maximum: 730 }), max_per_day: nullable(int({ minimum: 1 })),
+  price: int({ minimum: 0, description: 'minor units' }), deposit: int({ minimum: 0, description: 'minor units' }), currency: str({ pattern: '^[A-Z]{3}$' }),
+  resource_ids: { type: 'array', items: uuid }, active: { type: 'boolean' },
+};
+
+const schemas: Record<string, Schema> = {
+  Problem: {
+    type: 'object',
+    properties: { type: str({ format: 'uri' }), title: str(), status: int(), detail: str(), errors: { type: 'object', additionalProperties: str() } },
+    required: ['type', 'title', 'status'],
+  },
+  Resource: obj({ id: uuid, object: { const: 'resource' }, name: str(), kind: str({ enum: ['staff', 'room', 'table', 'equipment'] }), time_zone: str(), position: int(), active: { type: 'boolean' } }, ['id', 'object', 'name', 'kind', 'time_zone']),
+  ResourceCreate: obj({ name: str({ maxLength: 100 }), kind: str({ enum: ['staff', 'room', 'table', 'equipment'] }), time_zone: str({ description: 'IANA zone' }), position: int({ minimum: 0 }) }, ['name', 'time_zone']),
+  ResourcePatch: obj({ name: str(), kind: str({ enum: ['staff', 'room', 'table', 'equipment'] }), time_zone: str(), position: int({ minimum: 0 }), active: { type: 'boolean' } }),
+  Schedule: obj({ object: { const: 'schedule' }, resource_id: uuid, weekly: { type: 'array', items: weekly }, overrides: { type: 'array', items: override } }, ['weekly', 'overrides']),
+  ScheduleInput: obj({ weekly: { type: 'array', items: weekly }, overrides: { type: 'array', items: override } }, ['weekly']),
+  Service: obj({ id: uuid, object: { const: 'service' }, ...serviceProps }, ['id', 'object', 'name', 'duration_minutes', 'resource_ids']),
+  ServiceCreate: obj(serviceProps, ['name', 'duration_minutes', 'resource_ids']),
+  ServicePatch: obj(serviceProps),
+  Holiday: obj({ id: uuid, object: { const: 'holiday' }, name: str(), start_date: date, end_date: date }, ['id', 'name', 'start_date', 'end_date']),
+  HolidayCreate: obj({ name: str(), start_date: date, end_date: date }, ['name', 'start_date']),
+  Availability: obj(
+    {
+      object: { const: 'availability' }, service_id: uuid, timezone: str(),
+      slots: { type: 'array', items: obj({ start: instant, end: instant, resource_id: uuid, resource_ids: { type: 'array', items: uuid } }, ['start', 'end', 'resource_id']) },
+    },
+    ['timezone', 'slots'],
+  ),
+  Customer: obj({ name: str({ maxLength: 200 }), email: str({ format: 'email' }), phone: nullable(str()), timezone: str() }, ['name', 'email', 'timezone']),
+  Booking: obj(
+    {
+      id: uuid, object: { const: 'booking' }, status: str({ enum: ['held', 'confirmed', 'cancelled', 'completed', 'no_show'] }), service_id: uuid,
+      resource_id: uuid, start: instant, end: instant, time_zone: str(), customer: ref('Customer'), notes: nullable(str()),
+      source: str(), price: int(), deposit: int(), currency: str(), sequence: int(), created_at: instant,
+    },
+    ['id', 'object', 'status', 'service_id', 'resource_id', 'start', 'end', 'customer'],
+  ),
+  BookingCreate: obj({ service_id: uuid, resource_id: nullable(uuid), start: instant, customer: ref('Customer'), notes: nullable(str()) }, ['service_id', 'start', 'customer']),
+  WebhookEndpoint: obj(
+    { id: uuid, object: { const: 'webhook_endpoint' }, url: str({ format: 'uri' }), events: { type: 'array', items: ref('WebhookEvent') }, description: str(), active: { type: 'boolean' }, created_at: instant, secret: str({ description: 'Only in the creation response' }) },
+    ['id', 'url', 'events'],
+  ),
+  WebhookEndpointCreate: obj({ url: str({ format: 'uri' }), events: { type: 'array', items: ref('WebhookEvent'), minItems: 1 }, description: str() }, ['url', 'events']),
+  WebhookEvent: str({ enum: ['booking.created', 'booking.cancelled', 'booking.rescheduled'] }),
+};
+for (const item of ['Resource', 'Service', 'Holiday', 'Booking', 'WebhookEndpoint']) schemas[`${item}List`] = listOf(item);
+
+const crud = (name: string, tag: string, opts: { patch?: boolean; get?: boolean } = {}) => ({
+  [`/${tag}`]: {
+    get: { operationId: `list_${tag}`, tags: [tag], parameters: pageParams, responses: { '200': json('A page', ref(`${name}List`)), ...errors } },
+    post: { operationId: `create_${tag}`, tags: [tag], parameters: [idempotencyHeader], requestBody: body(ref(`${name}Create`)), responses: { '201': json('Created', ref(name)), ...errors } },
+  },
+  [`/${tag}/{id}`]: {
+    parameters: [idPath()],
+    ...(opts.get !== false && { get: { operationId: `get_${tag}`, tags: [tag], responses: { '200': json('Found', ref(name)), '404': problem('Not found'), ...errors } } }),
+    ...(opts.patch && { patch: { operationId: `update_${tag}`, tags: [tag], requestBody: body(ref(`${name}Patch`)), responses: { '200': json('Updated', ref(name)), '404': problem('Not found'), ...errors } } }),
+    delete: { operationId: `delete_${tag}`, tags: [tag], responses: { '204': { description: 'Deleted' }, '404': problem('Not found'), '409': problem('In use'), ...errors } },
+  },
+});
+
+export function openApiDocument(config: Pick<Config, 'scheme' | 'baseDomain'>) {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Slotwise API',
+      version: '1.0.0',
+      description:
+        'Bookings, availability and catalog of one tenant. Authenticate with `Authorization: Bearer <key>`; the key decides the tenant. ' +
+        'Errors are application/problem+json (RFC 9457). Webhook deliveries carry `Slotwise-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.',
+    },
+    servers: [{ url: `${rootOrigin(config)}/api/v1` }],
+    security: [{ bearer: [] }],
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas },
+    paths: {
+      ...crud('Resource', 'resources', { patch: true }),
+      '/resources/{id}/schedule': {
+        parameters: [idPath()],
+        get: { operationId: 'get_schedule', tags: ['resources'], responses: { '200': json('Weekly hours and upcoming overrides', ref('Schedule')), '404': problem('Not found'), ...errors } },
+        put: { operationId: 'replace_schedule', tags: ['resources'], requestBody: body(ref('ScheduleInput')), responses: { '200': json('Saved', ref('Schedule')), '404': problem('Not found'), ...errors } },
+      },
+      ...crud('Service', 'services', { patch: true }),
+      ...crud('Holiday', 'holidays', { get: false }),
+      '/availability': {
+        get: {
+          operationId: 'get_availability',
+          tags: ['availability'],
+          parameters: [
+            { name: 'service_id', in: 'query', required: true, schema: uuid },
+            { name: 'resource_id', in: 'query', schema: uuid, description: 'Omit for any available resource' },
+            { name: 'from', in: 'query', required: true, schema: date, description: 'First date, in `timezone`' },
+            { name: 'to', in: 'query', required: true, schema: date, description: 'Last date (inclusive), at most 62 days after `from`' },
+            { name: 'timezone', in: 'query', required: true, schema: str(), description: 'IANA zone for the dates and the offsets of the slots' },
+          ],
+          responses: { '200': json('Free slots', ref('Availability')), '404': problem('Unknown service or resource'), ...errors },
+        },
+      },
+      '/bookings': {
+        get: {
+          operationId: 'list_bookings',
+          tags: ['bookings'],
+          parameters: [
+            { name: 'from', in: 'query', schema: instant }, { name: 'to', in: 'query', schema: instant },
+            { name: 'status', in: 'query', schema: str({ enum: ['held', 'confirmed', 'cancelled', 'completed', 'no_show'] }) },
+            { name: 'resource_id', in: 'query', schema: uuid }, { name: 'service_id', in: 'query', schema: uuid }, ...pageParams,
+          ],
+          responses: { '200': json('A page, by start time', ref('BookingList')), ...errors },
+        },
+        post: {
+          operationId: 'create_booking',
+          tags: ['bookings'],
+          parameters: [idempotencyHeader],
+          requestBody: body(ref('BookingCreate')),
+          responses: { '201': json('Booked', ref('Booking')), '404': problem('Unknown service or resource'), '409': problem('slot_unavailable: the time was just taken'), ...errors },
+        },
+      },
+      '/bookings/{id}': {
+        parameters: [idPath()],
+        get: { operationId: 'get_booking', tags: ['bookings'], responses: { '200': json('Found', ref('Booking')), '404': problem('Not found'), ...errors } },
+      },
+      '/bookings/{id}/cancel': {
+        parameters: [idPath()],
+        post: {
+          operationId: 'cancel_booking', tags: ['bookings'], parameters: [idempotencyHeader],
+          requestBody: { content: { 'application/json': { schema: obj({ reason: str({ maxLength: 500 }) }) } } },
+          responses: { '200': json('Cancelled', ref('Booking')), '404': problem('Not found'), '409': problem('Not active'), ...errors },
+        },
+      },
+      '/bookings/{id}/reschedule': {
+        parameters: [idPath()],
+        post: {
+          operationId: 'reschedule_booking', tags: ['bookings'], parameters: [idempotencyHeader],
+          requestBody: body(obj({ start: instant, resource_id: uuid }, ['start'])),
+          responses: { '200': json('Moved', ref('Booking')), '404': problem('Not found'), '409': problem('Taken, or not active'), ...errors },
+        },
+      },
+      ...crud('WebhookEndpoint', 'webhook_endpoints'),
+      '/openapi.json': {
+        get: { operationId: 'get_openapi', tags: ['meta'], security: [], responses: { '200': json('This document', { type: 'object' }) } },
+      },
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { validationFailed } from '../http/errors.ts';
+import { fieldErrors } from '../http/forms.ts';
+import { isValidISODate, isValidTimeZone, parseHHMM } from '../scheduling/index.ts';
+import { Email } from '../tenancy/commands.ts';
+import { WEBHOOK_EVENTS } from '../webhooks/service.ts';
+
+/** Parse or answer 422 problem+json with an `errors` entry per field (snake_case paths). */
+export function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) throw validationFailed(fieldErrors(r.error), 'The request has invalid or unknown fields.');
+  return r.data;
+}
+
+export const Id = z.uuid('must be an id');
+const zone = z.string().refine(isValidTimeZone, 'must be an IANA time zone such as America/New_York');
+const date = z.string().refine(isValidISODate, 'must be a date as YYYY-MM-DD');
+const hhmm = z.string().refine((s) => parseHHMM(s) !== null, 'must be a time as HH:MM (24:00 allowed as an end)');
+const minutes = (max: number) => z.number().int('must be a whole number').min(0).max(max);
+export const instant = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/, 'must be an ISO 8601 instant with an offset, e.g. 2026-03-09T14:00:00-04:00')
+  .transform((s) => Date.parse(s));
+
+export const ListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  starting_after: Id.optional(),
+});
+
+const KIND = z.enum(['staff', 'room', 'table', 'equipment']);
+export const ResourceCreate = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  kind: KIND.default('staff'),
+  time_zone: zone,
+  position: z.number().int().min(0).max(100000).default(0),
+});
+export const ResourcePatch = z.strictObject({
+  name: z.string().trim().min(1).max(100).optional(),
+  kind: KIND.optional(),
+  time_zone: zone.optional(),
+  position: z.number().int().min(0).max(100000).optional(),
+  active: z.boolean().optional(),
+});
+
+export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+const wallWindow = z.strictObject({ start: hhmm, end: hhmm });
+export const ScheduleBody = z.strictObject({
+  weekly: z.array(z.strictObject({ day: z.enum(DAYS), start: hhmm, end: hhmm })).max(100),
+  overrides: z
+    .array(z.union([z.strictObject({ date, windows: z.array(wallWindow).min(1).max(20) }), z.strictObject({ date, closed: z.literal(true) })]))
+    .max(1000)
+    .default([]),
+});
+
+const serviceFields = {
+  name: z.string().trim().min(1).max(100),
+  description: z.string().max(2000),
+  duration_minutes: z.number().int().min(1).max(1440),
+  interval_minutes: z.number().int().min(1).max(1440),
+  buffer_before_minutes: minutes(1440),
+  buffer_after_minutes: minutes(1440),
+  min_notice_minutes: minutes(525600),
+  horizon_days: z.number().int().min(1).max(730),
+  max_per_day: z.number().int().min(1).max(1000).nullable(),
+  price: z.number().int().min(0),
+  deposit: z.number().int().min(0),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
+  resource_ids: z.array(Id).max(200),
+  active: z.boolean(),
+};
+export const ServiceCreate = z
+  .strictObject({
+    ...serviceFields,
+    description: serviceFields.description.default(''),
+    interval_minutes: serviceFields.interval_minutes.optional(),
+    buffer_before_minutes: serviceFields.buffer_before_minutes.default(0),
+    buffer_after_minutes: serviceFields.buffer_after_minutes.default(0),
+    min_notice_minutes: serviceFields.min_notice_minutes.default(0),
+    horizon_days: serviceFields.horizon_days.default(60),
+    max_per_day: serviceFields.max_per_day.default(null),
+    price: serviceFields.price.default(0),
+    deposit: serviceFields.deposit.default(0),
+    currency: serviceFields.currency.default('USD'),
+    active: serviceFields.active.default(true),
+  })
+  .refine((s) => s.deposit <= s.price, { path: ['deposit'], message: 'must not exceed price' });
+export const ServicePatch = z.strictObject(Object.fromEntries(Object.entries(serviceFields).map(([k, v]) => [k, v.optional()])) as {
+  [K in keyof typeof serviceFields]: z.ZodOptional<(typeof serviceFields)[K]>;
+});
+
+export const HolidayCreate = z
+  .strictObject({ name: z.string().trim().min(1).max(100), start_date: date, end_date: date.optional() })
+  .refine((h) => !h.end_date || h.end_date >= h.start_date, { path: ['end_date'], message: 'must not be before start_date' });
+
+export const MAX_AVAILABILITY_DAYS = 62;
+export const AvailabilityQuery = z
+  .strictObject({ service_id: Id, resource_id: Id.optional(), from: date, to: date, timezone: zone })
+  .refine((q) => q.to >= q.from, { path: ['to'], message: 'must not be before from' });
+
+export const BookingCreate = z.strictObject({
+  service_id: Id,
+  resource_id: Id.nullable().optional(),
+  start: instant,
+  customer: z.strictObject({
+    name: z.string().trim().min(1).max(200),
+    email: Email,
+    phone: z.string().trim().max(40).nullable().optional(),
+    timezone: zone,
+  }),
+  notes: z.string().max(2000).nullable().optional(),
+});
+
+export const BookingListQuery = z.strictObject({
+  from: instant.optional(),
+  to: instant.optional(),
+  status: z.enum(['held', 'confirmed', 'cancelled', 'completed', 'no_show']).optional(),
+  resource_id: Id.optional(),
+  service_id: Id.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  starting_after: Id.optional(),
+});
+
+export const CancelBody = z.strictObject({ reason: z.string().trim().max(500).optional() });
+export const RescheduleBody = z.strictObject({ start: instant, resource_id: Id.optional() });
+
+export const WebhookCreate = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }).max(2000),
+  events: z.array(z.enum(WEBHOOK_EVENTS)).min(1),
+  description: z.string().max(500).default(''),
+});

@@ -1,0 +1,38 @@
+import { Router, type Response } from 'express';
+import type { AppDeps } from '../deps.ts';
+import { withTenant } from '../db/tenant.ts';
+import { notFound } from '../http/errors.ts';
+import { createEndpoint, deleteEndpoint, endpointById, listEndpoints } from '../webhooks/service.ts';
+import type { Tenant } from '../tenancy/queries.ts';
+import { Id, parse, WebhookCreate } from './schemas.ts';
+import { list, webhookEndpointJson } from './serialize.ts';
+
+/** Webhook endpoints. The signing secret is returned once, at creation. */
+export function webhookApi(deps: AppDeps): Router {
+  const r = Router();
+  const tx = <T>(res: Response, fn: Parameters<typeof withTenant<T>>[2]) => withTenant(deps.db, (res.locals.tenant as Tenant).id, fn);
+  const idParam = (v: unknown) => {
+    const p = Id.safeParse(v);
+    if (!p.success) throw notFound('No such webhook endpoint.');
+    return p.data;
+  };
+
+  r.get('/webhook_endpoints', async (_req, res) => {
+    res.json(list((await tx(res, listEndpoints)).map(webhookEndpointJson), false));
+  });
+  r.post('/webhook_endpoints', async (req, res) => {
+    const b = parse(WebhookCreate, req.body);
+    const { endpoint, secret } = await tx(res, (t) => createEndpoint(t, { url: b.url, events: b.events, description: b.description }));
+    res.status(201).json({ ...webhookEndpointJson(endpoint), secret });
+  });
+  r.get('/webhook_endpoints/:id', async (req, res) => {
+    const e = await tx(res, (t) => endpointById(t, idParam(req.params.id)));
+    if (!e) throw notFound('No such webhook endpoint.');
+    res.json(webhookEndpointJson(e));
+  });
+  r.delete('/webhook_endpoints/:id', async (req, res) => {
+    if (!(await tx(res, (t) => deleteEndpoint(t, idParam(req.params.id))))) throw notFound('No such webhook endpoint.');
+    res.status(204).end();
+  });
+  return r;
+}

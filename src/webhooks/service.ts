@@ -1,0 +1,68 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { TenantTx } from '../db/tenant.ts';
+import { enqueue } from '../jobs/enqueue.ts';
+
+export const WEBHOOK_EVENTS = ['booking.created', 'booking.cancelled', 'booking.rescheduled'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  events: WebhookEvent[];
+  description: string;
+  active: boolean;
+  createdAt: Date;
+}
+
+interface EndpointRow {
+  id: string;
+  url: string;
+  secret: string;
+  events: WebhookEvent[];
+  description: string;
+  active: boolean;
+  created_at: Date;
+}
+
+const toEndpoint = (r: EndpointRow): WebhookEndpoint => ({ id: r.id, url: r.url, events: r.events, description: r.description, active: r.active, createdAt: r.created_at });
+
+export async function createEndpoint(tx: TenantTx, e: { url: string; events: WebhookEvent[]; description: string }): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+  const secret = `whsec_${randomBytes(24).toString('base64url')}`;
+  const [row] = await tx('webhook_endpoints')
+    .insert({ tenant_id: tx.tenantId, url: e.url, events: e.events, description: e.description, secret })
+    .returning<EndpointRow[]>('*');
+  return { endpoint: toEndpoint(row!), secret };
+}
+
+export async function listEndpoints(tx: TenantTx): Promise<WebhookEndpoint[]> {
+  return (await tx<EndpointRow>('webhook_endpoints').orderBy([{ column: 'created_at' }, { column: 'id' }])).map(toEndpoint);
+}
+
+export async function endpointById(tx: TenantTx, id: string): Promise<WebhookEndpoint | undefined> {
+  const row = await tx<EndpointRow>('webhook_endpoints').where({ id }).first();
+  return row && toEndpoint(row);
+}
+
+export async function deleteEndpoint(tx: TenantTx, id: string): Promise<boolean> {
+  return (await tx('webhook_endpoints').where({ id }).del()) > 0;
+}
+
+/**
+ * Record an event for every subscribed endpoint and enqueue one delivery job
+ * each, in the caller's transaction: no event without its change, no change
+ * without its event. The payload is a snapshot taken now.
+ */
+export async function emitEvent(tx: TenantTx, type: WebhookEvent, data: Record<string, unknown>, now: Date): Promise<void> {
+  const endpoints = await tx<EndpointRow>('webhook_endpoints').where({ active: true }).whereRaw('? = any(events)', [type]).select('id');
+  if (!endpoints.length) return;
+  const eventId = randomUUID();
+  const payload = { id: eventId, object: 'event', type, created_at: now.toISOString(), data };
+  const rows = await tx('webhook_deliveries')
+    .insert(endpoints.map((e) => ({ tenant_id: tx.tenantId, endpoint_id: e.id, event_id: eventId, event_type: type, payload: JSON.stringify(payload) })))
+    .returning<{ id: string }[]>('id');
+  for (const r of rows) {
+    await enqueue(tx, 'webhooks__deliver', { deliveryId: r.id }, { jobKey: `webhook:${r.id}`, maxAttempts: MAX_ATTEMPTS });
+  }
+}
+
+export const MAX_ATTEMPTS = 12;
