@@ -8,6 +8,7 @@ import { Branding } from '../tenancy/commands.ts';
 import { saveBranding } from '../tenancy/service.ts';
 import { TIME_ZONES } from '../tenancy/timezones.ts';
 import type { Tenant } from '../tenancy/queries.ts';
+import { developerRoutes } from './developers.ts';
 
 /**
  * The dashboard. Mounted behind `requireUser` in src/http/app.ts: every route
@@ -43,5 +44,6 @@ export function adminRoutes(deps: AppDeps): Router {
     res.render('admin/outbox', { title: 'Outbox', messages });
   });
 
+  r.use('/developers', developerRoutes(deps));
   return r;
 }

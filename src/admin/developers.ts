@@ -1,0 +1,79 @@
+import { Router, type Response } from 'express';
+import { z } from 'zod';
+import type { AppDeps } from '../deps.ts';
+import { withTenant } from '../db/tenant.ts';
+import { notFound } from '../http/errors.ts';
+import { fieldErrors, formValues } from '../http/forms.ts';
+import { requireRole } from '../http/guards.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from '../api/keys.ts';
+import { createEndpoint, deleteEndpoint, listEndpoints, WEBHOOK_EVENTS } from '../webhooks/service.ts';
+import type { Tenant } from '../tenancy/queries.ts';
+
+const KeyForm = z.object({ name: z.string().trim().min(1, 'Give the key a name, e.g. "Website".').max(100, 'Use at most 100 characters.') });
+const WebhookForm = z.object({
+  url: z.url({ protocol: /^https?$/, error: 'Enter a full http(s):// address.' }).max(2000),
+  events: z.preprocess((v) => (v === undefined ? [] : [v].flat()), z.array(z.enum(WEBHOOK_EVENTS)).min(1, 'Choose at least one event.')),
+  description: z.string().trim().max(500).default(''),
+});
+const Id = z.uuid();
+
+/**
+ * /admin/developers: API keys and webhook endpoints for owners and admins.
+ * A new key or signing secret is shown once, in the response that created it.
+ */
+export function developerRoutes(deps: AppDeps): Router {
+  const r = Router();
+  r.use(requireRole('owner', 'admin'));
+  const tenantId = (res: Response) => (res.locals.tenant as Tenant).id;
+
+  async function page(res: Response, status: number, extra: Record<string, unknown> = {}) {
+    const data = await withTenant(deps.db, tenantId(res), async (tx) => ({
+      keys: await listApiKeys(tx),
+      endpoints: await listEndpoints(tx),
+      deliveries: await tx('webhook_deliveries as d')
+        .join('webhook_endpoints as e', function () {
+          this.on('e.tenant_id', 'd.tenant_id').andOn('e.id', 'd.endpoint_id');
+        })
+        .orderBy('d.created_at', 'desc')
+        .limit(20)
+        .select('d.event_type', 'd.status', 'd.attempts', 'd.last_status_code', 'd.created_at', 'e.url'),
+    }));
+    res.status(status).set('Cache-Control', 'no-store').render('admin/developers', {
+      title: 'API and webhooks', events: WEBHOOK_EVENTS, keyErrors: {}, hookErrors: {}, hookValues: {}, ...data, ...extra,
+    });
+  }
+
+  r.get('/', (_req, res) => page(res, 200));
+
+  r.post('/keys', async (req, res) => {
+    const parsed = KeyForm.safeParse(req.body ?? {});
+    if (!parsed.success) return page(res, 422, { keyErrors: fieldErrors(parsed.error) });
+    const { key, info } = await createApiKey(deps, tenantId(res), parsed.data.name, req.user?.id ?? null);
+    await page(res, 201, { newKey: { key, name: info.name } });
+  });
+
+  r.post('/keys/:id/revoke', async (req, res) => {
+    const id = Id.safeParse(req.params.id);
+    if (!id.success) throw notFound();
+    const done = await withTenant(deps.db, tenantId(res), (tx) => revokeApiKey(tx, id.data, deps.now()));
+    if (!done) throw notFound('No such active key.');
+    req.session.flash = 'The key is revoked. Requests with it are refused from now on.';
+    res.redirect(303, '/admin/developers');
+  });
+
+  r.post('/webhooks', async (req, res) => {
+    const parsed = WebhookForm.safeParse(req.body ?? {});
+    if (!parsed.success) return page(res, 422, { hookErrors: fieldErrors(parsed.error), hookValues: formValues(req.body) });
+    const { endpoint, secret } = await withTenant(deps.db, tenantId(res), (tx) => createEndpoint(tx, parsed.data));
+    await page(res, 201, { newSecret: { url: endpoint.url, secret } });
+  });
+
+  r.post('/webhooks/:id/delete', async (req, res) => {
+    const id = Id.safeParse(req.params.id);
+    if (!id.success) throw notFound();
+    if (!(await withTenant(deps.db, tenantId(res), (tx) => deleteEndpoint(tx, id.data)))) throw notFound('No such endpoint.');
+    req.session.flash = 'The webhook endpoint is removed.';
+    res.redirect(303, '/admin/developers');
+  });
+  return r;
+}
