@@ -29,7 +29,7 @@ export function developerRoutes(deps: AppDeps): Router {
   async function page(res: Response, status: number, extra: Record<string, unknown> = {}) {
     const data = await withTenant(deps.db, tenantId(res), async (tx) => ({
       keys: await listApiKeys(tx),
-      endpoints: await listEndpoints(tx),
+      endpoints: (await listEndpoints(tx)).data,
       deliveries: await tx('webhook_deliveries as d')
         .join('webhook_endpoints as e', function () {
           this.on('e.tenant_id', 'd.tenant_id').andOn('e.id', 'd.endpoint_id');

@@ -150,9 +150,10 @@ export function catalogApi(deps: AppDeps): Router {
     res.status(204).end();
   });
 
-  r.get('/holidays', async (_req, res) => {
-    const rows = await tx(res, (t) => listHolidays(t));
-    res.json(list(rows.map(holidayJson), false));
+  r.get('/holidays', async (req, res) => {
+    const q = parse(ListQuery, req.query);
+    const page = await tx(res, (t) => listHolidays(t, { limit: q.limit, startingAfter: q.starting_after }));
+    res.json(list(page.data.map(holidayJson), page.hasMore));
   });
   r.post('/holidays', async (req, res) => {
     const b = parse(HolidayCreate, req.body);

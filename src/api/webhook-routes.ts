@@ -4,7 +4,7 @@ import { withTenant } from '../db/tenant.ts';
 import { notFound } from '../http/errors.ts';
 import { createEndpoint, deleteEndpoint, endpointById, listEndpoints } from '../webhooks/service.ts';
 import type { Tenant } from '../tenancy/queries.ts';
-import { Id, parse, WebhookCreate } from './schemas.ts';
+import { Id, ListQuery, parse, WebhookCreate } from './schemas.ts';
 import { list, webhookEndpointJson } from './serialize.ts';
 
 /** Webhook endpoints. The signing secret is returned once, at creation. */
@@ -17,8 +17,10 @@ export function webhookApi(deps: AppDeps): Router {
     return p.data;
   };
 
-  r.get('/webhook_endpoints', async (_req, res) => {
-    res.json(list((await tx(res, listEndpoints)).map(webhookEndpointJson), false));
+  r.get('/webhook_endpoints', async (req, res) => {
+    const q = parse(ListQuery, req.query);
+    const page = await tx(res, (t) => listEndpoints(t, { limit: q.limit, startingAfter: q.starting_after }));
+    res.json(list(page.data.map(webhookEndpointJson), page.hasMore));
   });
   r.post('/webhook_endpoints', async (req, res) => {
     const b = parse(WebhookCreate, req.body);

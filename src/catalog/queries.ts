@@ -1,4 +1,5 @@
 import type { TenantTx } from '../db/tenant.ts';
+import { pageOf } from '../db/paging.ts';
 import type { DateOverride, ServiceRules, WallWindow, WeeklyWindow, Weekday } from '../scheduling/index.ts';
 
 export type ResourceKind = 'staff' | 'room' | 'table' | 'equipment';
@@ -203,14 +204,6 @@ export async function holidaysBetween(tx: TenantTx, from: string, to: string): P
     .select(tx.raw(`to_char(start_date, 'YYYY-MM-DD') as start`), tx.raw(`to_char(end_date, 'YYYY-MM-DD') as "end"`));
 }
 
-/** A page of rows ordered by (created_at, id), after the row `startingAfter`. */
-export async function pageOf<T>(tx: TenantTx, table: string, opts: { limit: number; startingAfter?: string | undefined }): Promise<{ rows: T[]; hasMore: boolean }> {
-  const q = tx(table).orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(opts.limit + 1);
-  if (opts.startingAfter) q.whereRaw(`(created_at, id) > (select created_at, id from ?? where id = ?)`, [table, opts.startingAfter]);
-  const rows = (await q) as T[];
-  return { rows: rows.slice(0, opts.limit), hasMore: rows.length > opts.limit };
-}
-
 export async function listResources(tx: TenantTx, opts: { limit: number; startingAfter?: string | undefined }) {
   const { rows, hasMore } = await pageOf<ResourceRow>(tx, 'resources', opts);
   return { data: rows.map(toResource), hasMore };
@@ -271,8 +264,13 @@ export interface Holiday {
   end: string;
 }
 
-export async function listHolidays(tx: TenantTx): Promise<Holiday[]> {
-  return tx('holidays')
-    .orderBy([{ column: 'start_date' }, { column: 'id' }])
-    .select('id', 'name', tx.raw(`to_char(start_date, 'YYYY-MM-DD') as start`), tx.raw(`to_char(end_date, 'YYYY-MM-DD') as "end"`));
+export async function listHolidays(tx: TenantTx, opts: { limit: number; startingAfter?: string | undefined }): Promise<{ data: Holiday[]; hasMore: boolean }> {
+  const { rows, hasMore } = await pageOf<Holiday>(
+    tx,
+    'holidays',
+    opts,
+    // Dates as the calendar strings they are (node-pg would make them local-midnight Date objects).
+    ['id', 'name', tx.raw(`to_char(start_date, 'YYYY-MM-DD') as start`), tx.raw(`to_char(end_date, 'YYYY-MM-DD') as "end"`)],
+  );
+  return { data: rows, hasMore };
 }

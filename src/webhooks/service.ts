@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { TenantTx } from '../db/tenant.ts';
 import { enqueue } from '../jobs/enqueue.ts';
+import { pageOf } from '../db/paging.ts';
 
 export const WEBHOOK_EVENTS = ['booking.created', 'booking.cancelled', 'booking.rescheduled'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -34,8 +35,9 @@ export async function createEndpoint(tx: TenantTx, e: { url: string; events: Web
   return { endpoint: toEndpoint(row!), secret };
 }
 
-export async function listEndpoints(tx: TenantTx): Promise<WebhookEndpoint[]> {
-  return (await tx<EndpointRow>('webhook_endpoints').orderBy([{ column: 'created_at' }, { column: 'id' }])).map(toEndpoint);
+export async function listEndpoints(tx: TenantTx, opts: { limit: number; startingAfter?: string | undefined } = { limit: 100 }): Promise<{ data: WebhookEndpoint[]; hasMore: boolean }> {
+  const { rows, hasMore } = await pageOf<EndpointRow>(tx, 'webhook_endpoints', opts);
+  return { data: rows.map(toEndpoint), hasMore };
 }
 
 export async function endpointById(tx: TenantTx, id: string): Promise<WebhookEndpoint | undefined> {

@@ -311,3 +311,21 @@ describe('outgoing webhooks', () => {
     }
   });
 });
+
+describe('every list is paginated', () => {
+  it('pages holidays and webhook endpoints with limit and starting_after', async () => {
+    const { key } = await provision('pager');
+    const c = api(app, key);
+    for (const [i, d] of ['2026-12-24', '2026-12-25', '2026-12-31'].entries()) {
+      expect((await c.post('/holidays', { name: `H${i}`, start_date: d })).status).toBe(201);
+    }
+    const first = await c.get('/holidays?limit=2');
+    expect(first.body).toMatchObject({ has_more: true, data: [{ name: 'H0', start_date: '2026-12-24', end_date: '2026-12-24' }, { name: 'H1' }] });
+    const rest = await c.get(`/holidays?limit=2&starting_after=${first.body.data[1].id}`);
+    expect(rest.body).toMatchObject({ has_more: false, data: [{ name: 'H2', start_date: '2026-12-31' }] });
+    for (const n of [1, 2]) await c.post('/webhook_endpoints', { url: `https://example.com/h${n}`, events: ['booking.created'] });
+    const hooks = await c.get('/webhook_endpoints?limit=1');
+    expect(hooks.body).toMatchObject({ has_more: true, data: [{ url: 'https://example.com/h1' }] });
+    expect((await c.get('/holidays?limit=0')).status).toBe(422);
+  });
+});
