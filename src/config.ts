@@ -28,6 +28,8 @@ const EnvSchema = z
     TRUST_PROXY: z.string().min(1).default('loopback'),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
     MAIL_FROM: z.string().min(3).default('Slotwise <no-reply@slotwise.localhost>'),
+    SENDGRID_API_KEY: z.string().min(1).optional(),
+    SENDGRID_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     SEED_DEMO: bool.default(true),
     RATE_LIMIT_MULTIPLIER: z.coerce.number().positive().max(10_000).default(1),
@@ -58,6 +60,10 @@ export interface Config {
   trustProxy: string;
   workerConcurrency: number;
   mailFrom: string;
+  /** Send mail through SendGrid when set; otherwise the outbox transport. */
+  sendgridApiKey: string | undefined;
+  /** Overrides SendGrid's API host (proxies, tests). */
+  sendgridBaseUrl: string | undefined;
   logLevel: Env['LOG_LEVEL'];
   seedDemo: boolean;
   /** Scales every rate limit (load tests, staging); 1 in production. */
@@ -89,6 +95,8 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
     trustProxy: e.TRUST_PROXY,
     workerConcurrency: e.WORKER_CONCURRENCY,
     mailFrom: e.MAIL_FROM,
+    sendgridApiKey: e.SENDGRID_API_KEY,
+    sendgridBaseUrl: e.SENDGRID_BASE_URL,
     logLevel: e.LOG_LEVEL,
     seedDemo: e.SEED_DEMO,
     rateLimitMultiplier: e.RATE_LIMIT_MULTIPLIER,

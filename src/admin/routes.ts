@@ -4,7 +4,11 @@ import { withTenant } from '../db/tenant.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
 import { requireRole } from '../http/guards.ts';
 import { recentOutbox } from '../mail/outbox.ts';
-import { Branding } from '../tenancy/commands.ts';
+import { Branding, NotificationSettingsForm } from '../tenancy/commands.ts';
+import { updateNotificationSettings } from '../tenancy/queries.ts';
+import { recentNotifications } from '../notifications/queries.ts';
+import { outboxMessage } from '../mail/outbox.ts';
+import { notFound } from '../http/errors.ts';
 import { saveBranding } from '../tenancy/service.ts';
 import { TIME_ZONES } from '../tenancy/timezones.ts';
 import type { Tenant } from '../tenancy/queries.ts';
@@ -20,18 +24,51 @@ export function adminRoutes(deps: AppDeps): Router {
 
   r.get('/', (_req, res) => res.render('admin/dashboard', { title: 'Dashboard' }));
 
+  const notificationValues = (t: Tenant) => ({
+    reminderHours: t.reminderOffsets.map((m) => String(m / 60)).join(', '),
+    notificationEmail: t.notificationEmail ?? '',
+    cutoffHours: String(t.changeCutoffMinutes / 60),
+    customersMayCancel: t.customersMayCancel ? 'on' : '',
+    customersMayReschedule: t.customersMayReschedule ? 'on' : '',
+  });
+  const settingsPage = (t: Tenant, over: Record<string, unknown> = {}) => ({
+    title: 'Business settings',
+    values: { name: t.name, logoUrl: t.logoUrl ?? '', accentColor: t.accentColor, timeZone: t.timeZone },
+    errors: {},
+    notify: notificationValues(t),
+    notifyErrors: {},
+    timeZones: TIME_ZONES,
+    ...over,
+  });
+
   r.get('/settings', managers, (_req, res) => {
-    const t = res.locals.tenant as Tenant;
-    const values = { name: t.name, logoUrl: t.logoUrl ?? '', accentColor: t.accentColor, timeZone: t.timeZone };
-    res.render('admin/settings', { title: 'Business settings', values, errors: {}, timeZones: TIME_ZONES, saved: false });
+    res.render('admin/settings', settingsPage(res.locals.tenant as Tenant));
+  });
+
+  r.post('/settings/notifications', managers, async (req, res) => {
+    const tenant = res.locals.tenant as Tenant;
+    const parsed = NotificationSettingsForm.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      return res.status(422).render('admin/settings', settingsPage(tenant, { notify: formValues(req.body), notifyErrors: fieldErrors(parsed.error) }));
+    }
+    const n = parsed.data;
+    await withTenant(deps.db, tenant.id, (tx) =>
+      updateNotificationSettings(tx, {
+        reminderOffsets: n.reminderHours,
+        notificationEmail: n.notificationEmail,
+        changeCutoffMinutes: n.cutoffHours,
+        customersMayCancel: n.customersMayCancel,
+        customersMayReschedule: n.customersMayReschedule,
+      }),
+    );
+    req.session.flash = 'Notification settings saved. New reminder times apply to bookings made or moved from now on.';
+    res.redirect(303, '/admin/settings');
   });
 
   r.post('/settings', managers, async (req, res) => {
     const parsed = Branding.safeParse(req.body ?? {});
     if (!parsed.success) {
-      return res.status(422).render('admin/settings', {
-        title: 'Business settings', values: formValues(req.body), errors: fieldErrors(parsed.error), timeZones: TIME_ZONES, saved: false,
-      });
+      return res.status(422).render('admin/settings', settingsPage(res.locals.tenant as Tenant, { values: formValues(req.body), errors: fieldErrors(parsed.error) }));
     }
     const tenant = res.locals.tenant as Tenant;
     await saveBranding(deps, tenant.id, parsed.data);
@@ -40,8 +77,24 @@ export function adminRoutes(deps: AppDeps): Router {
   });
 
   r.get('/outbox', managers, async (_req, res) => {
-    const messages = await withTenant(deps.db, (res.locals.tenant as Tenant).id, (tx) => recentOutbox(tx));
-    res.render('admin/outbox', { title: 'Outbox', messages });
+    const { messages, notifications } = await withTenant(deps.db, (res.locals.tenant as Tenant).id, async (tx) => ({
+      messages: await recentOutbox(tx),
+      notifications: await recentNotifications(tx),
+    }));
+    res.render('admin/outbox', { title: 'Messages', messages, notifications, provider: deps.config.sendgridApiKey ? 'SendGrid' : null });
+  });
+
+  // A stored message's HTML, as its recipient would see it: served alone under
+  // a sandboxing CSP (no scripts, no same-origin), inline styles allowed.
+  r.get('/outbox/:id/html', managers, async (req, res) => {
+    const id = String(req.params.id);
+    if (!/^[0-9a-f-]{36}$/.test(id)) throw notFound();
+    const m = await withTenant(deps.db, (res.locals.tenant as Tenant).id, (tx) => outboxMessage(tx, id));
+    if (!m?.html_body) throw notFound('No such message.');
+    res
+      .set('Content-Security-Policy', "sandbox; default-src 'none'; img-src https: data:; style-src 'unsafe-inline'")
+      .type('html')
+      .send(m.html_body);
   });
 
   r.use('/developers', developerRoutes(deps));

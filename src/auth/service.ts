@@ -1,10 +1,10 @@
 import type { AppDeps } from '../deps.ts';
 import { withTenant } from '../db/tenant.ts';
 import { tenantOrigin } from '../config.ts';
-import { sendViaOutbox } from '../mail/outbox.ts';
+import { queueNotification } from '../notifications/queries.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
-import { newToken, tokenDigest } from './tokens.ts';
+import { newToken, seal, tokenDigest } from './tokens.ts';
 import {
   consumeAuthToken,
   insertAuthToken,
@@ -45,14 +45,13 @@ export async function requestPasswordReset(deps: AppDeps, tenant: Tenant, email:
     const expiresAt = new Date(deps.now().getTime() + RESET_TOKEN_TTL_MS);
     await insertAuthToken(tx, { userId: user.id, purpose: 'password_reset', digest: tokenDigest(deps.config.sessionSecret, token), expiresAt });
     const link = `${tenantOrigin(deps.config, tenant.slug)}/password/reset/${token}`;
-    await sendViaOutbox(tx, {
+    // The link is a secret: it waits for the mail job sealed, never as plain text.
+    await queueNotification(tx, {
+      bookingId: null,
       kind: 'password_reset',
       to: user.email,
-      subject: `Reset your ${tenant.name} password`,
-      text:
-        `Hello ${user.name},\n\nSomeone (hopefully you) asked to reset your password for ${tenant.name} on Slotwise.\n` +
-        `Open this link within 60 minutes to choose a new one. It works once.\n\n${link}\n\n` +
-        `If you did not ask for this, ignore this message: your password stays as it is.\n`,
+      scheduledFor: deps.now(),
+      payload: { name: user.name, sealedLink: seal(deps.config.sessionSecret, link) },
     });
   });
 }

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** 256 random bits, URL-safe. */
 export function newToken(): string {
@@ -26,4 +26,25 @@ export function safeEqual(a: string, b: string): boolean {
  */
 export function derivedToken(secret: string, purpose: string, id: string, nonce: string): string {
   return createHmac('sha256', secret).update(`${purpose}:${id}:${nonce}`).digest('base64url');
+}
+
+const sealKey = (secret: string) => createHash('sha256').update(`slotwise:seal:${secret}`).digest();
+
+/**
+ * Encrypt a short secret for storage until a job uses it (AES-256-GCM, key
+ * derived from the server secret): e.g. a reset link waiting in the mail
+ * queue, which must not sit in the database as plain text.
+ */
+export function seal(secret: string, plaintext: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', sealKey(secret), iv);
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return [iv, cipher.getAuthTag(), body].map((b) => b.toString('base64url')).join('.');
+}
+
+export function unseal(secret: string, sealed: string): string {
+  const [iv, tag, body] = sealed.split('.').map((p) => Buffer.from(p, 'base64url'));
+  const decipher = createDecipheriv('aes-256-gcm', sealKey(secret), iv!);
+  decipher.setAuthTag(tag!);
+  return Buffer.concat([decipher.update(body!), decipher.final()]).toString('utf8');
 }

@@ -28,7 +28,7 @@ export async function cancelBooking(deps: AppDeps, tenantId: string, by: Actor, 
     if (!ACTIVE.has(current.status)) throw notActive(current);
     const booking = await markCancelled(tx, bookingId, deps.now(), reason);
     const view = await describeBooking(tx, booking);
-    await bookingChanged(deps, tx, 'booking.cancelled', view);
+    await bookingChanged(deps, tx, 'booking.cancelled', view, reason);
     return view;
   });
 }

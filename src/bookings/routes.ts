@@ -6,22 +6,13 @@ import { fieldErrors, formValues } from '../http/forms.ts';
 import { rateLimit } from '../http/rate-limit.ts';
 import { activeServices, resourcesForService } from '../catalog/queries.ts';
 import { dayInstantRange, formatInZoneWithName, isValidISODate, isValidTimeZone, localDate } from '../scheduling/index.ts';
-import { TIME_ZONES } from '../tenancy/timezones.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { CreateBooking } from './commands.ts';
-import { addDays, dayStrip, formatDuration, formatMoney, longDate, timesOn, zoneLabel } from './present.ts';
-import { bookingForManageToken, createBooking, findAvailability } from './service.ts';
+import { formatDuration, formatMoney, longDate, zoneLabel } from './present.ts';
+import { renderPicker, type PickerQuery } from './picker.ts';
+import { createBooking, findAvailability } from './service.ts';
 
-const STRIP_DAYS = 14;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-interface PickerQuery {
-  serviceId: string;
-  resource: string; // a resource id or 'any'
-  tz: string;
-  from: string;
-  date: string | undefined;
-}
 
 /**
  * The customer booking flow on a tenant's subdomain, mobile first. Every
@@ -98,26 +89,6 @@ export function bookingRoutes(deps: AppDeps): Router {
     }
   });
 
-  r.get('/manage/:token', async (req, res) => {
-    const tenant = tenantOf(res);
-    const view = await bookingForManageToken(deps, tenant.id, String(req.params.token));
-    if (!view) throw new HttpError(404, 'not_found', 'Link not valid', 'This booking link is not valid. Check the link in your confirmation email.');
-    const { booking, service, resource } = view;
-    const start = booking.start.getTime();
-    const customerZone = booking.customer.timeZone;
-    res.set('Cache-Control', 'no-store').render('bookings/manage', {
-      title: `${service.name} — ${tenant.name}`,
-      booked: req.query.booked === '1',
-      booking,
-      service,
-      resource,
-      customer: { date: longDate(start, customerZone), time: formatInZoneWithName(start, customerZone), zone: customerZone },
-      business: { date: longDate(start, resource.timeZone), time: formatInZoneWithName(start, resource.timeZone), zone: resource.timeZone },
-      sameZone: customerZone === resource.timeZone,
-      duration: formatDuration(service.durationMin),
-    });
-  });
-
   return r;
 }
 
@@ -131,38 +102,6 @@ function pickerQuery(req: Request, tenant: Tenant, now: Date, serviceId: string,
   const from = fromRaw < today ? today : fromRaw;
   const date = typeof req.query.date === 'string' && isValidISODate(req.query.date) ? req.query.date : undefined;
   return { serviceId, resource: res, tz, from, date };
-}
-
-async function renderPicker(deps: AppDeps, req: Request, res: Response, q: PickerQuery, status: number, message?: string): Promise<void> {
-  const tenant = res.locals.tenant as Tenant;
-  // Show the strip that contains the chosen date.
-  const from = q.date && (q.date < q.from || q.date >= addDays(q.from, STRIP_DAYS)) ? q.date : q.from;
-  const range = { start: dayInstantRange(from, q.tz).start, end: dayInstantRange(addDays(from, STRIP_DAYS - 1), q.tz).end };
-  const avail = await findAvailability(deps, tenant.id, { serviceId: q.serviceId, resourceId: q.resource === 'any' ? null : q.resource, range });
-  const firstFree = avail.slots[0] ? localDate(avail.slots[0].start, q.tz) : undefined;
-  const date = q.date ?? firstFree ?? from;
-  const days = dayStrip(from, STRIP_DAYS, avail.slots, q.tz, date);
-  const base = `/book/${q.serviceId}`;
-  const params = (extra: Record<string, string>) => new URLSearchParams({ resource: q.resource, tz: q.tz, ...extra }).toString();
-  const resourceName = q.resource === 'any' ? 'Any available' : (avail.resources[0]?.name ?? '');
-  const model = {
-    title: `${avail.service.name} — ${tenant.name}`,
-    service: { ...avail.service, duration: formatDuration(avail.service.durationMin), price: avail.service.priceMinor ? formatMoney(avail.service.priceMinor, avail.service.currency) : '' },
-    resourceName,
-    q: { ...q, from },
-    tzLabel: zoneLabel(q.tz, dayInstantRange(date, q.tz).start),
-    timeZones: TIME_ZONES,
-    days: days.map((d) => ({ ...d, href: `${base}?${params({ from, date: d.date })}` })),
-    date,
-    dateLabel: longDate(dayInstantRange(date, q.tz).start + 12 * 3600_000, q.tz),
-    times: timesOn(date, avail.slots, q.tz).map((t) => ({ ...t, href: `${base}/details?${params({ start: t.start })}` })),
-    prevHref: from > localDate(deps.now().getTime(), q.tz) ? `${base}?${params({ from: addDays(from, -STRIP_DAYS) })}` : undefined,
-    nextHref: `${base}?${params({ from: addDays(from, STRIP_DAYS) })}`,
-    message,
-    autoDetectTz: typeof req.query.tz !== 'string',
-  };
-  res.status(status).set('Vary', 'HX-Request');
-  res.render(req.get('HX-Request') ? 'bookings/_picker' : 'bookings/pick', model);
 }
 
 const range0 = (q: PickerQuery) => dayInstantRange(q.from, q.tz).start;

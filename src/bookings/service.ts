@@ -48,11 +48,11 @@ export interface Availability extends Offer {
 export async function findAvailability(
   deps: AppDeps,
   tenantId: string,
-  q: { serviceId: string; resourceId: string | null; range: Interval },
+  q: { serviceId: string; resourceId: string | null; range: Interval; excludeBookingId?: string },
 ): Promise<Availability> {
   return withTenant(deps.db, tenantId, async (tx) => {
     const offer = await loadOffer(tx, q.serviceId, q.resourceId);
-    const query = await loadSlotQuery(tx, offer.service, offer.resources, q.range, deps.now().getTime());
+    const query = await loadSlotQuery(tx, offer.service, offer.resources, q.range, deps.now().getTime(), q.excludeBookingId);
     return { ...offer, slots: computeAnyResourceSlots(query) };
   });
 }

@@ -11,6 +11,7 @@ import { createPassport } from '../auth/passport.ts';
 import { authRoutes } from '../auth/routes.ts';
 import { rootRoutes, tenantBrandRoutes } from '../tenancy/routes.ts';
 import { bookingRoutes } from '../bookings/routes.ts';
+import { manageRoutes } from '../bookings/manage-routes.ts';
 import { csrfProtection } from './csrf.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { onRootSite, onTenantSite, requireUser } from './guards.ts';
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
   tenant.use(onTenantSite);
   tenant.use(tenantBrandRoutes());
   tenant.use(bookingRoutes(deps));
+  tenant.use(manageRoutes(deps));
   tenant.use(authRoutes(deps, passport));
   tenant.use('/admin', requireUser, adminRoutes(deps));
   app.use(tenant);

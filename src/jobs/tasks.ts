@@ -1,7 +1,7 @@
 import type { TaskList } from 'graphile-worker';
 import type { AppDeps } from '../deps.ts';
 import { purgeExpired } from './maintenance.ts';
-import { sendConfirmationTask } from '../bookings/tasks.ts';
+import { sendNotificationTask } from '../notifications/tasks.ts';
 import { deliverWebhookTask } from '../webhooks/tasks.ts';
 
 declare global {
@@ -20,7 +20,7 @@ export function taskList(deps: AppDeps): TaskList {
       const result = await purgeExpired(deps);
       helpers.logger.info(`purged expired rows ${JSON.stringify(result)}`);
     },
-    bookings__send_confirmation: sendConfirmationTask(deps) as TaskList[string],
+    notifications__send: sendNotificationTask(deps) as TaskList[string],
     webhooks__deliver: deliverWebhookTask(deps) as TaskList[string],
   };
 }

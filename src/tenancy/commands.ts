@@ -64,3 +64,30 @@ export const Branding = z.object({
   timeZone: TimeZoneName,
 });
 export type Branding = z.infer<typeof Branding>;
+
+const checkbox = z.preprocess((v) => v === 'on' || v === 'true' || v === true, z.boolean());
+
+/** Reminder times are typed as hours ("24, 1", "0.5") and stored as minutes. */
+export const NotificationSettingsForm = z.object({
+  reminderHours: z
+    .string()
+    .trim()
+    .transform((s, ctx) => {
+      const parts = s === '' ? [] : s.split(/[,\s]+/).filter(Boolean);
+      const minutes = parts.map((p) => Math.round(Number(p) * 60));
+      if (parts.length > 5 || minutes.some((m) => !Number.isFinite(m) || m < 1 || m > 43200)) {
+        ctx.addIssue({ code: 'custom', message: 'List up to 5 numbers of hours between 0.1 and 720, e.g. "24, 1".' });
+        return z.NEVER;
+      }
+      return [...new Set(minutes)].sort((a, b) => b - a);
+    }),
+  notificationEmail: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .transform((s) => (s === '' ? null : s))
+    .refine((s) => s === null || z.email().safeParse(s).success, 'Enter an email address, or leave it empty.'),
+  cutoffHours: z.coerce.number({ error: 'Enter a number of hours.' }).min(0, 'Use 0 or more hours.').max(720, 'Use at most 720 hours.').transform((h) => Math.round(h * 60)),
+  customersMayCancel: checkbox,
+  customersMayReschedule: checkbox,
+});

@@ -8,6 +8,14 @@ export interface Tenant {
   timeZone: string;
   logoUrl: string | null;
   accentColor: string;
+  /** Minutes before a booking's start at which customers get a reminder. */
+  reminderOffsets: number[];
+  /** Where staff notifications also go (the front desk). */
+  notificationEmail: string | null;
+  /** Customers may not cancel or move a booking closer to its start than this. */
+  changeCutoffMinutes: number;
+  customersMayCancel: boolean;
+  customersMayReschedule: boolean;
 }
 
 interface TenantRow {
@@ -17,6 +25,11 @@ interface TenantRow {
   time_zone: string;
   logo_url: string | null;
   accent_color: string;
+  reminder_offsets_minutes: number[];
+  notification_email: string | null;
+  customer_change_cutoff_minutes: number;
+  customers_may_cancel: boolean;
+  customers_may_reschedule: boolean;
 }
 
 const toTenant = (r: TenantRow): Tenant => ({
@@ -26,6 +39,11 @@ const toTenant = (r: TenantRow): Tenant => ({
   timeZone: r.time_zone,
   logoUrl: r.logo_url,
   accentColor: r.accent_color,
+  reminderOffsets: r.reminder_offsets_minutes,
+  notificationEmail: r.notification_email,
+  changeCutoffMinutes: r.customer_change_cutoff_minutes,
+  customersMayCancel: r.customers_may_cancel,
+  customersMayReschedule: r.customers_may_reschedule,
 });
 
 /**
@@ -49,7 +67,7 @@ export async function currentTenant(tx: TenantTx): Promise<Tenant> {
   return toTenant(row);
 }
 
-export async function insertTenant(tx: TenantTx, t: Omit<Tenant, 'id' | 'logoUrl' | 'accentColor'>): Promise<void> {
+export async function insertTenant(tx: TenantTx, t: Pick<Tenant, 'slug' | 'name' | 'timeZone'>): Promise<void> {
   await tx('tenants').insert({ id: tx.tenantId, slug: t.slug, name: t.name, time_zone: t.timeZone });
 }
 
@@ -57,4 +75,17 @@ export async function updateBranding(tx: TenantTx, b: Pick<Tenant, 'name' | 'log
   await tx('tenants')
     .where({ id: tx.tenantId })
     .update({ name: b.name, logo_url: b.logoUrl, accent_color: b.accentColor, time_zone: b.timeZone, updated_at: tx.fn.now() });
+}
+
+export type NotificationSettings = Pick<Tenant, 'reminderOffsets' | 'notificationEmail' | 'changeCutoffMinutes' | 'customersMayCancel' | 'customersMayReschedule'>;
+
+export async function updateNotificationSettings(tx: TenantTx, n: NotificationSettings): Promise<void> {
+  await tx('tenants').where({ id: tx.tenantId }).update({
+    reminder_offsets_minutes: n.reminderOffsets,
+    notification_email: n.notificationEmail,
+    customer_change_cutoff_minutes: n.changeCutoffMinutes,
+    customers_may_cancel: n.customersMayCancel,
+    customers_may_reschedule: n.customersMayReschedule,
+    updated_at: tx.fn.now(),
+  });
 }

@@ -6,7 +6,7 @@ import { hashPassword } from '../auth/passwords.ts';
 import { insertUser, type User } from '../auth/queries.ts';
 import { createLoginHandoff } from '../auth/service.ts';
 import type { Branding, SignUp } from './commands.ts';
-import { insertTenant, updateBranding, type Tenant } from './queries.ts';
+import { currentTenant, insertTenant, updateBranding, type Tenant } from './queries.ts';
 
 const SLUG_TAKEN = { slug: 'This subdomain is taken. Choose another.' };
 
@@ -24,7 +24,7 @@ export async function signUp(deps: AppDeps, cmd: SignUp): Promise<{ tenant: Tena
       await insertTenant(tx, { slug: cmd.slug, name: cmd.businessName, timeZone: cmd.timeZone });
       const owner = await insertUser(tx, { email: cmd.email, name: cmd.businessName, role: 'owner', passwordHash });
       const handoffToken = await createLoginHandoff(deps, tx, owner.id);
-      const tenant: Tenant = { id: tenantId, slug: cmd.slug, name: cmd.businessName, timeZone: cmd.timeZone, logoUrl: null, accentColor: '#2563eb' };
+      const tenant = await currentTenant(tx);
       return { tenant, owner, handoffToken };
     });
   } catch (err) {

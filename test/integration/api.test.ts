@@ -3,11 +3,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Logger, runOnce } from 'graphile-worker';
 import request from 'supertest';
 import { createApp } from '../../src/http/app.ts';
-import { ownerPgPool } from '../../src/db/database.ts';
-import { taskList } from '../../src/jobs/tasks.ts';
+import { runJobs } from '../support/jobs.ts';
 import { createApiKey } from '../../src/api/keys.ts';
 import { verifySignature } from '../../src/webhooks/sign.ts';
 import type { AppDeps } from '../../src/deps.ts';
@@ -41,15 +39,6 @@ function cli(...args: string[]) {
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
-}
-
-async function runJobs(): Promise<void> {
-  const pool = ownerPgPool(t.url);
-  try {
-    await runOnce({ pgPool: pool, taskList: taskList(deps), logger: new Logger(() => () => undefined) });
-  } finally {
-    await pool.end();
-  }
 }
 
 async function provision(slug: string) {
@@ -280,13 +269,13 @@ describe('outgoing webhooks', () => {
       const sid = (await c.post('/services', { name: 'S', duration_minutes: 60, resource_ids: [rid] })).body.id;
       const booking = (await c.post('/bookings', { service_id: sid, start: '2026-03-03T09:00:00Z', customer: { name: 'W', email: 'w@example.com', timezone: 'UTC' } })).body;
 
-      await runJobs(); // first attempt: the receiver answers 500
+      await runJobs(t, deps); // first attempt: the receiver answers 500
       expect(received).toHaveLength(1);
       const delivery = await t.owner('webhook_deliveries').where({ event_type: 'booking.created' }).first();
       expect(delivery).toMatchObject({ status: 'pending', attempts: 1, last_status_code: 500 });
       // graphile-worker schedules the retry with backoff; make it due now.
       await t.owner.raw(`update graphile_worker._private_jobs set run_at = now() where key like ?`, [`%webhook:${delivery.id}`]);
-      await runJobs();
+      await runJobs(t, deps);
       expect(received).toHaveLength(2);
       expect(await t.owner('webhook_deliveries').where({ id: delivery.id }).first()).toMatchObject({ status: 'succeeded', attempts: 2, last_status_code: 204 });
 
@@ -304,7 +293,7 @@ describe('outgoing webhooks', () => {
       expect(event).toMatchObject({ type: 'booking.created', data: { booking: { id: booking.id, status: 'confirmed' } } });
 
       await c.post(`/bookings/${booking.id}/cancel`, {});
-      await runJobs();
+      await runJobs(t, deps);
       expect(JSON.parse(received.at(-1)!.body)).toMatchObject({ type: 'booking.cancelled', data: { booking: { id: booking.id, status: 'cancelled' } } });
     } finally {
       receiver.close();

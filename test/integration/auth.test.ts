@@ -3,6 +3,7 @@ import { createApp } from '../../src/http/app.ts';
 import { createTestDb, TestClock, testDeps, type TestDb } from '../support/db.ts';
 import { Client, makeTenant, signedIn } from '../support/http.ts';
 import type { AppDeps } from '../../src/deps.ts';
+import { runJobs } from '../support/jobs.ts';
 
 let t: TestDb;
 let deps: AppDeps;
@@ -20,6 +21,7 @@ beforeAll(async () => {
 afterAll(() => t.drop());
 
 async function lastResetLink(): Promise<string> {
+  await runJobs(t, deps);
   const m = await t.owner('outbox_messages').where({ kind: 'password_reset' }).orderBy('created_at', 'desc').first();
   const link = /https?:\/\/\S+\/password\/reset\/\S+/.exec(m.text_body)?.[0];
   if (!link) throw new Error('no reset link in the outbox');
@@ -168,6 +170,7 @@ describe('password reset', () => {
     const c = new Client(app, HOST);
     await c.open('/password/forgot');
     const res = await c.post('/password/forgot', { email: 'stranger@acme.example' });
+    await runJobs(t, deps);
     expect(res.status).toBe(200);
     expect(res.text).toContain('If that address belongs to an account here');
     const after = await t.owner('outbox_messages').count<{ count: string }[]>('* as count');

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Logger, runOnce } from 'graphile-worker';
 import { createApp } from '../../src/http/app.ts';
-import { ownerPgPool } from '../../src/db/database.ts';
 import { addHoliday } from '../../src/catalog/service.ts';
-import { taskList } from '../../src/jobs/tasks.ts';
+import { runJobs } from '../support/jobs.ts';
 import type { AppDeps } from '../../src/deps.ts';
 import { createTestDb, TestClock, testDeps, type TestDb } from '../support/db.ts';
 import { Client, makeTenant } from '../support/http.ts';
@@ -100,16 +98,11 @@ describe('the customer booking flow', () => {
     expect(row.blocked).toBe('["2026-03-10 18:00:00+00","2026-03-10 19:15:00+00")');
     expect(row.manage_token_hash).not.toContain(res.headers.location!.split('/')[2]!.split('?')[0]);
 
-    const pool = ownerPgPool(t.url);
-    try {
-      await runOnce({ pgPool: pool, taskList: taskList(deps), logger: new Logger(() => () => undefined) });
-    } finally {
-      await pool.end();
-    }
+    await runJobs(t, deps);
     const mail = await t.owner('outbox_messages').where({ kind: 'booking_confirmation', to_address: 'lou@example.com' }).first();
-    expect(mail.subject).toBe('Confirmed: Colour on 2026-03-10');
-    expect(mail.text_body).toContain('Tuesday, March 10, 2026 at 11:00 AM PDT (America/Los_Angeles)');
-    expect(mail.text_body).toContain('2:00 PM EDT at salon business');
+    expect(mail.subject).toBe('Confirmed: Colour, March 10, 2026 at 11:00 AM PDT');
+    expect(mail.text_body).toContain('Tuesday, March 10, 2026, 11:00 AM PDT');
+    expect(mail.text_body).toContain('Times in America/Los_Angeles');
     expect(mail.text_body).toContain(`http://salon.slotwise.test${res.headers.location!.split('?')[0]}`);
   });
 

@@ -3,7 +3,7 @@ import { createApp } from '../../src/http/app.ts';
 import { withTenant } from '../../src/db/tenant.ts';
 import { hashPassword } from '../../src/auth/passwords.ts';
 import { insertUser } from '../../src/auth/queries.ts';
-import { sendViaOutbox } from '../../src/mail/outbox.ts';
+import { runJobs } from '../support/jobs.ts';
 import type { AppDeps } from '../../src/deps.ts';
 import { createTestDb, testDeps, type TestDb } from '../support/db.ts';
 import { Client, makeTenant, signedIn } from '../support/http.ts';
@@ -25,8 +25,10 @@ beforeAll(async () => {
   app = createApp(deps);
   const a = await makeTenant(deps, 'alpha', { email: 'owner@alpha.example' });
   const b = await makeTenant(deps, 'bravo', { email: 'owner@bravo.example' });
-  await withTenant(deps.db, a.tenant.id, (tx) => sendViaOutbox(tx, { kind: 'note', to: 'x@alpha.example', subject: 'Alpha message', text: 'alpha body' }));
-  await withTenant(deps.db, b.tenant.id, (tx) => sendViaOutbox(tx, { kind: 'note', to: 'x@bravo.example', subject: 'Bravo message', text: 'bravo secret' }));
+  const note = (tenantId: string, subject: string, text: string) =>
+    withTenant(deps.db, tenantId, (tx) => tx('outbox_messages').insert({ tenant_id: tenantId, kind: 'note', to_address: 'x@example.com', subject, text_body: text }));
+  await note(a.tenant.id, 'Alpha message', 'alpha body');
+  await note(b.tenant.id, 'Bravo message', 'bravo secret');
   const bResource = await makeResource(deps, b.tenant.id, 'Bravo room', 'UTC', [['00:00', '24:00']]);
   bServiceId = (await makeService(deps, b.tenant.id, [bResource.id], { name: 'Bravo secret service' })).id;
   const start = (Math.floor(deps.now().getTime() / 86_400_000) + 2) * 86_400_000 + 10 * 3_600_000; // two days ahead, 10:00 UTC
@@ -84,6 +86,7 @@ describe('tenant isolation over HTTP', () => {
     const c = new Client(app, B);
     await c.open('/password/forgot');
     await c.post('/password/forgot', { email: 'owner@bravo.example' });
+    await runJobs(t, deps);
     const m = await t.owner('outbox_messages').where({ kind: 'password_reset', to_address: 'owner@bravo.example' }).first();
     const path = new URL(/https?:\/\/\S+/.exec(m.text_body)![0]).pathname;
     expect((await new Client(app, A).get(path)).status).toBe(410);

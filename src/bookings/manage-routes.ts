@@ -1,0 +1,141 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { AppDeps } from '../deps.ts';
+import { HttpError } from '../http/errors.ts';
+import { formatInZoneWithName, isValidTimeZone, localDate } from '../scheduling/index.ts';
+import type { Tenant } from '../tenancy/queries.ts';
+import { cancelBooking, rescheduleBooking } from './changes.ts';
+import { Instant } from './commands.ts';
+import { renderPicker, type PickerFlow, type PickerQuery } from './picker.ts';
+import { customerMay, type CustomerAction } from './policy.ts';
+import { formatDuration, longDate } from './present.ts';
+import { bookingForManageToken, type Actor, type BookingView } from './service.ts';
+
+const CUSTOMER: Actor = { source: 'public', userId: null };
+
+const invalidLink = () =>
+  new HttpError(404, 'not_found', 'Link not valid', 'This booking link is not valid. Check the link in your confirmation email.');
+const endedLink = () => new HttpError(410, 'gone', 'Booking ended', 'This booking has ended, so its link no longer works.');
+
+/**
+ * The customer's private manage link: see the booking in their own zone,
+ * cancel it, or move it to another free time, within the tenant's rules.
+ * Nothing here needs an account; the token is the key, and it stops working
+ * once the booking has ended.
+ */
+export function manageRoutes(deps: AppDeps): Router {
+  const r = Router();
+  const tenantOf = (res: Response) => res.locals.tenant as Tenant;
+
+  async function load(req: Request, res: Response): Promise<BookingView & { token: string }> {
+    const token = String(req.params.token);
+    const view = await bookingForManageToken(deps, tenantOf(res).id, token);
+    if (!view) throw invalidLink();
+    if (view.booking.end.getTime() <= deps.now().getTime()) throw endedLink();
+    return { ...view, token };
+  }
+
+  function refuse(res: Response, v: BookingView & { token: string }, action: CustomerAction): boolean {
+    const verdict = customerMay(tenantOf(res), v.booking, action, deps.now());
+    if (verdict.ok) return false;
+    res.status(409);
+    void showBooking(res, v, { refused: verdict.reason });
+    return true;
+  }
+
+  function showBooking(res: Response, v: BookingView & { token: string }, extra: Record<string, unknown> = {}) {
+    const tenant = tenantOf(res);
+    const { booking, service, resource } = v;
+    const start = booking.start.getTime();
+    const customerZone = booking.customer.timeZone;
+    const now = deps.now();
+    res.set('Cache-Control', 'no-store').render('bookings/manage', {
+      title: `${service.name} — ${tenant.name}`,
+      token: v.token,
+      booking,
+      service,
+      resource,
+      customer: { date: longDate(start, customerZone), time: formatInZoneWithName(start, customerZone), zone: customerZone },
+      business: { date: longDate(start, resource.timeZone), time: formatInZoneWithName(start, resource.timeZone), zone: resource.timeZone },
+      sameZone: customerZone === resource.timeZone,
+      duration: formatDuration(service.durationMin),
+      mayCancel: customerMay(tenant, booking, 'cancel', now),
+      mayReschedule: customerMay(tenant, booking, 'reschedule', now),
+      cutoff: tenant.changeCutoffMinutes ? formatDuration(tenant.changeCutoffMinutes) : '',
+      ...extra,
+    });
+  }
+
+  const flowFor = (v: BookingView & { token: string }): PickerFlow => ({
+    basePath: `/manage/${v.token}/reschedule`,
+    timePath: `/manage/${v.token}/reschedule/confirm`,
+    page: 'bookings/reschedule',
+    fixedResource: true,
+    excludeBookingId: v.booking.id,
+    extra: { token: v.token, currentLabel: `${longDate(v.booking.start.getTime(), v.booking.customer.timeZone)}, ${formatInZoneWithName(v.booking.start.getTime(), v.booking.customer.timeZone)}` },
+  });
+
+  const pickerQuery = (req: Request, v: BookingView): PickerQuery => {
+    const tzRaw = typeof req.query.tz === 'string' ? req.query.tz : typeof req.body?.tz === 'string' ? (req.body.tz as string) : '';
+    const tz = isValidTimeZone(tzRaw) ? tzRaw : v.booking.customer.timeZone;
+    const today = localDate(deps.now().getTime(), tz);
+    const from = typeof req.query.from === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(req.query.from) && req.query.from > today ? req.query.from : today;
+    const date = typeof req.query.date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(req.query.date) ? req.query.date : undefined;
+    return { serviceId: v.booking.serviceId, resource: v.booking.resourceId, tz, from, date };
+  };
+
+  r.get('/manage/:token', async (req, res) => {
+    const v = await load(req, res);
+    showBooking(res, v, { booked: req.query.booked === '1', moved: req.query.moved === '1' });
+  });
+
+  r.post('/manage/:token/cancel', async (req, res) => {
+    const v = await load(req, res);
+    if (refuse(res, v, 'cancel')) return;
+    const reason = z.string().trim().max(500).safeParse(req.body?.reason ?? '');
+    const done = await cancelBooking(deps, tenantOf(res).id, CUSTOMER, v.booking.id, reason.success && reason.data ? `Customer: ${reason.data}` : 'Cancelled by the customer');
+    showBooking(res, { ...done, token: v.token }, { cancelledNow: true });
+  });
+
+  r.get('/manage/:token/reschedule', async (req, res) => {
+    const v = await load(req, res);
+    if (refuse(res, v, 'reschedule')) return;
+    await renderPicker(deps, req, res, pickerQuery(req, v), 200, undefined, flowFor(v));
+  });
+
+  r.get('/manage/:token/reschedule/confirm', async (req, res) => {
+    const v = await load(req, res);
+    if (refuse(res, v, 'reschedule')) return;
+    const q = pickerQuery(req, v);
+    const start = Instant.safeParse(req.query.start ?? '');
+    if (!start.success) return renderPicker(deps, req, res, q, 422, 'Choose one of the offered times.', flowFor(v));
+    res.set('Cache-Control', 'no-store').render('bookings/reschedule-confirm', {
+      title: 'Move your booking',
+      token: v.token,
+      tz: q.tz,
+      start: new Date(start.data).toISOString(),
+      from: flowFor(v).extra!.currentLabel,
+      to: `${longDate(start.data, q.tz)}, ${formatInZoneWithName(start.data, q.tz)}`,
+      service: v.service,
+    });
+  });
+
+  r.post('/manage/:token/reschedule', async (req, res) => {
+    const v = await load(req, res);
+    if (refuse(res, v, 'reschedule')) return;
+    const q = pickerQuery(req, v);
+    const start = Instant.safeParse(req.body?.start ?? '');
+    if (!start.success) return renderPicker(deps, req, res, q, 422, 'Choose one of the offered times.', flowFor(v));
+    try {
+      await rescheduleBooking(deps, tenantOf(res).id, CUSTOMER, { bookingId: v.booking.id, start: start.data });
+    } catch (err) {
+      if (err instanceof HttpError && (err.status === 409 || err.type === 'not_a_slot')) {
+        return renderPicker(deps, req, res, { ...q, date: localDate(start.data, q.tz) }, err.status, err.message, flowFor(v));
+      }
+      throw err;
+    }
+    res.redirect(303, `/manage/${v.token}?moved=1`);
+  });
+
+  return r;
+}

@@ -1,0 +1,29 @@
+import type { Tenant } from '../tenancy/queries.ts';
+import type { Booking } from './queries.ts';
+import { formatDuration } from './present.ts';
+
+export type CustomerAction = 'cancel' | 'reschedule';
+export type Verdict = { ok: true } | { ok: false; reason: string };
+
+/**
+ * What a customer may do with their booking through the manage link: the
+ * tenant's switches and its cutoff (no changes within N minutes of the
+ * start). Staff and the API are not bound by it.
+ */
+export function customerMay(tenant: Tenant, booking: Booking, action: CustomerAction, now: Date): Verdict {
+  if (booking.status !== 'confirmed' && booking.status !== 'held') return { ok: false, reason: `This booking is ${booking.status.replace('_', ' ')}.` };
+  const allowed = action === 'cancel' ? tenant.customersMayCancel : tenant.customersMayReschedule;
+  if (!allowed) {
+    return { ok: false, reason: `${tenant.name} does not take ${action === 'cancel' ? 'cancellations' : 'changes'} online. Please contact them directly.` };
+  }
+  const cutoff = tenant.changeCutoffMinutes;
+  if (booking.start.getTime() - now.getTime() < cutoff * 60_000) {
+    return {
+      ok: false,
+      reason: cutoff > 0
+        ? `Bookings can be ${action === 'cancel' ? 'cancelled' : 'changed'} online up to ${formatDuration(cutoff)} before the start. Please contact ${tenant.name} directly.`
+        : 'This booking has already started.',
+    };
+  }
+  return { ok: true };
+}

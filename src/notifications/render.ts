@@ -1,0 +1,119 @@
+import path from 'node:path';
+import { Eta } from 'eta';
+import { VIEWS_DIR } from '../http/views.ts';
+import { formatInZoneWithName } from '../scheduling/index.ts';
+import { formatDuration, longDate } from '../bookings/present.ts';
+import type { BookingView } from '../bookings/service.ts';
+import type { Tenant } from '../tenancy/queries.ts';
+import { icsFor, parseAddress } from './ics.ts';
+import type { Attachment } from './transport.ts';
+
+const EMAILS = path.join(VIEWS_DIR, 'emails');
+// HTML escapes what it prints; plain text must not (a name like "O'Hara & Co" stays as typed).
+const html = new Eta({ views: EMAILS, autoEscape: true, cache: true });
+const text = new Eta({ views: EMAILS, autoEscape: false, cache: true });
+
+export type BookingKind =
+  | 'booking_confirmation' | 'booking_reminder' | 'booking_cancelled' | 'booking_rescheduled'
+  | 'staff_booking_created' | 'staff_booking_cancelled' | 'staff_booking_rescheduled';
+
+export interface Rendered {
+  subject: string;
+  text: string;
+  html: string;
+  attachments: Attachment[];
+}
+
+export interface BookingMessageContext {
+  kind: BookingKind;
+  tenant: Tenant;
+  view: BookingView;
+  /** The customer's manage link (customer messages only). */
+  manageUrl?: string;
+  cancelReason?: string | null;
+  /** For reminders: how long before the start this one is sent. */
+  offsetMinutes?: number;
+  mailFrom: string;
+  now: Date;
+}
+
+const CUSTOMER: Record<string, { headline: string; subject: string }> = {
+  booking_confirmation: { headline: 'Your booking is confirmed', subject: 'Confirmed' },
+  booking_reminder: { headline: 'See you soon', subject: 'Reminder' },
+  booking_cancelled: { headline: 'Your booking is cancelled', subject: 'Cancelled' },
+  booking_rescheduled: { headline: 'Your booking has moved', subject: 'New time' },
+};
+const STAFF: Record<string, { headline: string; subject: string }> = {
+  staff_booking_created: { headline: 'New booking', subject: 'New booking' },
+  staff_booking_cancelled: { headline: 'Booking cancelled', subject: 'Cancelled' },
+  staff_booking_rescheduled: { headline: 'Booking moved', subject: 'Moved' },
+};
+
+function when(ms: number, zone: string) {
+  return { date: longDate(ms, zone), time: formatInZoneWithName(ms, zone), zone };
+}
+
+/**
+ * A booking message in both forms, times in the recipient's own zone with
+ * the zone named: the customer's zone for customers, the resource's for
+ * staff. Customer messages carry the .ics invitation (CANCEL for a
+ * cancellation, REQUEST otherwise).
+ */
+export function renderBookingMessage(c: BookingMessageContext): Rendered {
+  const { booking, service, resource } = c.view;
+  const forCustomer = c.kind in CUSTOMER;
+  const zone = forCustomer ? booking.customer.timeZone : resource.timeZone;
+  const at = when(booking.start.getTime(), zone);
+  const words = (forCustomer ? CUSTOMER : STAFF)[c.kind]!;
+  const data = {
+    kind: c.kind,
+    tenant: c.tenant,
+    headline: words.headline,
+    reminderLead: c.offsetMinutes ? `Your booking is in ${formatDuration(c.offsetMinutes).replace(' h', ' hours').replace(/^1 hours/, '1 hour')}.` : '',
+    serviceName: service.name,
+    resourceName: resource.name,
+    duration: formatDuration(service.durationMin),
+    at,
+    customer: booking.customer,
+    notes: booking.notes,
+    manageUrl: c.manageUrl,
+    cancelReason: c.cancelReason ?? null,
+    cancelled: c.kind === 'booking_cancelled' || c.kind === 'staff_booking_cancelled',
+  };
+  const who = forCustomer ? '' : ` — ${booking.customer.name}`;
+  const subject = `${words.subject}: ${service.name}${who}, ${at.date.replace(/^\w+, /, '')} at ${at.time}`;
+  const template = forCustomer ? 'customer' : 'staff';
+  const attachments: Attachment[] = [];
+  if (forCustomer) {
+    const organizer = parseAddress(c.mailFrom);
+    attachments.push({
+      filename: c.kind === 'booking_cancelled' ? 'cancel.ics' : 'invite.ics',
+      contentType: `text/calendar; charset=utf-8; method=${c.kind === 'booking_cancelled' ? 'CANCEL' : 'REQUEST'}`,
+      content: icsFor({
+        method: c.kind === 'booking_cancelled' ? 'CANCEL' : 'REQUEST',
+        uid: `${booking.id}@slotwise`,
+        sequence: booking.sequence,
+        start: booking.start,
+        end: booking.end,
+        stamp: c.now,
+        summary: `${service.name} — ${c.tenant.name}`,
+        description: `${service.name} with ${resource.name}.${c.manageUrl ? `\nChange or cancel: ${c.manageUrl}` : ''}`,
+        location: c.tenant.name,
+        ...(c.manageUrl ? { url: c.manageUrl } : {}),
+        organizer: { name: c.tenant.name, email: organizer.email },
+        attendee: { name: booking.customer.name, email: booking.customer.email },
+      }),
+    });
+  }
+  return { subject, html: html.render(`./${template}.html.eta`, data), text: text.render(`./${template}.txt.eta`, data), attachments };
+}
+
+export function renderPasswordReset(tenant: Tenant, name: string, link: string): Rendered {
+  const data = { tenant, name, link, headline: 'Reset your password' };
+  return {
+    subject: `Reset your ${tenant.name} password`,
+    html: html.render('./password-reset.html.eta', data),
+    text: text.render('./password-reset.txt.eta', data),
+    attachments: [],
+  };
+}
