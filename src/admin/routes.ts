@@ -13,6 +13,7 @@ import { saveBranding } from '../tenancy/service.ts';
 import { TIME_ZONES } from '../tenancy/timezones.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { developerRoutes } from './developers.ts';
+import { adminBookingRoutes } from './bookings.ts';
 
 /**
  * The dashboard. Mounted behind `requireUser` in src/http/app.ts: every route
@@ -98,5 +99,6 @@ export function adminRoutes(deps: AppDeps): Router {
   });
 
   r.use('/developers', developerRoutes(deps));
+  r.use(adminBookingRoutes(deps));
   return r;
 }

@@ -3,11 +3,21 @@ import { savepoint, withTenant, type TenantTx } from '../db/tenant.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { explainSlot, type RejectReason } from '../scheduling/index.ts';
 import { slotRefused } from './errors.ts';
-import { bookingChanged } from './events.ts';
+import { bookingChanged, recordHistory } from './events.ts';
+import { audit } from '../audit/log.ts';
 import { bookingById, bookingForUpdate, loadSlotQuery, lockResource, markCancelled, moveBooking, type Booking } from './queries.ts';
 import { describeBooking, loadOffer, mostRelevant, type Actor, type BookingView } from './service.ts';
 
 const MINUTE = 60_000;
+
+/** What the audit log keeps of a booking before and after a change. */
+const snapshot = (b: Booking) => ({ status: b.status, resource_id: b.resourceId, start: b.start.toISOString(), end: b.end.toISOString() });
+
+/** Dashboard users' changes are audited in the change's own transaction. */
+async function auditIfStaff(tx: TenantTx, by: Actor, action: string, before: Booking, after: Booking, extra: Record<string, unknown> = {}): Promise<void> {
+  if (by.source !== 'admin') return;
+  await audit(tx, { userId: by.userId }, { action, subjectType: 'booking', subjectId: after.id, before: snapshot(before), after: { ...snapshot(after), ...extra } });
+}
 const ACTIVE = new Set(['held', 'confirmed']);
 
 /**
@@ -21,14 +31,14 @@ export const notActive = (b: Booking) =>
   new HttpError(409, 'booking_not_active', 'Booking not active', `This booking is ${b.status.replace('_', ' ')} and cannot be changed.`);
 
 export async function cancelBooking(deps: AppDeps, tenantId: string, by: Actor, bookingId: string, reason: string | null): Promise<BookingView> {
-  void by;
   return withTenant(deps.db, tenantId, async (tx) => {
     const current = await bookingForUpdate(tx, bookingId);
     if (!current) throw notFound('That booking does not exist.');
     if (!ACTIVE.has(current.status)) throw notActive(current);
     const booking = await markCancelled(tx, bookingId, deps.now(), reason);
+    await auditIfStaff(tx, by, 'booking.cancel', current, booking, { reason });
     const view = await describeBooking(tx, booking);
-    await bookingChanged(deps, tx, 'booking.cancelled', view, reason);
+    await bookingChanged(deps, tx, 'booking.cancelled', view, reason, by);
     return view;
   });
 }
@@ -44,7 +54,6 @@ export async function rescheduleBooking(
   by: Actor,
   cmd: { bookingId: string; start: number; resourceId?: string | null },
 ): Promise<BookingView> {
-  void by;
   return withTenant(deps.db, tenantId, async (tx) => {
     const current = await bookingForUpdate(tx, cmd.bookingId);
     if (!current) throw notFound('That booking does not exist.');
@@ -65,8 +74,9 @@ export async function rescheduleBooking(
       now: deps.now(),
     });
     if (!moved) throw slotRefused(mostRelevant(['busy'] as RejectReason[]));
+    await auditIfStaff(tx, by, 'booking.reschedule', current, moved);
     const view = { booking: moved, service, resource };
-    await bookingChanged(deps, tx, 'booking.rescheduled', view);
+    await bookingChanged(deps, tx, 'booking.rescheduled', view, null, by);
     return view;
   });
 }
@@ -84,5 +94,25 @@ export async function bookingView(deps: AppDeps, tenantId: string, bookingId: st
   return withTenant(deps.db, tenantId, async (tx) => {
     const booking = await bookingById(tx, bookingId);
     return booking && describeBooking(tx, booking);
+  });
+}
+
+/**
+ * After (or during) the appointment, staff record how it went: completed or
+ * a no-show. Either frees nothing (the time is in the past) and sends nothing.
+ */
+export async function recordOutcome(deps: AppDeps, tenantId: string, by: Actor, bookingId: string, outcome: 'completed' | 'no_show'): Promise<BookingView> {
+  return withTenant(deps.db, tenantId, async (tx) => {
+    const current = await bookingForUpdate(tx, bookingId);
+    if (!current) throw notFound('That booking does not exist.');
+    if (current.status !== 'confirmed') throw notActive(current);
+    if (current.start.getTime() > deps.now().getTime()) {
+      throw new HttpError(409, 'not_started', 'Not started yet', 'A booking can be marked completed or no-show once it has started.');
+    }
+    const [row] = await tx('bookings').where({ id: bookingId }).update({ status: outcome, updated_at: deps.now() }).returning('id');
+    const booking = (await bookingById(tx, row!.id))!;
+    await recordHistory(tx, booking, outcome, by);
+    await auditIfStaff(tx, by, `booking.${outcome}`, current, booking);
+    return describeBooking(tx, booking);
   });
 }

@@ -1,0 +1,92 @@
+import type { TenantTx } from '../db/tenant.ts';
+import type { BookingStatus } from '../bookings/queries.ts';
+import { scopeBookings, scopeResources, type Viewer } from './scope.ts';
+
+export interface AdminBookingRow {
+  id: string;
+  status: BookingStatus;
+  starts_at: Date;
+  ends_at: Date;
+  customer_name: string;
+  customer_email: string;
+  customer_phone: string | null;
+  customer_time_zone: string;
+  notes: string | null;
+  source: string;
+  cancel_reason: string | null;
+  created_at: Date;
+  service_id: string;
+  service_name: string;
+  resource_id: string;
+  resource_name: string;
+  resource_time_zone: string;
+}
+
+export interface BookingListFilter {
+  from?: Date | undefined;
+  to?: Date | undefined;
+  resourceId?: string | undefined;
+  serviceId?: string | undefined;
+  status?: BookingStatus | undefined;
+  search?: string | undefined;
+  limit: number;
+}
+
+function withNames(tx: TenantTx, viewer: Viewer) {
+  return scopeBookings(tx, viewer)
+    .join('services as s', function () {
+      this.on('s.tenant_id', 'b.tenant_id').andOn('s.id', 'b.service_id');
+    })
+    .join('resources as r', function () {
+      this.on('r.tenant_id', 'b.tenant_id').andOn('r.id', 'b.resource_id');
+    })
+    .select('b.*', 's.name as service_name', 'r.name as resource_name', 'r.time_zone as resource_time_zone');
+}
+
+export async function listAdminBookings(tx: TenantTx, viewer: Viewer, f: BookingListFilter): Promise<AdminBookingRow[]> {
+  const q = withNames(tx, viewer).orderBy([{ column: 'b.starts_at' }, { column: 'b.id' }]).limit(f.limit);
+  if (f.from) q.where('b.starts_at', '>=', f.from);
+  if (f.to) q.where('b.starts_at', '<', f.to);
+  if (f.resourceId) q.where('b.resource_id', f.resourceId);
+  if (f.serviceId) q.where('b.service_id', f.serviceId);
+  if (f.status) q.where('b.status', f.status);
+  if (f.search) {
+    const like = `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q.where((w) => w.whereILike('b.customer_name', like).orWhereILike('b.customer_email', like).orWhereILike('b.customer_phone', like));
+  }
+  return q;
+}
+
+export async function adminBooking(tx: TenantTx, viewer: Viewer, id: string): Promise<AdminBookingRow | undefined> {
+  return withNames(tx, viewer).where('b.id', id).first();
+}
+
+export async function visibleResources(tx: TenantTx, viewer: Viewer): Promise<{ id: string; name: string; time_zone: string }[]> {
+  return scopeResources(tx, viewer).where({ active: true }).orderBy(['position', 'name', 'id']).select('id', 'name', 'time_zone');
+}
+
+export async function bookingHistory(tx: TenantTx, bookingId: string) {
+  return tx('booking_history as h')
+    .leftJoin('users as u', function () {
+      this.on('u.tenant_id', 'h.tenant_id').andOn('u.id', 'h.actor_user_id');
+    })
+    .where('h.booking_id', bookingId)
+    .orderBy('h.created_at')
+    .select<{ event: string; status: string; actor: string; actor_name: string | null; detail: string | null; starts_at: Date; created_at: Date }[]>(
+      'h.event', 'h.status', 'h.actor', 'u.name as actor_name', 'h.detail', 'h.starts_at', 'h.created_at',
+    );
+}
+
+export async function bookingNotes(tx: TenantTx, bookingId: string) {
+  return tx('booking_notes as n')
+    .leftJoin('users as u', function () {
+      this.on('u.tenant_id', 'n.tenant_id').andOn('u.id', 'n.author_user_id');
+    })
+    .where('n.booking_id', bookingId)
+    .orderBy('n.created_at')
+    .select<{ body: string; author: string | null; created_at: Date }[]>('n.body', 'u.name as author', 'n.created_at');
+}
+
+export async function addBookingNote(tx: TenantTx, bookingId: string, authorId: string, body: string): Promise<void> {
+  await tx('booking_notes').insert({ tenant_id: tx.tenantId, booking_id: bookingId, author_user_id: authorId, body });
+}

@@ -1,0 +1,209 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { AppDeps } from '../deps.ts';
+import { withTenant } from '../db/tenant.ts';
+import { HttpError, notFound } from '../http/errors.ts';
+import { fieldErrors } from '../http/forms.ts';
+import { cancelBooking, recordOutcome } from '../bookings/changes.ts';
+import type { Actor } from '../bookings/service.ts';
+import { notificationsOfBooking } from '../notifications/queries.ts';
+import { audit } from '../audit/log.ts';
+import { dayInstantRange, formatInZoneWithName, isValidISODate, localDate } from '../scheduling/index.ts';
+import { addDays, longDate } from '../bookings/present.ts';
+import type { Tenant } from '../tenancy/queries.ts';
+import { addBookingNote, adminBooking, bookingHistory, bookingNotes, listAdminBookings, visibleResources, type AdminBookingRow } from './booking-queries.ts';
+import { csvRow } from './csv.ts';
+import type { Viewer } from './scope.ts';
+import { gridItem, HOURS, mondayOf, nowRow } from './time-grid.ts';
+
+const Id = z.uuid();
+const STATUSES = ['held', 'confirmed', 'cancelled', 'completed', 'no_show'] as const;
+const ListQuery = z.object({
+  from: z.string().refine(isValidISODate).optional().catch(undefined),
+  to: z.string().refine(isValidISODate).optional().catch(undefined),
+  resource: Id.optional().catch(undefined),
+  service: Id.optional().catch(undefined),
+  status: z.enum(STATUSES).optional().catch(undefined),
+  q: z.string().trim().max(100).optional().catch(undefined),
+});
+const NoteForm = z.object({ body: z.string().trim().min(1, 'Write the note first.').max(2000, 'Use at most 2000 characters.') });
+const CancelForm = z.object({ reason: z.string().trim().max(500, 'Use at most 500 characters.').default('') });
+const OutcomeForm = z.object({ outcome: z.enum(['completed', 'no_show']) });
+
+/**
+ * The provider's bookings: list with filters and CSV, detail with actions,
+ * and day and week time grids. Every query is scoped by the viewer (staff:
+ * their own resources only) in src/admin/scope.ts.
+ */
+export function adminBookingRoutes(deps: AppDeps): Router {
+  const r = Router();
+  const tenantOf = (res: Response) => res.locals.tenant as Tenant;
+  const viewerOf = (req: Request): Viewer => ({ id: req.user!.id, role: req.user!.role });
+  const actorOf = (req: Request): Actor => ({ source: 'admin', userId: req.user!.id });
+  const idOf = (req: Request) => {
+    const p = Id.safeParse(req.params.id);
+    if (!p.success) throw notFound('No such booking.');
+    return p.data;
+  };
+
+  async function list(req: Request, res: Response) {
+    const tenant = tenantOf(res);
+    const q = ListQuery.parse(req.query);
+    const from = q.from ?? localDate(deps.now().getTime(), tenant.timeZone);
+    const to = q.to && q.to >= from ? q.to : addDays(from, 13);
+    const filter = {
+      from: new Date(dayInstantRange(from, tenant.timeZone).start),
+      to: new Date(dayInstantRange(to, tenant.timeZone).end),
+      resourceId: q.resource, serviceId: q.service, status: q.status, search: q.q || undefined,
+    };
+    const data = await withTenant(deps.db, tenant.id, async (tx) => ({
+      rows: await listAdminBookings(tx, viewerOf(req), { ...filter, limit: req.path.endsWith('.csv') ? 10_000 : 500 }),
+      resources: await visibleResources(tx, viewerOf(req)),
+      services: await tx('services').orderBy('name').select('id', 'name'),
+    }));
+    return { tenant, q: { ...q, from, to }, ...data };
+  }
+
+  r.get('/bookings', async (req, res) => {
+    const { tenant, q, rows, resources, services } = await list(req, res);
+    const params = new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
+    res.render('admin/bookings/list', {
+      title: 'Bookings',
+      q,
+      resources,
+      services,
+      statuses: STATUSES,
+      csvHref: `/admin/bookings.csv?${params}`,
+      rows: rows.map((b) => ({ ...b, when: `${longDate(b.starts_at.getTime(), b.resource_time_zone)}, ${formatInZoneWithName(b.starts_at.getTime(), b.resource_time_zone)}` })),
+      zone: tenant.timeZone,
+    });
+  });
+
+  r.get('/bookings.csv', async (req, res) => {
+    const { rows, q } = await list(req, res);
+    let out = csvRow(['id', 'status', 'start', 'end', 'time_zone', 'service', 'resource', 'customer_name', 'customer_email', 'customer_phone', 'customer_time_zone', 'notes', 'source', 'created_at']);
+    for (const b of rows) {
+      out += csvRow([b.id, b.status, b.starts_at, b.ends_at, b.resource_time_zone, b.service_name, b.resource_name, b.customer_name, b.customer_email, b.customer_phone, b.customer_time_zone, b.notes, b.source, b.created_at]);
+    }
+    res
+      .type('text/csv; charset=utf-8')
+      .set('Content-Disposition', `attachment; filename="bookings-${q.from}-to-${q.to}.csv"`)
+      .set('Cache-Control', 'no-store')
+      .send(out);
+  });
+
+  async function detail(req: Request, res: Response, status = 200, extra: Record<string, unknown> = {}) {
+    const tenant = tenantOf(res);
+    const id = idOf(req);
+    const data = await withTenant(deps.db, tenant.id, async (tx) => {
+      const booking = await adminBooking(tx, viewerOf(req), id);
+      if (!booking) return undefined;
+      return { booking, history: await bookingHistory(tx, id), notes: await bookingNotes(tx, id), messages: await notificationsOfBooking(tx, id) };
+    });
+    if (!data) throw notFound('No such booking.');
+    const b = data.booking;
+    const at = (zone: string) => `${longDate(b.starts_at.getTime(), zone)}, ${formatInZoneWithName(b.starts_at.getTime(), zone)}`;
+    res.status(status).render('admin/bookings/show', {
+      title: `${b.customer_name} — ${b.service_name}`,
+      ...data,
+      whenResource: at(b.resource_time_zone),
+      whenCustomer: b.customer_time_zone === b.resource_time_zone ? '' : at(b.customer_time_zone),
+      started: b.starts_at.getTime() <= deps.now().getTime(),
+      noteErrors: {},
+      cancelErrors: {},
+      ...extra,
+    });
+  }
+
+  /** Throws the 404 a staff member gets for a booking outside their resources. */
+  async function visible(req: Request, res: Response): Promise<AdminBookingRow> {
+    const b = await withTenant(deps.db, tenantOf(res).id, (tx) => adminBooking(tx, viewerOf(req), idOf(req)));
+    if (!b) throw notFound('No such booking.');
+    return b;
+  }
+
+  r.get('/bookings/:id', (req, res) => detail(req, res));
+
+  r.post('/bookings/:id/cancel', async (req, res) => {
+    const b = await visible(req, res);
+    const parsed = CancelForm.safeParse(req.body ?? {});
+    if (!parsed.success) return detail(req, res, 422, { cancelErrors: fieldErrors(parsed.error) });
+    try {
+      await cancelBooking(deps, tenantOf(res).id, actorOf(req), b.id, parsed.data.reason || null);
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 409) return detail(req, res, 409, { actionError: err.message });
+      throw err;
+    }
+    req.session.flash = 'The booking is cancelled and the customer is being notified.';
+    res.redirect(303, `/admin/bookings/${b.id}`);
+  });
+
+  r.post('/bookings/:id/outcome', async (req, res) => {
+    const b = await visible(req, res);
+    const parsed = OutcomeForm.safeParse(req.body ?? {});
+    if (!parsed.success) return detail(req, res, 422, { actionError: 'Choose completed or no-show.' });
+    try {
+      await recordOutcome(deps, tenantOf(res).id, actorOf(req), b.id, parsed.data.outcome);
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 409) return detail(req, res, 409, { actionError: err.message });
+      throw err;
+    }
+    req.session.flash = parsed.data.outcome === 'completed' ? 'Marked as completed.' : 'Marked as a no-show.';
+    res.redirect(303, `/admin/bookings/${b.id}`);
+  });
+
+  r.post('/bookings/:id/notes', async (req, res) => {
+    const b = await visible(req, res);
+    const parsed = NoteForm.safeParse(req.body ?? {});
+    if (!parsed.success) return detail(req, res, 422, { noteErrors: fieldErrors(parsed.error) });
+    await withTenant(deps.db, tenantOf(res).id, async (tx) => {
+      await addBookingNote(tx, b.id, req.user!.id, parsed.data.body);
+      await audit(tx, { userId: req.user!.id }, { action: 'booking.note', subjectType: 'booking', subjectId: b.id, after: { note: parsed.data.body } });
+    });
+    res.redirect(303, `/admin/bookings/${b.id}#notes`);
+  });
+
+  r.get('/day', async (req, res) => {
+    const tenant = tenantOf(res);
+    const date = typeof req.query.date === 'string' && isValidISODate(req.query.date) ? req.query.date : localDate(deps.now().getTime(), tenant.timeZone);
+    const columns = await withTenant(deps.db, tenant.id, async (tx) => {
+      const resources = await visibleResources(tx, viewerOf(req));
+      return Promise.all(
+        resources.map(async (res0) => {
+          const { start, end } = dayInstantRange(date, res0.time_zone);
+          const rows = await listAdminBookings(tx, viewerOf(req), { from: new Date(start - 86_400_000), to: new Date(end), resourceId: res0.id, limit: 500 });
+          const items = rows
+            .filter((b) => b.ends_at.getTime() > start && b.status !== 'cancelled')
+            .map((b) => gridItem({ id: b.id, start: b.starts_at.getTime(), end: b.ends_at.getTime(), title: `${b.customer_name} · ${b.service_name}`, status: b.status }, res0.time_zone, start, end));
+          return { resource: res0, items, now: nowRow(deps.now().getTime(), date, res0.time_zone) };
+        }),
+      );
+    });
+    res.render('admin/day', { title: `Day — ${date}`, date, dateLabel: longDate(dayInstantRange(date, tenant.timeZone).start + 43_200_000, tenant.timeZone), prev: addDays(date, -1), next: addDays(date, 1), columns, hours: HOURS });
+  });
+
+  r.get('/week', async (req, res) => {
+    const tenant = tenantOf(res);
+    const date = typeof req.query.date === 'string' && isValidISODate(req.query.date) ? req.query.date : localDate(deps.now().getTime(), tenant.timeZone);
+    const monday = mondayOf(date);
+    const data = await withTenant(deps.db, tenant.id, async (tx) => {
+      const resources = await visibleResources(tx, viewerOf(req));
+      const chosen = resources.find((x) => x.id === req.query.resource) ?? resources[0];
+      if (!chosen) return { resources, chosen: undefined, days: [] };
+      const days = [];
+      for (let i = 0; i < 7; i++) {
+        const day = addDays(monday, i);
+        const { start, end } = dayInstantRange(day, chosen.time_zone);
+        const rows = await listAdminBookings(tx, viewerOf(req), { from: new Date(start - 86_400_000), to: new Date(end), resourceId: chosen.id, limit: 500 });
+        const items = rows
+          .filter((b) => b.ends_at.getTime() > start && b.status !== 'cancelled')
+          .map((b) => ({ ...gridItem({ id: b.id, start: b.starts_at.getTime(), end: b.ends_at.getTime(), title: `${b.customer_name} · ${b.service_name}`, status: b.status }, chosen.time_zone, start, end), column: i }));
+        days.push({ date: day, label: longDate(start + 43_200_000, chosen.time_zone).replace(/, \d{4}$/, ''), items, now: nowRow(deps.now().getTime(), day, chosen.time_zone) });
+      }
+      return { resources, chosen, days };
+    });
+    res.render('admin/week', { title: 'Week', monday, prev: addDays(monday, -7), next: addDays(monday, 7), hours: HOURS, ...data });
+  });
+
+  return r;
+}

@@ -1,0 +1,85 @@
+/**
+ * A provider's day in the dashboard on a phone (390×844), in a real
+ * browser: sign in as the demo owner, open the day view with a booking on
+ * it, no horizontal scroll, the booking opens its detail page.
+ * Screenshots go to test-results/e2e/admin-*.png.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppDeps } from '../../src/deps.ts';
+import { createApp } from '../../src/http/app.ts';
+import { DEMO, seedDemoIfEmpty } from '../../src/tenancy/seed.ts';
+import { createBooking } from '../../src/bookings/service.ts';
+import { tenantBySlug } from '../../src/tenancy/queries.ts';
+import { createTestDb, testDeps, type TestDb } from '../support/db.ts';
+import { freePort } from '../support/net.ts';
+import { launchBrowser } from './browser.ts';
+
+const SHOTS = fileURLToPath(new URL('../../test-results/e2e/', import.meta.url));
+let t: TestDb;
+let server: Server | undefined;
+let browser: Browser | undefined;
+let origin: string;
+let date: string;
+
+beforeAll(async () => {
+  await mkdir(SHOTS, { recursive: true });
+  t = await createTestDb();
+  const port = await freePort();
+  const deps: AppDeps = { ...testDeps(t, undefined, { BASE_DOMAIN: `localhost:${port}`, RATE_LIMIT_MULTIPLIER: '1000' }), now: () => new Date() };
+  await seedDemoIfEmpty(deps);
+  // A booking on the next weekday at 10:00 New York time with Alex (Monday–Friday hours).
+  const tenant = (await tenantBySlug(deps.db, DEMO.slug))!;
+  const service = await t.owner('services').where({ tenant_id: tenant.id, name: 'Consultation' }).first();
+  const alex = await t.owner('resources').where({ tenant_id: tenant.id, name: 'Alex Rivera' }).first();
+  const day = new Date(Date.now() + 2 * 86_400_000);
+  while ([0, 6].includes(day.getUTCDay())) day.setUTCDate(day.getUTCDate() + 1);
+  date = day.toISOString().slice(0, 10);
+  const start = Date.parse(`${date}T15:00:00Z`); // 10:00 or 11:00 in New York, inside Alex's hours either way
+  await createBooking(deps, tenant.id, { source: 'public', userId: null }, {
+    serviceId: service.id, resourceId: alex.id, start, customer: { name: 'Phoebe Phone', email: 'phoebe@example.com', phone: null, timeZone: 'America/Chicago' }, notes: null,
+  });
+  const srv = createApp(deps).listen(port, '127.0.0.1');
+  server = srv;
+  await new Promise<void>((resolve, reject) => srv.once('listening', resolve).once('error', reject));
+  origin = `http://demo.localhost:${port}`;
+  browser = await launchBrowser();
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (server) {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server!.close(() => r()));
+  }
+  await t.drop();
+});
+
+describe('the dashboard day view on a phone', () => {
+  it('shows the day with its booking, fits the screen, and opens the booking', async () => {
+    const context = await browser!.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(`${origin}/login`);
+    await page.getByLabel('Email').fill(DEMO.email);
+    await page.getByLabel('Password').fill(DEMO.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${origin}/admin`);
+    await page.goto(`${origin}/admin/day?date=${date}`);
+    const item = page.locator('.time-grid__item', { hasText: 'Phoebe Phone' });
+    await expect(item.count()).resolves.toBe(1);
+    expect(await item.textContent()).toMatch(/(10|11):00 AM–(10|11):30 AM/);
+    expect(await page.locator('.time-grid').count()).toBe(2); // Alex and Sam
+    await page.screenshot({ path: `${SHOTS}/admin-01-day.png`, fullPage: true });
+    const overflow = (await page.evaluate('({ scroll: document.documentElement.scrollWidth, width: window.innerWidth })')) as { scroll: number; width: number };
+    expect(overflow.width).toBe(390);
+    expect(overflow.scroll).toBeLessThanOrEqual(overflow.width);
+    await item.click();
+    await page.waitForURL(/\/admin\/bookings\/[0-9a-f-]{36}$/);
+    expect(await page.locator('h1').textContent()).toBe('Phoebe Phone');
+    await page.screenshot({ path: `${SHOTS}/admin-02-booking.png`, fullPage: true });
+    await context.close();
+  }, 60_000);
+});

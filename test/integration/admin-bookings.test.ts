@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/http/app.ts';
+import { withTenant } from '../../src/db/tenant.ts';
+import { hashPassword } from '../../src/auth/passwords.ts';
+import { insertUser } from '../../src/auth/queries.ts';
+import { createBooking } from '../../src/bookings/service.ts';
+import type { AppDeps } from '../../src/deps.ts';
+import { createTestDb, TestClock, testDeps, type TestDb } from '../support/db.ts';
+import { makeTenant, signedIn, type Client } from '../support/http.ts';
+import { makeResource, makeService } from '../support/catalog.ts';
+
+let t: TestDb;
+let deps: AppDeps;
+let app: ReturnType<typeof createApp>;
+let tenantId: string;
+let mine: string; // a booking on the staff member's own resource
+let theirs: string; // a booking on another resource
+let dstService: string;
+let nyc: string;
+const HOST = 'desk.slotwise.test';
+// Monday 2026-03-02, 12:00 UTC.
+const clock = new TestClock(Date.parse('2026-03-02T12:00:00Z'));
+
+beforeAll(async () => {
+  t = await createTestDb();
+  deps = testDeps(t, clock, { RATE_LIMIT_MULTIPLIER: '100' });
+  app = createApp(deps);
+  tenantId = (await makeTenant(deps, 'desk', { email: 'owner@desk.example', timeZone: 'America/New_York' })).tenant.id;
+  const hash = await hashPassword('correct-horse-battery');
+  const staff = await withTenant(deps.db, tenantId, async (tx) => {
+    await insertUser(tx, { email: 'admin@desk.example', name: 'Ada Admin', role: 'admin', passwordHash: hash });
+    return insertUser(tx, { email: 'sam@desk.example', name: 'Sam Staff', role: 'staff', passwordHash: hash });
+  });
+  const samsChair = await makeResource(deps, tenantId, "Sam's chair", 'America/New_York', [['00:00', '24:00']], 1);
+  const otherChair = await makeResource(deps, tenantId, 'Other chair', 'America/New_York', [['00:00', '24:00']], 2);
+  nyc = samsChair.id;
+  await t.owner('resources').where({ id: samsChair.id }).update({ user_id: staff.id });
+  const service = (await makeService(deps, tenantId, [samsChair.id, otherChair.id], { name: 'Cut' })).id;
+  dstService = service;
+  const book = async (resourceId: string, start: string, name: string) =>
+    (await createBooking(deps, tenantId, { source: 'public', userId: null }, {
+      serviceId: service, resourceId, start: Date.parse(start), customer: { name, email: `${name.length}@example.com`, phone: '+1 555 0100', timeZone: 'America/Los_Angeles' }, notes: null,
+    })).booking.id;
+  mine = await book(samsChair.id, '2026-03-03T15:00:00Z', 'Mia Mine');
+  theirs = await book(otherChair.id, '2026-03-03T15:00:00Z', 'Theo Theirs');
+  // Formula-leading values a customer could type, for the CSV test.
+  await book(otherChair.id, '2026-03-04T15:00:00Z', '=HYPERLINK("http://evil.example","x")');
+  await book(otherChair.id, '2026-03-04T16:00:00Z', '@SUM(A1:A2)');
+});
+afterAll(() => t.drop());
+
+const auditRows = (action: string) => t.owner('audit_log').where({ action });
+
+describe('staff see and act on their own resource only', () => {
+  let staff: Client;
+  beforeAll(async () => {
+    staff = await signedIn(app, HOST, 'sam@desk.example');
+  });
+
+  it('lists, exports and shows only their own bookings', async () => {
+    const list = await staff.get('/admin/bookings?from=2026-03-01&to=2026-03-10');
+    expect(list.text).toContain('Mia Mine');
+    expect(list.text).not.toContain('Theo Theirs');
+    const csv = await staff.get('/admin/bookings.csv?from=2026-03-01&to=2026-03-10');
+    expect(csv.text).toContain('Mia Mine');
+    expect(csv.text).not.toContain('Theo Theirs');
+    const day = await staff.get('/admin/day?date=2026-03-03');
+    expect(day.text).toContain("Sam&#39;s chair");
+    expect(day.text).not.toContain('Other chair');
+  });
+
+  it("gets 404 for another resource's booking by id, and cannot act on it", async () => {
+    expect((await staff.get(`/admin/bookings/${theirs}`)).status).toBe(404);
+    expect((await staff.post(`/admin/bookings/${theirs}/cancel`, { reason: 'nope' })).status).toBe(404);
+    expect((await staff.post(`/admin/bookings/${theirs}/notes`, { body: 'peek' })).status).toBe(404);
+    expect((await t.owner('bookings').where({ id: theirs }).first()).status).toBe('confirmed');
+    expect(await t.owner('booking_notes').where({ booking_id: theirs })).toHaveLength(0);
+    expect((await staff.get(`/admin/bookings/${mine}`)).status).toBe(200);
+  });
+});
+
+describe('booking detail and actions', () => {
+  it('cancels with a reason, records history and an audit row with before and after', async () => {
+    const admin = await signedIn(app, HOST, 'admin@desk.example');
+    const page = await admin.get(`/admin/bookings/${theirs}`);
+    expect(page.text).toContain('Theo Theirs');
+    expect(page.text).toContain('10:00 AM EST');
+    expect(page.text).toContain("Customer's time: Tuesday, March 3, 2026, 7:00 AM PST");
+    const res = await admin.post(`/admin/bookings/${theirs}/cancel`, { reason: 'Stylist ill' });
+    expect(res.status).toBe(303);
+    expect(await t.owner('bookings').where({ id: theirs }).first()).toMatchObject({ status: 'cancelled', cancel_reason: 'Stylist ill' });
+    const [row] = await auditRows('booking.cancel').where({ subject_id: theirs });
+    expect(row).toMatchObject({ actor_email: 'admin@desk.example', subject_type: 'booking' });
+    expect(row.before).toMatchObject({ status: 'confirmed' });
+    expect(row.after).toMatchObject({ status: 'cancelled', reason: 'Stylist ill' });
+    const after = await admin.get(`/admin/bookings/${theirs}`);
+    expect(after.text).toContain('cancelled by Ada Admin — Stylist ill');
+    expect(after.text).toContain('booking cancelled to 11@example.com'); // the customer's notice, queued
+  });
+
+  it('marks completed or no-show only once the booking has started, audited', async () => {
+    const owner = await signedIn(app, HOST, 'owner@desk.example');
+    const early = await owner.post(`/admin/bookings/${mine}/outcome`, { outcome: 'no_show' });
+    expect(early.status).toBe(409);
+    expect(early.text).toContain('once it has started');
+    clock.set('2026-03-03T15:20:00Z');
+    try {
+      expect((await owner.post(`/admin/bookings/${mine}/outcome`, { outcome: 'no_show' })).status).toBe(303);
+    } finally {
+      clock.set('2026-03-02T12:00:00Z');
+    }
+    expect((await t.owner('bookings').where({ id: mine }).first()).status).toBe('no_show');
+    expect(await auditRows('booking.no_show').where({ subject_id: mine })).toHaveLength(1);
+  });
+
+  it('adds internal notes, refusing an empty one with 422', async () => {
+    const owner = await signedIn(app, HOST, 'owner@desk.example');
+    const empty = await owner.post(`/admin/bookings/${mine}/notes`, { body: '  ' });
+    expect(empty.status).toBe(422);
+    expect(empty.text).toContain('Write the note first.');
+    expect((await owner.post(`/admin/bookings/${mine}/notes`, { body: 'Prefers the window seat' })).status).toBe(303);
+    expect((await owner.get(`/admin/bookings/${mine}`)).text).toContain('Prefers the window seat');
+    expect(await auditRows('booking.note').where({ subject_id: mine })).toHaveLength(1);
+  });
+});
+
+describe('CSV export', () => {
+  it('neutralises cells that a spreadsheet would run as formulas', async () => {
+    const owner = await signedIn(app, HOST, 'owner@desk.example');
+    const csv = await owner.get('/admin/bookings.csv?from=2026-03-01&to=2026-03-10');
+    expect(csv.status).toBe(200);
+    expect(csv.headers['content-type']).toContain('text/csv');
+    expect(csv.headers['content-disposition']).toContain('attachment; filename="bookings-2026-03-01-to-2026-03-10.csv"');
+    const lines = csv.text.trim().split('\r\n');
+    expect(lines[0]).toBe('id,status,start,end,time_zone,service,resource,customer_name,customer_email,customer_phone,customer_time_zone,notes,source,created_at');
+    expect(csv.text).toContain(`"'=HYPERLINK(""http://evil.example"",""x"")"`);
+    expect(csv.text).toContain(`'@SUM(A1:A2)`);
+    expect(csv.text).toContain(`'+1 555 0100`);
+    for (const line of lines.slice(1)) expect(line.split(',')[7]).not.toMatch(/^[=+\-@]/);
+  });
+});
+
+describe('the week view', () => {
+  it('renders the New York DST week with every booking on its wall-clock row', async () => {
+    // Friday 2:00 PM EST (19:00Z) and Sunday 2:00 PM EDT (18:00Z), the day clocks spring forward.
+    for (const start of ['2026-03-06T19:00:00Z', '2026-03-08T18:00:00Z']) {
+      await createBooking(deps, tenantId, { source: 'public', userId: null }, {
+        serviceId: dstService, resourceId: nyc, start: Date.parse(start), customer: { name: 'Dee Esty', email: 'dst@example.com', phone: null, timeZone: 'UTC' }, notes: null,
+      });
+    }
+    const owner = await signedIn(app, HOST, 'owner@desk.example');
+    const week = await owner.get(`/admin/week?date=2026-03-05&resource=${nyc}`);
+    expect(week.status).toBe(200);
+    expect(week.text).toContain('Week of 2026-03-02');
+    expect(week.text).toMatch(/data-day="2026-03-06" data-row="56"><strong>2:00 PM–2:30 PM<\/strong> Dee Esty/);
+    expect(week.text).toMatch(/data-day="2026-03-08" data-row="56"><strong>2:00 PM–2:30 PM<\/strong> Dee Esty/);
+    expect(week.text).toContain('Sunday, March 8');
+  });
+});
