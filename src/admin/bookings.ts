@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { withTenant } from '../db/tenant.ts';
+import { withTenant, type TenantTx } from '../db/tenant.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { fieldErrors } from '../http/forms.ts';
 import { cancelBooking, recordOutcome } from '../bookings/changes.ts';
@@ -14,7 +14,7 @@ import type { Tenant } from '../tenancy/queries.ts';
 import { addBookingNote, adminBooking, bookingHistory, bookingNotes, listAdminBookings, visibleResources, type AdminBookingRow } from './booking-queries.ts';
 import { csvRow } from './csv.ts';
 import type { Viewer } from './scope.ts';
-import { gridItem, HOURS, mondayOf, nowRow } from './time-grid.ts';
+import { gridItem, HOURS, mondayOf, nowRow, type GridItem } from './time-grid.ts';
 
 const Id = z.uuid();
 const STATUSES = ['held', 'confirmed', 'cancelled', 'completed', 'no_show'] as const;
@@ -169,14 +169,11 @@ export function adminBookingRoutes(deps: AppDeps): Router {
     const columns = await withTenant(deps.db, tenant.id, async (tx) => {
       const resources = await visibleResources(tx, viewerOf(req));
       return Promise.all(
-        resources.map(async (res0) => {
-          const { start, end } = dayInstantRange(date, res0.time_zone);
-          const rows = await listAdminBookings(tx, viewerOf(req), { from: new Date(start - 86_400_000), to: new Date(end), resourceId: res0.id, limit: 500 });
-          const items = rows
-            .filter((b) => b.ends_at.getTime() > start && b.status !== 'cancelled')
-            .map((b) => gridItem({ id: b.id, start: b.starts_at.getTime(), end: b.ends_at.getTime(), title: `${b.customer_name} · ${b.service_name}`, status: b.status }, res0.time_zone, start, end));
-          return { resource: res0, items, now: nowRow(deps.now().getTime(), date, res0.time_zone) };
-        }),
+        resources.map(async (res0) => ({
+          resource: res0,
+          items: await gridItemsOn(tx, viewerOf(req), res0, date),
+          now: nowRow(deps.now().getTime(), date, res0.time_zone),
+        })),
       );
     });
     res.render('admin/day', { title: `Day — ${date}`, date, dateLabel: longDate(dayInstantRange(date, tenant.timeZone).start + 43_200_000, tenant.timeZone), prev: addDays(date, -1), next: addDays(date, 1), columns, hours: HOURS });
@@ -193,12 +190,9 @@ export function adminBookingRoutes(deps: AppDeps): Router {
       const days = [];
       for (let i = 0; i < 7; i++) {
         const day = addDays(monday, i);
-        const { start, end } = dayInstantRange(day, chosen.time_zone);
-        const rows = await listAdminBookings(tx, viewerOf(req), { from: new Date(start - 86_400_000), to: new Date(end), resourceId: chosen.id, limit: 500 });
-        const items = rows
-          .filter((b) => b.ends_at.getTime() > start && b.status !== 'cancelled')
-          .map((b) => ({ ...gridItem({ id: b.id, start: b.starts_at.getTime(), end: b.ends_at.getTime(), title: `${b.customer_name} · ${b.service_name}`, status: b.status }, chosen.time_zone, start, end), column: i }));
-        days.push({ date: day, label: longDate(start + 43_200_000, chosen.time_zone).replace(/, \d{4}$/, ''), items, now: nowRow(deps.now().getTime(), day, chosen.time_zone) });
+        const noon = dayInstantRange(day, chosen.time_zone).start + 43_200_000;
+        const items = await gridItemsOn(tx, viewerOf(req), chosen, day);
+        days.push({ date: day, label: longDate(noon, chosen.time_zone).replace(/, \d{4}$/, ''), items, now: nowRow(deps.now().getTime(), day, chosen.time_zone) });
       }
       return { resources, chosen, days };
     });
@@ -206,4 +200,14 @@ export function adminBookingRoutes(deps: AppDeps): Router {
   });
 
   return r;
+}
+
+/** A resource's bookings that overlap the local `date`, placed on its grid (cancelled ones left out). */
+async function gridItemsOn(tx: TenantTx, viewer: Viewer, resource: { id: string; time_zone: string }, date: string): Promise<GridItem[]> {
+  const { start, end } = dayInstantRange(date, resource.time_zone);
+  // From a day earlier: a booking that starts before midnight may run into this day.
+  const rows = await listAdminBookings(tx, viewer, { from: new Date(start - 86_400_000), to: new Date(end), resourceId: resource.id, limit: 500 });
+  return rows
+    .filter((b) => b.ends_at.getTime() > start && b.status !== 'cancelled')
+    .map((b) => gridItem({ id: b.id, start: b.starts_at.getTime(), end: b.ends_at.getTime(), title: `${b.customer_name} · ${b.service_name}`, status: b.status }, resource.time_zone, start, end));
 }

@@ -20,7 +20,6 @@ export interface GridItem {
   label: string;
   title: string;
   status: string;
-  column?: number;
 }
 
 export function gridItem(b: { id: string; start: number; end: number; title: string; status: string }, zone: string, dayStart: number, dayEnd: number): GridItem {
