@@ -5,15 +5,16 @@ import { fieldErrors, formValues } from '../http/forms.ts';
 import { requireRole } from '../http/guards.ts';
 import { recentOutbox } from '../mail/outbox.ts';
 import { Branding, NotificationSettingsForm } from '../tenancy/commands.ts';
-import { updateNotificationSettings } from '../tenancy/queries.ts';
+import { updateBranding, updateNotificationSettings } from '../tenancy/queries.ts';
 import { recentNotifications } from '../notifications/queries.ts';
 import { outboxMessage } from '../mail/outbox.ts';
 import { notFound } from '../http/errors.ts';
-import { saveBranding } from '../tenancy/service.ts';
 import { TIME_ZONES } from '../tenancy/timezones.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { developerRoutes } from './developers.ts';
 import { adminBookingRoutes } from './bookings.ts';
+import { blockRoutes } from './blocks.ts';
+import { audit, recentAudit } from '../audit/log.ts';
 
 /**
  * The dashboard. Mounted behind `requireUser` in src/http/app.ts: every route
@@ -53,15 +54,18 @@ export function adminRoutes(deps: AppDeps): Router {
       return res.status(422).render('admin/settings', settingsPage(tenant, { notify: formValues(req.body), notifyErrors: fieldErrors(parsed.error) }));
     }
     const n = parsed.data;
-    await withTenant(deps.db, tenant.id, (tx) =>
-      updateNotificationSettings(tx, {
-        reminderOffsets: n.reminderHours,
-        notificationEmail: n.notificationEmail,
-        changeCutoffMinutes: n.cutoffHours,
-        customersMayCancel: n.customersMayCancel,
-        customersMayReschedule: n.customersMayReschedule,
-      }),
-    );
+    const next = {
+      reminderOffsets: n.reminderHours,
+      notificationEmail: n.notificationEmail,
+      changeCutoffMinutes: n.cutoffHours,
+      customersMayCancel: n.customersMayCancel,
+      customersMayReschedule: n.customersMayReschedule,
+    };
+    await withTenant(deps.db, tenant.id, async (tx) => {
+      await updateNotificationSettings(tx, next);
+      const before = Object.fromEntries(Object.keys(next).map((k) => [k, tenant[k as keyof typeof next]]));
+      await audit(tx, { userId: req.user!.id }, { action: 'settings.notifications', subjectType: 'tenant', subjectId: tenant.id, before, after: next });
+    });
     req.session.flash = 'Notification settings saved. New reminder times apply to bookings made or moved from now on.';
     res.redirect(303, '/admin/settings');
   });
@@ -72,7 +76,11 @@ export function adminRoutes(deps: AppDeps): Router {
       return res.status(422).render('admin/settings', settingsPage(res.locals.tenant as Tenant, { values: formValues(req.body), errors: fieldErrors(parsed.error) }));
     }
     const tenant = res.locals.tenant as Tenant;
-    await saveBranding(deps, tenant.id, parsed.data);
+    await withTenant(deps.db, tenant.id, async (tx) => {
+      await updateBranding(tx, parsed.data);
+      const before = { name: tenant.name, logoUrl: tenant.logoUrl, accentColor: tenant.accentColor, timeZone: tenant.timeZone };
+      await audit(tx, { userId: req.user!.id }, { action: 'settings.branding', subjectType: 'tenant', subjectId: tenant.id, before, after: parsed.data });
+    });
     req.session.flash = 'Settings saved.';
     res.redirect(303, '/admin/settings');
   });
@@ -100,5 +108,11 @@ export function adminRoutes(deps: AppDeps): Router {
 
   r.use('/developers', developerRoutes(deps));
   r.use(adminBookingRoutes(deps));
+  r.use(blockRoutes(deps));
+
+  r.get('/audit', managers, async (_req, res) => {
+    const rows = await withTenant(deps.db, (res.locals.tenant as Tenant).id, (tx) => recentAudit(tx, 200));
+    res.render('admin/audit', { title: 'Audit log', rows });
+  });
   return r;
 }

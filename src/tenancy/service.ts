@@ -5,8 +5,8 @@ import { validationFailed } from '../http/errors.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { insertUser, type User } from '../auth/queries.ts';
 import { createLoginHandoff } from '../auth/service.ts';
-import type { Branding, SignUp } from './commands.ts';
-import { currentTenant, insertTenant, updateBranding, type Tenant } from './queries.ts';
+import type { SignUp } from './commands.ts';
+import { currentTenant, insertTenant, type Tenant } from './queries.ts';
 
 const SLUG_TAKEN = { slug: 'This subdomain is taken. Choose another.' };
 
@@ -33,8 +33,4 @@ export async function signUp(deps: AppDeps, cmd: SignUp): Promise<{ tenant: Tena
     }
     throw err;
   }
-}
-
-export function saveBranding(deps: AppDeps, tenantId: string, b: Branding): Promise<void> {
-  return withTenant(deps.db, tenantId, (tx) => updateBranding(tx, b));
 }

@@ -157,3 +157,47 @@ describe('the week view', () => {
     expect(week.text).toContain('Sunday, March 8');
   });
 });
+
+describe('blocking time and the audit log', () => {
+  it('blocks time on a resource so it cannot be booked, audited; staff only on their own resource', async () => {
+    const staff = await signedIn(app, HOST, 'sam@desk.example');
+    const other = await t.owner('resources').where({ name: 'Other chair' }).first();
+    const refused = await staff.post('/admin/blocks', { resourceId: other.id, date: '2026-03-12', start: '12:00', end: '13:00', label: 'Not mine' });
+    expect(refused.status).toBe(422);
+    expect(await t.owner('busy_blocks').where({ resource_id: other.id })).toHaveLength(0);
+    const bad = await staff.post('/admin/blocks', { resourceId: nyc, date: '2026-03-12', start: '13:00', end: '12:00' });
+    expect(bad.status).toBe(422);
+    expect(bad.text).toContain('End after the start.');
+
+    const ok = await staff.post('/admin/blocks', { resourceId: nyc, date: '2026-03-12', start: '12:00', end: '13:00', label: 'Lunch with the team' });
+    expect(ok.status).toBe(303);
+    const [block] = await t.owner('busy_blocks').where({ resource_id: nyc });
+    expect(block.during).toBe('["2026-03-12 16:00:00+00","2026-03-12 17:00:00+00")'); // 12:00–13:00 EDT
+    await expect(
+      createBooking(deps, tenantId, { source: 'public', userId: null }, {
+        serviceId: dstService, resourceId: nyc, start: Date.parse('2026-03-12T16:30:00Z'), customer: { name: 'X', email: 'x@example.com', phone: null, timeZone: 'UTC' }, notes: null,
+      }),
+    ).rejects.toMatchObject({ status: 409 });
+    expect(await auditRows('block.create')).toHaveLength(1);
+
+    const page = await staff.get('/admin/blocks');
+    expect(page.text).toContain('Lunch with the team');
+    expect((await staff.post(`/admin/blocks/${block.id}/delete`, {})).status).toBe(303);
+    expect(await t.owner('busy_blocks').where({ resource_id: nyc })).toHaveLength(0);
+    expect(await auditRows('block.delete')).toHaveLength(1);
+  });
+
+  it('lists admin actions with before and after for owners and admins, not staff', async () => {
+    const owner = await signedIn(app, HOST, 'owner@desk.example');
+    await owner.post('/admin/settings', { name: 'Desk & Co', accentColor: '#112233', timeZone: 'America/New_York', logoUrl: '' });
+    const [row] = await auditRows('settings.branding');
+    expect(row.before).toMatchObject({ name: 'desk business' });
+    expect(row.after).toMatchObject({ name: 'Desk & Co', accentColor: '#112233' });
+    const log = await owner.get('/admin/audit');
+    expect(log.status).toBe(200);
+    expect(log.text).toContain('settings.branding');
+    expect(log.text).toContain('booking.cancel');
+    const staff = await signedIn(app, HOST, 'sam@desk.example');
+    expect((await staff.get('/admin/audit')).status).toBe(403);
+  });
+});
