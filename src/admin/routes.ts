@@ -14,6 +14,7 @@ import type { Tenant } from '../tenancy/queries.ts';
 import { developerRoutes } from './developers.ts';
 import { adminBookingRoutes } from './bookings.ts';
 import { blockRoutes } from './blocks.ts';
+import { staffRoutes } from './staff.ts';
 import { audit, recentAudit } from '../audit/log.ts';
 
 /**
@@ -109,6 +110,7 @@ export function adminRoutes(deps: AppDeps): Router {
   r.use('/developers', developerRoutes(deps));
   r.use(adminBookingRoutes(deps));
   r.use(blockRoutes(deps));
+  r.use('/staff', staffRoutes(deps));
 
   r.get('/audit', managers, async (_req, res) => {
     const rows = await withTenant(deps.db, (res.locals.tenant as Tenant).id, (tx) => recentAudit(tx, 200));

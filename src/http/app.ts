@@ -9,6 +9,7 @@ import { adminRoutes } from '../admin/routes.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { createPassport } from '../auth/passport.ts';
 import { authRoutes } from '../auth/routes.ts';
+import { inviteRoutes } from '../auth/invite-routes.ts';
 import { rootRoutes, tenantBrandRoutes } from '../tenancy/routes.ts';
 import { bookingRoutes } from '../bookings/routes.ts';
 import { manageRoutes } from '../bookings/manage-routes.ts';
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): Express {
   tenant.use(bookingRoutes(deps));
   tenant.use(manageRoutes(deps));
   tenant.use(authRoutes(deps, passport));
+  tenant.use(inviteRoutes(deps));
   tenant.use('/admin', requireUser, adminRoutes(deps));
   app.use(tenant);
 

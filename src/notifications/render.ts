@@ -117,3 +117,13 @@ export function renderPasswordReset(tenant: Tenant, name: string, link: string):
     attachments: [],
   };
 }
+
+export function renderStaffInvite(tenant: Tenant, inviter: string, role: string, link: string): Rendered {
+  const data = { tenant, inviter, role, link, headline: `Join ${tenant.name}` };
+  return {
+    subject: `${inviter} invites you to ${tenant.name}`,
+    html: html.render('./staff-invite.html.eta', data),
+    text: text.render('./staff-invite.txt.eta', data),
+    attachments: [],
+  };
+}

@@ -9,7 +9,7 @@ import { bookingById } from '../bookings/queries.ts';
 import { describeBooking } from '../bookings/service.ts';
 import { currentTenant } from '../tenancy/queries.ts';
 import { MAX_SEND_ATTEMPTS, type NotificationRow } from './queries.ts';
-import { renderBookingMessage, renderPasswordReset, type BookingKind, type Rendered } from './render.ts';
+import { renderBookingMessage, renderPasswordReset, renderStaffInvite, type BookingKind, type Rendered } from './render.ts';
 import { PermanentMailError, transportFor, type MailTransport, type OutgoingMail } from './transport.ts';
 
 declare global {
@@ -87,10 +87,13 @@ async function claim(deps: AppDeps, tx: TenantTx, id: string): Promise<OutgoingM
 /** The message, or undefined when it no longer applies. */
 async function render(deps: AppDeps, tx: TenantTx, n: NotificationRow): Promise<Rendered | undefined> {
   const tenant = await currentTenant(tx);
-  if (n.kind === 'password_reset') {
+  if (n.kind === 'password_reset' || n.kind === 'staff_invite') {
     const sealed = n.payload.sealedLink;
     if (typeof sealed !== 'string') return undefined;
-    return renderPasswordReset(tenant, String(n.payload.name ?? ''), unseal(deps.config.sessionSecret, sealed));
+    const link = unseal(deps.config.sessionSecret, sealed);
+    return n.kind === 'password_reset'
+      ? renderPasswordReset(tenant, String(n.payload.name ?? ''), link)
+      : renderStaffInvite(tenant, String(n.payload.inviter ?? 'Your team'), String(n.payload.role ?? 'staff'), link);
   }
   const booking = n.booking_id ? await bookingById(tx, n.booking_id) : undefined;
   if (!booking) return undefined;

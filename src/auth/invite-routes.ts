@@ -1,0 +1,63 @@
+import { Router, type Request, type Response, type NextFunction } from 'express';
+import { z } from 'zod';
+import type { AppDeps } from '../deps.ts';
+import { withTenant } from '../db/tenant.ts';
+import { fieldErrors } from '../http/forms.ts';
+import { rotateCsrfToken } from '../http/csrf.ts';
+import { audit } from '../audit/log.ts';
+import type { Tenant } from '../tenancy/queries.ts';
+import { hashPassword, passwordProblem } from './passwords.ts';
+import { insertUser, type User } from './queries.ts';
+import { tokenDigest } from './tokens.ts';
+
+const AcceptForm = z
+  .object({ name: z.string().trim().min(1, 'Enter your name.').max(100, 'Use at most 100 characters.'), password: z.string() })
+  .superRefine((v, ctx) => {
+    const problem = passwordProblem(v.password, [v.name]);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['password'], message: problem });
+  });
+
+/** Accepting a staff invitation: a single-use link that creates the account and signs it in. */
+export function inviteRoutes(deps: AppDeps): Router {
+  const r = Router();
+  const tenantOf = (res: Response) => res.locals.tenant as Tenant;
+  const findOpen = (res: Response, token: string) =>
+    withTenant(deps.db, tenantOf(res).id, (tx) =>
+      tx('invitations').where({ token_hash: tokenDigest(deps.config.sessionSecret, token) }).whereNull('accepted_at').whereNull('revoked_at').where('expires_at', '>', deps.now()).first(),
+    );
+  const gone = (res: Response) => res.status(410).render('auth/invite-invalid', { title: 'Invitation not valid' });
+
+  r.get('/invite/:token', async (req, res) => {
+    const inv = await findOpen(res, String(req.params.token));
+    if (!inv) return gone(res);
+    res.render('auth/invite', { title: `Join ${tenantOf(res).name}`, invitation: inv, values: {}, errors: {} });
+  });
+
+  r.post('/invite/:token', async (req, res, next) => {
+    const token = String(req.params.token);
+    const parsed = AcceptForm.safeParse(req.body ?? {});
+    const inv = await findOpen(res, token);
+    if (!inv) return gone(res);
+    if (!parsed.success) return res.status(422).render('auth/invite', { title: `Join ${tenantOf(res).name}`, invitation: inv, values: { name: req.body?.name ?? '' }, errors: fieldErrors(parsed.error) });
+    const passwordHash = await hashPassword(parsed.data.password);
+    const user = await withTenant(deps.db, tenantOf(res).id, async (tx) => {
+      // Claim the invitation first: of two simultaneous accepts, one wins.
+      const claimed = await tx('invitations').where({ id: inv.id }).whereNull('accepted_at').update({ accepted_at: deps.now() });
+      if (!claimed || (await tx('users').where({ email: inv.email }).first())) return undefined;
+      const u = await insertUser(tx, { email: inv.email, name: parsed.data.name, role: inv.role, passwordHash });
+      await audit(tx, { userId: u.id }, { action: 'staff.join', subjectType: 'user', subjectId: u.id, after: { email: u.email, role: u.role } });
+      return u;
+    });
+    if (!user) return gone(res);
+    logIn(req, res, next, user);
+  });
+  return r;
+}
+
+function logIn(req: Request, res: Response, next: NextFunction, user: User): void {
+  req.login(user, (err) => {
+    if (err) return next(err);
+    rotateCsrfToken(req.session);
+    res.redirect(303, '/admin');
+  });
+}
