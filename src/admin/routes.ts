@@ -15,6 +15,7 @@ import { developerRoutes } from './developers.ts';
 import { adminBookingRoutes } from './bookings.ts';
 import { blockRoutes } from './blocks.ts';
 import { staffRoutes } from './staff.ts';
+import { catalogRoutes } from './catalog.ts';
 import { audit, recentAudit } from '../audit/log.ts';
 
 /**
@@ -111,6 +112,7 @@ export function adminRoutes(deps: AppDeps): Router {
   r.use(adminBookingRoutes(deps));
   r.use(blockRoutes(deps));
   r.use('/staff', staffRoutes(deps));
+  r.use(catalogRoutes(deps));
 
   r.get('/audit', managers, async (_req, res) => {
     const rows = await withTenant(deps.db, (res.locals.tenant as Tenant).id, (tx) => recentAudit(tx, 200));

@@ -1,0 +1,272 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { AppDeps } from '../deps.ts';
+import { withTenant, type TenantTx } from '../db/tenant.ts';
+import { HttpError, notFound } from '../http/errors.ts';
+import { fieldErrors, formValues } from '../http/forms.ts';
+import { requireRole } from '../http/guards.ts';
+import { audit } from '../audit/log.ts';
+import {
+  insertHoliday, insertResource, insertService, overridesOf, replaceOverride, replaceWeeklyHours, resourceById, serviceById,
+  setServiceResources, updateResourceRow, updateServiceRow, weeklyHoursOf, resourceIdsOfServices,
+} from '../catalog/queries.ts';
+import { dayInstantRange, formatInZone, localDate, validateServiceRules } from '../scheduling/index.ts';
+import { addDays, formatMoney, longDate } from '../bookings/present.ts';
+import { findAvailability } from '../bookings/service.ts';
+import { TIME_ZONES } from '../tenancy/timezones.ts';
+import type { Tenant } from '../tenancy/queries.ts';
+import { formatWindows, HolidayForm, OverrideForm, parseWeek, ResourceForm, ServiceForm, WEEKDAYS } from './catalog-forms.ts';
+
+const Id = z.uuid();
+const versionOf = (tx: TenantTx, table: 'services' | 'resources', id: string) =>
+  tx(table).where({ id }).forUpdate().first(tx.raw(`to_char(updated_at, 'YYYY-MM-DD"T"HH24:MI:SS.US') as version`));
+const stale = () =>
+  new HttpError(409, 'stale_edit', 'Changed by someone else', 'Someone else saved changes since you opened this page. Your changes were not saved: here is the current version.');
+
+/**
+ * Resources, their hours and date overrides, services and holidays, edited
+ * by owners and admins. Every save is one transaction; a save over a
+ * version someone else changed in the meantime is refused (409), not
+ * silently overwritten.
+ */
+export function catalogRoutes(deps: AppDeps): Router {
+  const r = Router();
+  r.use(requireRole('owner', 'admin'));
+  const tenantOf = (res: Response) => res.locals.tenant as Tenant;
+  const tx = <T>(res: Response, fn: (t: TenantTx) => Promise<T>) => withTenant(deps.db, tenantOf(res).id, fn);
+  const idOf = (req: Request) => {
+    const p = Id.safeParse(req.params.id);
+    if (!p.success) throw notFound();
+    return p.data;
+  };
+  const auditAs = (req: Request) => ({ userId: req.user!.id });
+
+  // ---- resources -------------------------------------------------------------------------
+  r.get('/resources', async (_req, res) => {
+    const resources = await tx(res, (t) => t('resources').orderBy(['position', 'name']).select('id', 'name', 'kind', 'time_zone', 'active'));
+    res.render('admin/catalog/resources', { title: 'Resources', resources, values: { timeZone: tenantOf(res).timeZone, kind: 'staff' }, errors: {}, timeZones: TIME_ZONES });
+  });
+
+  r.post('/resources', async (req, res) => {
+    const parsed = ResourceForm.safeParse({ ...req.body, active: 'on' });
+    if (!parsed.success) {
+      const resources = await tx(res, (t) => t('resources').orderBy(['position', 'name']).select('id', 'name', 'kind', 'time_zone', 'active'));
+      return res.status(422).render('admin/catalog/resources', { title: 'Resources', resources, values: formValues(req.body), errors: fieldErrors(parsed.error), timeZones: TIME_ZONES });
+    }
+    const created = await tx(res, async (t) => {
+      const row = await insertResource(t, { name: parsed.data.name, kind: parsed.data.kind, timeZone: parsed.data.timeZone, position: parsed.data.position });
+      await audit(t, auditAs(req), { action: 'resource.create', subjectType: 'resource', subjectId: row.id, after: parsed.data });
+      return row;
+    });
+    req.session.flash = 'Resource added. Now set its hours.';
+    res.redirect(303, `/admin/resources/${created.id}`);
+  });
+
+  async function resourcePage(req: Request, res: Response, status = 200, extra: Record<string, unknown> = {}) {
+    const id = idOf(req);
+    const data = await tx(res, async (t) => {
+      const resource = await resourceById(t, id);
+      if (!resource) throw notFound('No such resource.');
+      const today = localDate(deps.now().getTime(), resource.timeZone);
+      const weekly = (await weeklyHoursOf(t, [id])).get(id) ?? [];
+      const overrides = (await overridesOf(t, [id], today, '9999-12-31')).get(id) ?? [];
+      const { version } = await t('resources').where({ id }).first(t.raw(`to_char(updated_at, 'YYYY-MM-DD"T"HH24:MI:SS.US') as version`));
+      return { resource, weekly, overrides, version };
+    });
+    const days = WEEKDAYS.map((name, i) => formatWindows(data.weekly.filter((w) => w.weekday === i + 1)));
+    res.status(status).render('admin/catalog/resource', {
+      title: data.resource.name,
+      resource: data.resource,
+      version: data.version,
+      values: { name: data.resource.name, kind: data.resource.kind, timeZone: data.resource.timeZone, position: String(data.resource.position), active: data.resource.active ? 'on' : '' },
+      days,
+      weekdays: WEEKDAYS,
+      overrides: data.overrides.map((o) => ({ date: o.date, text: o.windows.length ? formatWindows(o.windows) : 'Closed' })),
+      errors: {}, hourErrors: {}, overrideErrors: {}, overrideValues: {},
+      timeZones: TIME_ZONES,
+      ...extra,
+    });
+  }
+
+  r.get('/resources/:id', (req, res) => resourcePage(req, res));
+
+  r.post('/resources/:id', async (req, res) => {
+    const id = idOf(req);
+    const parsed = ResourceForm.safeParse(req.body ?? {});
+    if (!parsed.success) return resourcePage(req, res, 422, { values: formValues(req.body), errors: fieldErrors(parsed.error) });
+    try {
+      await tx(res, async (t) => {
+        const current = await resourceById(t, id);
+        const v = await versionOf(t, 'resources', id);
+        if (!current || !v) throw notFound('No such resource.');
+        if (req.body?.version !== v.version) throw stale();
+        await updateResourceRow(t, id, parsed.data);
+        await audit(t, auditAs(req), { action: 'resource.update', subjectType: 'resource', subjectId: id, before: current, after: parsed.data });
+      });
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 409) return resourcePage(req, res, 409, { actionError: err.message });
+      throw err;
+    }
+    req.session.flash = 'Saved.';
+    res.redirect(303, `/admin/resources/${id}`);
+  });
+
+  r.post('/resources/:id/hours', async (req, res) => {
+    const id = idOf(req);
+    const { weekly, errors } = parseWeek(req.body ?? {});
+    if (Object.keys(errors).length) return resourcePage(req, res, 422, { hourErrors: errors, days: WEEKDAYS.map((_, i) => String(req.body?.[`day${i}`] ?? '')) });
+    await tx(res, async (t) => {
+      if (!(await resourceById(t, id))) throw notFound('No such resource.');
+      const before = (await weeklyHoursOf(t, [id])).get(id);
+      await replaceWeeklyHours(t, id, weekly);
+      await t('resources').where({ id }).update({ updated_at: t.fn.now() });
+      await audit(t, auditAs(req), { action: 'resource.hours', subjectType: 'resource', subjectId: id, before, after: weekly });
+    });
+    req.session.flash = 'Weekly hours saved.';
+    res.redirect(303, `/admin/resources/${id}`);
+  });
+
+  r.post('/resources/:id/overrides', async (req, res) => {
+    const id = idOf(req);
+    const parsed = OverrideForm.safeParse(req.body ?? {});
+    if (!parsed.success) return resourcePage(req, res, 422, { overrideErrors: fieldErrors(parsed.error), overrideValues: formValues(req.body) });
+    await tx(res, async (t) => {
+      if (!(await resourceById(t, id))) throw notFound('No such resource.');
+      await replaceOverride(t, id, parsed.data);
+      await audit(t, auditAs(req), { action: 'resource.override', subjectType: 'resource', subjectId: id, after: parsed.data });
+    });
+    req.session.flash = `Hours for ${parsed.data.date} saved.`;
+    res.redirect(303, `/admin/resources/${id}`);
+  });
+
+  r.post('/resources/:id/overrides/:date/delete', async (req, res) => {
+    const id = idOf(req);
+    const date = String(req.params.date);
+    const n = await tx(res, async (t) => {
+      const deleted = await t('date_overrides').where({ resource_id: id, date }).del();
+      if (deleted) await audit(t, auditAs(req), { action: 'resource.override_delete', subjectType: 'resource', subjectId: id, before: { date } });
+      return deleted;
+    });
+    if (!n) throw notFound('No such date.');
+    res.redirect(303, `/admin/resources/${id}`);
+  });
+
+  // ---- services --------------------------------------------------------------------------
+  const serviceValues = (s: Awaited<ReturnType<typeof serviceById>> & object, resourceIds: string[]) => ({
+    name: s.name, description: s.description, durationMin: String(s.durationMin), intervalMin: String(s.intervalMin),
+    bufferBeforeMin: String(s.bufferBeforeMin), bufferAfterMin: String(s.bufferAfterMin), minNoticeMin: String(s.minNoticeMin),
+    horizonDays: String(s.horizonDays), maxPerDay: s.maxPerDay === null ? '' : String(s.maxPerDay), price: (s.priceMinor / 100).toFixed(2),
+    deposit: (s.depositMinor / 100).toFixed(2), currency: s.currency, resourceIds, active: s.active ? 'on' : '',
+  });
+  const NEW_SERVICE = { name: '', description: '', durationMin: '30', intervalMin: '30', bufferBeforeMin: '0', bufferAfterMin: '0', minNoticeMin: '60', horizonDays: '60', maxPerDay: '', price: '0.00', deposit: '0.00', currency: 'USD', resourceIds: [] as string[], active: 'on' };
+
+  r.get('/services', async (_req, res) => {
+    const services = await tx(res, (t) => t('services').orderBy(['position', 'name']));
+    res.render('admin/catalog/services', { title: 'Services', services: services.map((s) => ({ ...s, price: formatMoney(s.price_minor, s.currency) })) });
+  });
+
+  async function servicePage(req: Request, res: Response, id: string | undefined, status = 200, extra: Record<string, unknown> = {}) {
+    const tenant = tenantOf(res);
+    const data = await tx(res, async (t) => {
+      const resources = await t('resources').where({ active: true }).orderBy(['position', 'name']).select('id', 'name');
+      if (!id) return { resources, service: undefined, values: NEW_SERVICE, version: undefined };
+      const service = await serviceById(t, id);
+      if (!service) throw notFound('No such service.');
+      const ids = (await resourceIdsOfServices(t, [id])).get(id) ?? [];
+      const { version } = await versionOf(t, 'services', id);
+      return { resources, service, values: serviceValues(service, ids), version };
+    });
+    const preview = data.service ? await previewWeek(deps, tenant, data.service.id) : [];
+    res.status(status).render('admin/catalog/service', { title: data.service?.name ?? 'New service', ...data, preview, errors: {}, ...extra });
+  }
+
+  r.get('/services/new', (req, res) => servicePage(req, res, undefined));
+  r.get('/services/:id', (req, res) => servicePage(req, res, idOf(req)));
+
+  async function saveService(req: Request, res: Response, id: string | undefined) {
+    const parsed = ServiceForm.safeParse(req.body ?? {});
+    const rerender = (status: number, extra: Record<string, unknown>) =>
+      servicePage(req, res, id, status, { values: { ...formValues(req.body), resourceIds: [req.body?.resourceIds ?? []].flat() }, ...extra });
+    if (!parsed.success) return rerender(422, { errors: fieldErrors(parsed.error) });
+    const f = parsed.data;
+    const rules = { durationMin: f.durationMin, intervalMin: f.intervalMin, bufferBeforeMin: f.bufferBeforeMin, bufferAfterMin: f.bufferAfterMin, minNoticeMin: f.minNoticeMin, horizonDays: f.horizonDays, maxPerDay: f.maxPerDay };
+    const problems = validateServiceRules(rules);
+    if (problems.length) return rerender(422, { errors: { durationMin: problems.join('; ') } });
+    const fields = { ...rules, name: f.name, description: f.description, priceMinor: f.price, depositMinor: f.deposit, currency: f.currency, active: f.active };
+    try {
+      const savedId = await tx(res, async (t) => {
+        for (const rid of f.resourceIds) if (!(await resourceById(t, rid))) throw notFound('No such resource.');
+        let sid = id;
+        if (!sid) {
+          sid = (await insertService(t, { ...fields, position: 0 })).id;
+          if (!f.active) await updateServiceRow(t, sid, { active: false });
+          await audit(t, auditAs(req), { action: 'service.create', subjectType: 'service', subjectId: sid, after: { ...fields, resourceIds: f.resourceIds } });
+        } else {
+          const before = await serviceById(t, sid);
+          const v = await versionOf(t, 'services', sid);
+          if (!before || !v) throw notFound('No such service.');
+          if (f.version !== v.version) throw stale();
+          await updateServiceRow(t, sid, fields);
+          await audit(t, auditAs(req), { action: 'service.update', subjectType: 'service', subjectId: sid, before, after: { ...fields, resourceIds: f.resourceIds } });
+        }
+        await setServiceResources(t, sid, f.resourceIds);
+        return sid;
+      });
+      req.session.flash = 'Service saved.';
+      res.redirect(303, `/admin/services/${savedId}`);
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 409) return servicePage(req, res, id, 409, { actionError: err.message });
+      throw err;
+    }
+  }
+
+  r.post('/services', (req, res) => saveService(req, res, undefined));
+  r.post('/services/:id', (req, res) => saveService(req, res, idOf(req)));
+
+  // ---- holidays --------------------------------------------------------------------------
+  const holidayPage = async (res: Response, status: number, extra: Record<string, unknown> = {}) => {
+    const holidays = await tx(res, (t) => t('holidays').orderBy('start_date').select('id', 'name', t.raw(`to_char(start_date, 'YYYY-MM-DD') as start`), t.raw(`to_char(end_date, 'YYYY-MM-DD') as "end"`)));
+    res.status(status).render('admin/catalog/holidays', { title: 'Holidays and closures', holidays, values: {}, errors: {}, ...extra });
+  };
+  r.get('/holidays', (_req, res) => holidayPage(res, 200));
+  r.post('/holidays', async (req, res) => {
+    const parsed = HolidayForm.safeParse(req.body ?? {});
+    if (!parsed.success) return holidayPage(res, 422, { values: formValues(req.body), errors: fieldErrors(parsed.error) });
+    await tx(res, async (t) => {
+      const hid = await insertHoliday(t, parsed.data);
+      await audit(t, auditAs(req), { action: 'holiday.create', subjectType: 'holiday', subjectId: hid, after: parsed.data });
+    });
+    res.redirect(303, '/admin/holidays');
+  });
+  r.post('/holidays/:id/delete', async (req, res) => {
+    const id = idOf(req);
+    const n = await tx(res, async (t) => {
+      const before = await t('holidays').where({ id }).first();
+      const deleted = await t('holidays').where({ id }).del();
+      if (deleted) await audit(t, auditAs(req), { action: 'holiday.delete', subjectType: 'holiday', subjectId: id, before });
+      return deleted;
+    });
+    if (!n) throw notFound('No such holiday.');
+    res.redirect(303, '/admin/holidays');
+  });
+
+  return r;
+}
+
+/** The next 7 days of free slots of a service, in the business's zone, for the editing page. */
+async function previewWeek(deps: AppDeps, tenant: Tenant, serviceId: string) {
+  const zone = tenant.timeZone;
+  const today = localDate(deps.now().getTime(), zone);
+  const range = { start: dayInstantRange(today, zone).start, end: dayInstantRange(addDays(today, 6), zone).end };
+  try {
+    const { slots } = await findAvailability(deps, tenant.id, { serviceId, resourceId: null, range });
+    return Array.from({ length: 7 }, (_, i) => {
+      const date = addDays(today, i);
+      const day = slots.filter((s) => localDate(s.start, zone) === date);
+      return { label: longDate(dayInstantRange(date, zone).start + 43_200_000, zone).replace(/, \d{4}$/, ''), count: day.length, first: day.slice(0, 6).map((s) => formatInZone(s.start, zone)) };
+    });
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 404) return []; // inactive, or no resources yet
+    throw err;
+  }
+}
