@@ -5,7 +5,8 @@ import { fieldErrors, formValues } from '../http/forms.ts';
 import { requireRole } from '../http/guards.ts';
 import { recentOutbox } from '../mail/outbox.ts';
 import { Branding, NotificationSettingsForm } from '../tenancy/commands.ts';
-import { updateBranding, updateNotificationSettings } from '../tenancy/queries.ts';
+import { updateBookingPageSettings, updateBranding, updateNotificationSettings } from '../tenancy/queries.ts';
+import { PolicyForm } from '../tenancy/policy.ts';
 import { recentNotifications } from '../notifications/queries.ts';
 import { outboxMessage } from '../mail/outbox.ts';
 import { notFound } from '../http/errors.ts';
@@ -35,18 +36,51 @@ export function adminRoutes(deps: AppDeps): Router {
     customersMayCancel: t.customersMayCancel ? 'on' : '',
     customersMayReschedule: t.customersMayReschedule ? 'on' : '',
   });
+  const pageValues = (t: Tenant) => {
+    const v: Record<string, string> = { currency: t.currency, bookingIntro: t.bookingIntro, sameDayPercent: t.cancellationPolicy.sameDayRefundPercent?.toString() ?? '' };
+    t.cancellationPolicy.tiers.forEach((tier, i) => {
+      v[`tier${i}Hours`] = String(tier.hoursBefore);
+      v[`tier${i}Percent`] = String(tier.refundPercent);
+    });
+    return v;
+  };
   const settingsPage = (t: Tenant, over: Record<string, unknown> = {}) => ({
     title: 'Business settings',
     values: { name: t.name, logoUrl: t.logoUrl ?? '', accentColor: t.accentColor, timeZone: t.timeZone },
     errors: {},
     notify: notificationValues(t),
     notifyErrors: {},
+    page: pageValues(t),
+    pageErrors: {},
     timeZones: TIME_ZONES,
     ...over,
   });
 
   r.get('/settings', managers, (_req, res) => {
     res.render('admin/settings', settingsPage(res.locals.tenant as Tenant));
+  });
+
+  r.post('/settings/booking-page', managers, async (req, res) => {
+    const tenant = res.locals.tenant as Tenant;
+    const currency = String(req.body?.currency ?? '').trim().toUpperCase();
+    const intro = String(req.body?.bookingIntro ?? '').trim();
+    const policy = PolicyForm.safeParse(req.body ?? {});
+    const errors: Record<string, string> = policy.success ? {} : fieldErrors(policy.error);
+    if (!/^[A-Z]{3}$/.test(currency)) errors.currency = 'Use a 3-letter code like USD.';
+    if (intro.length > 1000) errors.bookingIntro = 'Use at most 1000 characters.';
+    if (!policy.success || Object.keys(errors).length) {
+      return res.status(422).render('admin/settings', settingsPage(tenant, { page: formValues(req.body), pageErrors: errors }));
+    }
+    const next = { currency, bookingIntro: intro, cancellationPolicy: policy.data };
+    await withTenant(deps.db, tenant.id, async (tx) => {
+      await updateBookingPageSettings(tx, next);
+      await audit(tx, { userId: req.user!.id }, {
+        action: 'settings.booking_page', subjectType: 'tenant', subjectId: tenant.id,
+        before: { currency: tenant.currency, bookingIntro: tenant.bookingIntro, cancellationPolicy: tenant.cancellationPolicy }, after: next,
+      });
+    });
+    req.session.flash = 'Booking page settings saved.';
+    res.redirect(303, '/admin/settings');
   });
 
   r.post('/settings/notifications', managers, async (req, res) => {

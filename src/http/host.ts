@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { tenantBySlug } from '../tenancy/queries.ts';
+import { describePolicy } from '../tenancy/policy.ts';
 
 export type Site = { kind: 'root' } | { kind: 'tenant'; slug: string } | { kind: 'unknown' };
 
@@ -31,6 +32,8 @@ export function resolveTenant(deps: AppDeps): RequestHandler {
       return;
     }
     res.locals.tenant = tenant;
+    // The cancellation policy in words, for every page that shows it.
+    res.locals.policyLines = describePolicy(tenant.cancellationPolicy);
     next();
   };
 }

@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.ts';
 import type { TenantTx } from '../db/tenant.ts';
+import type { CancellationPolicy } from './policy.ts';
 
 export interface Tenant {
   id: string;
@@ -16,6 +17,9 @@ export interface Tenant {
   changeCutoffMinutes: number;
   customersMayCancel: boolean;
   customersMayReschedule: boolean;
+  currency: string;
+  bookingIntro: string;
+  cancellationPolicy: CancellationPolicy;
 }
 
 interface TenantRow {
@@ -30,6 +34,9 @@ interface TenantRow {
   customer_change_cutoff_minutes: number;
   customers_may_cancel: boolean;
   customers_may_reschedule: boolean;
+  currency: string;
+  booking_intro: string;
+  cancellation_policy: CancellationPolicy;
 }
 
 const toTenant = (r: TenantRow): Tenant => ({
@@ -44,6 +51,9 @@ const toTenant = (r: TenantRow): Tenant => ({
   changeCutoffMinutes: r.customer_change_cutoff_minutes,
   customersMayCancel: r.customers_may_cancel,
   customersMayReschedule: r.customers_may_reschedule,
+  currency: r.currency,
+  bookingIntro: r.booking_intro,
+  cancellationPolicy: r.cancellation_policy,
 });
 
 /**
@@ -87,5 +97,11 @@ export async function updateNotificationSettings(tx: TenantTx, n: NotificationSe
     customers_may_cancel: n.customersMayCancel,
     customers_may_reschedule: n.customersMayReschedule,
     updated_at: tx.fn.now(),
+  });
+}
+
+export async function updateBookingPageSettings(tx: TenantTx, b: { currency: string; bookingIntro: string; cancellationPolicy: CancellationPolicy }): Promise<void> {
+  await tx('tenants').where({ id: tx.tenantId }).update({
+    currency: b.currency, booking_intro: b.bookingIntro, cancellation_policy: JSON.stringify(b.cancellationPolicy), updated_at: tx.fn.now(),
   });
 }
