@@ -4,7 +4,9 @@ import type { AppDeps } from '../deps.ts';
 import { withTenant, type TenantTx } from '../db/tenant.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { fieldErrors } from '../http/forms.ts';
-import { cancelBooking, recordOutcome } from '../bookings/changes.ts';
+import { cancelBooking, recordOutcome, rescheduleBooking } from '../bookings/changes.ts';
+import { Instant } from '../bookings/commands.ts';
+import { renderPicker, type PickerFlow, type PickerQuery } from '../bookings/picker.ts';
 import type { Actor } from '../bookings/service.ts';
 import { notificationsOfBooking } from '../notifications/queries.ts';
 import { audit } from '../audit/log.ts';
@@ -135,6 +137,56 @@ export function adminBookingRoutes(deps: AppDeps): Router {
       throw err;
     }
     req.session.flash = 'The booking is cancelled and the customer is being notified.';
+    res.redirect(303, `/admin/bookings/${b.id}`);
+  });
+
+  const moveFlow = (b: AdminBookingRow): PickerFlow => ({
+    basePath: `/admin/bookings/${b.id}/reschedule`,
+    timePath: `/admin/bookings/${b.id}/reschedule/confirm`,
+    page: 'admin/bookings/reschedule',
+    fixedResource: true,
+    excludeBookingId: b.id,
+    extra: { booking: b },
+  });
+  const moveQuery = (req: Request, b: AdminBookingRow): PickerQuery => {
+    const from = typeof req.query.from === 'string' && isValidISODate(req.query.from) ? req.query.from : localDate(deps.now().getTime(), b.resource_time_zone);
+    const date = typeof req.query.date === 'string' && isValidISODate(req.query.date) ? req.query.date : localDate(b.starts_at.getTime(), b.resource_time_zone);
+    return { serviceId: b.service_id, resource: b.resource_id, tz: b.resource_time_zone, from, date };
+  };
+
+  // Staff move a booking to a free time of the same resource (in its zone), through the one booking path.
+  r.get('/bookings/:id/reschedule', async (req, res) => {
+    const b = await visible(req, res);
+    await renderPicker(deps, req, res, moveQuery(req, b), 200, undefined, moveFlow(b));
+  });
+
+  r.get('/bookings/:id/reschedule/confirm', async (req, res) => {
+    const b = await visible(req, res);
+    const start = Instant.safeParse(req.query.start ?? '');
+    if (!start.success) return renderPicker(deps, req, res, moveQuery(req, b), 422, 'Choose one of the offered times.', moveFlow(b));
+    const zone = b.resource_time_zone;
+    res.render('admin/bookings/reschedule-confirm', {
+      title: 'Move booking',
+      booking: b,
+      start: new Date(start.data).toISOString(),
+      from: `${longDate(b.starts_at.getTime(), zone)}, ${formatInZoneWithName(b.starts_at.getTime(), zone)}`,
+      to: `${longDate(start.data, zone)}, ${formatInZoneWithName(start.data, zone)}`,
+    });
+  });
+
+  r.post('/bookings/:id/reschedule', async (req, res) => {
+    const b = await visible(req, res);
+    const start = Instant.safeParse(req.body?.start ?? '');
+    if (!start.success) return renderPicker(deps, req, res, moveQuery(req, b), 422, 'Choose one of the offered times.', moveFlow(b));
+    try {
+      await rescheduleBooking(deps, tenantOf(res).id, actorOf(req), { bookingId: b.id, start: start.data });
+    } catch (err) {
+      if (err instanceof HttpError && (err.status === 409 || err.type === 'not_a_slot')) {
+        return renderPicker(deps, req, res, { ...moveQuery(req, b), date: localDate(start.data, b.resource_time_zone) }, err.status, err.message, moveFlow(b));
+      }
+      throw err;
+    }
+    req.session.flash = 'Moved. The customer is being notified of the new time.';
     res.redirect(303, `/admin/bookings/${b.id}`);
   });
 

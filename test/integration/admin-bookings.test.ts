@@ -201,3 +201,31 @@ describe('blocking time and the audit log', () => {
     expect((await staff.get('/admin/audit')).status).toBe(403);
   });
 });
+
+describe('moving a booking from the dashboard', () => {
+  it('offers free times of the same resource, moves the booking, audits it, and refuses a taken time', async () => {
+    const owner = await signedIn(app, HOST, 'owner@desk.example');
+    const make = async (start: string, name: string) =>
+      (await createBooking(deps, tenantId, { source: 'public', userId: null }, {
+        serviceId: dstService, resourceId: nyc, start: Date.parse(start), customer: { name, email: `${name}@example.com`, phone: null, timeZone: 'UTC' }, notes: null,
+      })).booking.id;
+    const id = await make('2026-03-20T14:00:00Z', 'mover');
+    await make('2026-03-20T16:00:00Z', 'blocker');
+    const picker = await owner.get(`/admin/bookings/${id}/reschedule?date=2026-03-20`);
+    expect(picker.status).toBe(200);
+    expect(picker.text).toContain('data-start="2026-03-20T11:00:00-04:00"');
+    expect(picker.text).not.toContain('data-start="2026-03-20T12:00:00-04:00"'); // the blocker's time
+    const taken = await owner.post(`/admin/bookings/${id}/reschedule`, { start: '2026-03-20T16:00:00Z' });
+    expect(taken.status).toBe(409);
+    expect((await t.owner('bookings').where({ id }).first()).starts_at.toISOString()).toBe('2026-03-20T14:00:00.000Z');
+    const moved = await owner.post(`/admin/bookings/${id}/reschedule`, { start: '2026-03-20T15:00:00Z' });
+    expect(moved.status).toBe(303);
+    expect((await t.owner('bookings').where({ id }).first()).starts_at.toISOString()).toBe('2026-03-20T15:00:00.000Z');
+    const [row] = await auditRows('booking.reschedule').where({ subject_id: id });
+    expect(row.before).toMatchObject({ start: '2026-03-20T14:00:00.000Z' });
+    expect(row.after).toMatchObject({ start: '2026-03-20T15:00:00.000Z' });
+    const staff = await signedIn(app, HOST, 'sam@desk.example');
+    const other = await t.owner('bookings').whereNot({ resource_id: nyc }).first();
+    expect((await staff.get(`/admin/bookings/${other.id}/reschedule`)).status).toBe(404);
+  });
+});
