@@ -11,6 +11,8 @@
  *              is taken (a 303, or a 409 saying so) everyone moves to the next
  *   ceiling    raw single-statement INSERTs of the same columns into
  *              `bookings` through pg as the owner, no HTTP, no app
+ * Besides latency: CPU per request of the app's main thread and of Postgres,
+ * and SQL statements (round trips) per request.
  * After each scenario: the SQL self-join for overlapping active bookings
  * (must be 0), and the new row count must equal the 303s.
  *
@@ -276,8 +278,24 @@ function machineBusyMs(): number {
   return ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0)) * CLK_TCK_MS;
 }
 
+/**
+ * SQL statements sent by this process's pg clients (the app's pools, the
+ * session store's borrowed connections, the ceiling's pool): every
+ * `Client.query` is one round trip to Postgres.
+ */
+let statements = 0;
+function countStatements(): void {
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    statements++;
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+}
+
 interface CpuSnapshot {
   at: number;
+  /** statements sent so far (see countStatements) */
+  sql: number;
   /** the app's main thread */
   app: number;
   /** this whole process: app, load generator thread, GC and libuv threads */
@@ -288,14 +306,15 @@ interface CpuSnapshot {
 
 function cpuSnapshot(postmasterPid: number): CpuSnapshot {
   const u = process.cpuUsage();
-  return { at: performance.now(), app: mainThreadCpuMs(), node: (u.user + u.system) / 1000, pg: postgresCpuMs(postmasterPid), machine: machineBusyMs() };
+  return { at: performance.now(), sql: statements, app: mainThreadCpuMs(), node: (u.user + u.system) / 1000, pg: postgresCpuMs(postmasterPid), machine: machineBusyMs() };
 }
 
 /** Per-operation CPU, and the share of the machine other processes (not this bench, not its Postgres) used meanwhile. */
-function cpuSince(a: CpuSnapshot, b: CpuSnapshot, ops: number): { appPerOp: number; pgPerOp: number; foreign: number } {
+function cpuSince(a: CpuSnapshot, b: CpuSnapshot, ops: number): { appPerOp: number; pgPerOp: number; sqlPerOp: number; foreign: number } {
   const wall = b.at - a.at;
   const foreign = (b.machine - a.machine - (b.node - a.node) - (b.pg - a.pg)) / (wall * availableParallelism());
-  return { appPerOp: (b.app - a.app) / Math.max(1, ops), pgPerOp: (b.pg - a.pg) / Math.max(1, ops), foreign: Math.max(0, foreign) };
+  const per = (x: number) => x / Math.max(1, ops);
+  return { appPerOp: per(b.app - a.app), pgPerOp: per(b.pg - a.pg), sqlPerOp: per(b.sql - a.sql), foreign: Math.max(0, foreign) };
 }
 
 interface Row {
@@ -312,6 +331,7 @@ interface Row {
   newRows: number;
   appCpuPerOp: number;
   pgCpuPerOp: number;
+  sqlPerOp: number;
   appBusy: number;
   foreign: number;
 }
@@ -331,6 +351,7 @@ async function main(): Promise<void> {
   const { createResource, createService } = await import('../src/catalog/service.ts');
   const { freePort } = await import('../test/support/net.ts');
   setLogLevel('silent');
+  countStatements();
 
   const dir = await mkdtemp(path.join(tmpdir(), 'slotwise-bench-'));
   await chmod(dir, 0o755); // as root, the postgres user must reach the data dir
@@ -499,6 +520,7 @@ async function main(): Promise<void> {
         newRows,
         appCpuPerOp: cpu.appPerOp,
         pgCpuPerOp: cpu.pgPerOp,
+        sqlPerOp: cpu.sqlPerOp,
         appBusy,
         foreign: cpu.foreign,
       });
@@ -584,6 +606,7 @@ async function main(): Promise<void> {
           newRows,
           appCpuPerOp: cpu.appPerOp,
           pgCpuPerOp: cpu.pgPerOp,
+          sqlPerOp: cpu.sqlPerOp,
           appBusy: NaN,
           foreign: cpu.foreign,
         });
@@ -604,10 +627,10 @@ async function main(): Promise<void> {
 
     const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
     const table = [
-      ['scenario', 'C', '303/ins', '409', 'other', 'per s', 'p50 ms', 'p95 ms', 'p50 409 ms', 'overlaps', 'app CPU ms/req', 'pg CPU ms/req', 'app loop busy', 'others\' CPU'],
+      ['scenario', 'C', '303/ins', '409', 'other', 'per s', 'p50 ms', 'p95 ms', 'p50 409 ms', 'overlaps', 'app CPU ms/req', 'pg CPU ms/req', 'SQL/req', 'app loop busy', 'others\' CPU'],
       ...rows.map((r) => [
         r.scenario, String(r.concurrency), String(r.ok), String(r.taken), r.other, f(r.perSecond), f(r.p50), f(r.p95), f(r.p50Taken), String(r.overlaps),
-        f(r.appCpuPerOp, 2), f(r.pgCpuPerOp, 2), Number.isFinite(r.appBusy) ? `${Math.round(r.appBusy * 100)} %` : '-', `${Math.round(r.foreign * 100)} %`,
+        f(r.appCpuPerOp, 2), f(r.pgCpuPerOp, 2), f(r.sqlPerOp), Number.isFinite(r.appBusy) ? `${Math.round(r.appBusy * 100)} %` : '-', `${Math.round(r.foreign * 100)} %`,
       ]),
     ];
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));

@@ -59,6 +59,7 @@ export async function renderPicker(
   const firstFree = avail.slots[0] ? localDate(avail.slots[0].start, q.tz) : undefined;
   const date = q.date ?? firstFree ?? from;
   const days = dayStrip(from, STRIP_DAYS, avail.slots, q.tz, date);
+  const dateStart = dayInstantRange(date, q.tz).start;
   const base = flow.basePath;
   const params = (extra: Record<string, string>) => new URLSearchParams({ ...(flow.fixedResource ? {} : { resource: q.resource }), tz: q.tz, ...extra }).toString();
   const resourceName = q.resource === 'any' ? 'Any available' : (avail.resources[0]?.name ?? '');
@@ -67,11 +68,11 @@ export async function renderPicker(
     service: { ...avail.service, duration: formatDuration(avail.service.durationMin), price: avail.service.priceMinor ? formatMoney(avail.service.priceMinor, avail.service.currency) : '' },
     resourceName,
     q: { ...q, from },
-    tzLabel: zoneLabel(q.tz, dayInstantRange(date, q.tz).start),
+    tzLabel: zoneLabel(q.tz, dateStart),
     timeZones: TIME_ZONES,
     days: days.map((d) => ({ ...d, href: `${base}?${params({ from, date: d.date })}` })),
     date,
-    dateLabel: longDate(dayInstantRange(date, q.tz).start + 12 * 3600_000, q.tz),
+    dateLabel: longDate(dateStart + 12 * 3600_000, q.tz),
     times: timesOn(date, avail.slots, q.tz).map((t) => ({ ...t, href: `${flow.timePath}?${params({ start: t.start })}` })),
     basePath: base,
     fixedResource: flow.fixedResource ?? false,

@@ -1,5 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
-import { formatInZone, localDate, type AnyResourceSlot } from '../scheduling/index.ts';
+import { dayInstantRange, formatInZone, type AnyResourceSlot, type Interval } from '../scheduling/index.ts';
 
 /**
  * Turning instants into what a page shows, always in a named zone. The
@@ -11,15 +11,34 @@ export function isoInZone(ms: number, zone: string): string {
   return Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(zone).toString({ timeZoneName: 'never', smallestUnit: 'second' });
 }
 
+/**
+ * Building an Intl.DateTimeFormat costs 0.1–0.2 ms, more than formatting
+ * with it many times over: keep one per (use, zone), as
+ * src/scheduling/display.ts does.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const MAX_CACHED_FORMATTERS = 500;
+
+function formatter(use: string, zone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${use}|${zone}`;
+  let f = formatters.get(key);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-US', { ...options, timeZone: zone });
+    if (formatters.size >= MAX_CACHED_FORMATTERS) formatters.clear();
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 /** 'America/Los_Angeles (PST)' — the zone's name and its abbreviation at `ms`. */
 export function zoneLabel(zone: string, ms: number): string {
-  const part = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' }).formatToParts(ms).find((p) => p.type === 'timeZoneName');
+  const part = formatter('zoneName', zone, { timeZoneName: 'short' }).formatToParts(ms).find((p) => p.type === 'timeZoneName');
   return part ? `${zone} (${part.value})` : zone;
 }
 
 /** 'Monday, March 9, 2026' in `zone`. */
 export function longDate(ms: number, zone: string): string {
-  return new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' }).format(ms);
+  return formatter('longDate', zone, { weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' }).format(ms);
 }
 
 /** '$45.00' from minor units; the currency decides its own decimals. */
@@ -44,22 +63,51 @@ export interface DayCell {
   selected: boolean;
 }
 
-/** The dates of a strip, marked by whether any slot starts on them in `zone`. */
+/**
+ * The dates of a strip, marked by whether any slot starts on them in `zone`.
+ * A slot's local date is found by comparing instants with the strip's day
+ * boundaries (one zone conversion per day, not one per slot): the instants
+ * of a local date are [its start of day, the next date's start of day).
+ * That holds while local dates never run backwards; no zone has had such a
+ * transition since 2011 (St John's and Moncton fell back at 00:01).
+ */
 export function dayStrip(from: string, days: number, slots: AnyResourceSlot[], zone: string, selected: string | undefined): DayCell[] {
-  const withSlots = new Set(slots.map((s) => localDate(s.start, zone)));
   const first = Temporal.PlainDate.from(from);
-  return Array.from({ length: days }, (_, i) => {
-    const d = first.add({ days: i });
+  const dates = Array.from({ length: days }, (_, i) => first.add({ days: i }));
+  const ranges = dates.map((d) => dayInstantRange(d.toString(), zone));
+  const bounds = ranges.map((r) => r.start);
+  if (ranges.length) bounds.push(ranges[ranges.length - 1]!.end);
+  const available = new Array<boolean>(days).fill(false);
+  for (const s of slots) {
+    const i = dayIndex(bounds, s.start);
+    if (i >= 0) available[i] = true;
+  }
+  return dates.map((d, i) => {
     const date = d.toString();
+    // A calendar date's names do not depend on a zone: format its UTC midnight in UTC.
+    const utcMidnight = Date.UTC(d.year, d.month - 1, d.day);
     return {
       date,
-      weekday: d.toLocaleString('en-US', { weekday: 'short' }),
+      weekday: formatter('weekday', 'UTC', { weekday: 'short' }).format(utcMidnight),
       day: d.day,
-      month: d.toLocaleString('en-US', { month: 'short' }),
-      available: withSlots.has(date),
+      month: formatter('month', 'UTC', { month: 'short' }).format(utcMidnight),
+      available: available[i]!,
       selected: date === selected,
     };
   });
+}
+
+/** i such that bounds[i] <= t < bounds[i + 1] (ascending bounds), or -1 when t is outside them all. */
+function dayIndex(bounds: number[], t: number): number {
+  let lo = 0;
+  let hi = bounds.length - 1;
+  if (!(t >= bounds[lo]! && t < bounds[hi]!)) return -1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (bounds[mid]! <= t) lo = mid;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export interface TimeCell {
@@ -67,8 +115,30 @@ export interface TimeCell {
   label: string;
 }
 
+/** The slots starting on local `date` in `zone` (the day's boundaries once, not a conversion per slot). */
 export function timesOn(date: string, slots: AnyResourceSlot[], zone: string): TimeCell[] {
-  return slots.filter((s) => localDate(s.start, zone) === date).map((s) => ({ start: isoInZone(s.start, zone), label: formatInZone(s.start, zone) }));
+  const day = dayInstantRange(date, zone);
+  const iso = isoOnDay(day, zone);
+  return slots.filter((s) => s.start >= day.start && s.start < day.end).map((s) => ({ start: iso(s.start), label: formatInZone(s.start, zone) }));
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * `isoInZone` for the instants of one local day. When the zone's offset is
+ * the same all day (no transition before the day ends) and whole minutes,
+ * as on nearly every day, it is arithmetic: Temporal runs twice per day
+ * instead of once per time shown. Otherwise, Temporal for each.
+ */
+function isoOnDay(day: Interval, zone: string): (ms: number) => string {
+  const start = Temporal.Instant.fromEpochMilliseconds(day.start).toZonedDateTimeISO(zone);
+  const offsetMs = start.offsetNanoseconds / 1e6;
+  const next = start.getTimeZoneTransition('next');
+  if ((next !== null && next.epochMilliseconds < day.end) || offsetMs % 60_000 !== 0) return (ms) => isoInZone(ms, zone);
+  const minutes = Math.abs(offsetMs) / 60_000;
+  const suffix = `${offsetMs < 0 ? '-' : '+'}${pad2(Math.floor(minutes / 60))}:${pad2(minutes % 60)}`;
+  // The wall clock is the instant shifted by the offset, written as if in UTC (to the second, as isoInZone).
+  return (ms) => new Date(ms + offsetMs).toISOString().slice(0, 19) + suffix;
 }
 
 export function addDays(date: string, n: number): string {

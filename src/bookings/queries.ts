@@ -1,6 +1,6 @@
 import type { TenantTx } from '../db/tenant.ts';
-import { holidaysBetween, overridesOf, weeklyHoursOf, type Resource, type Service } from '../catalog/queries.ts';
-import type { Interval, ResourceSchedule, SlotQuery } from '../scheduling/index.ts';
+import { minuteToHHMM, type Resource, type Service } from '../catalog/queries.ts';
+import type { Interval, ResourceSchedule, SlotQuery, Weekday } from '../scheduling/index.ts';
 
 export type BookingStatus = 'held' | 'confirmed' | 'cancelled' | 'completed' | 'no_show';
 export type BookingSource = 'public' | 'admin' | 'api' | 'waitlist' | 'series';
@@ -68,14 +68,54 @@ const toBooking = (r: BookingRow): Booking => ({
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-interface BlockRow {
-  resource_id: string;
-  start: number;
-  bs: number;
-  be: number;
-}
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoDay = (ms: number) => iso(ms).slice(0, 10);
+
+/** What `SLOT_INPUTS` returns: one JSON array per input, rows as tuples. */
+interface SlotInputs {
+  weekly: [resourceId: string, weekday: Weekday, startMinute: number, endMinute: number][];
+  overrides: [resourceId: string, date: string, windows: [startMinute: number, endMinute: number][]][];
+  holidays: [start: string, end: string][];
+  bookings: [resourceId: string, start: number, blockedStart: number, blockedEnd: number][];
+  busy: [resourceId: string, start: number, end: number][];
+}
+
+/**
+ * Every engine input in one statement (one round trip instead of six):
+ * weekly hours, overrides with their windows and holidays for the local
+ * dates [from, to]; blocking bookings (but the one being moved) and busy
+ * blocks overlapping [from, to). Instants as epoch milliseconds.
+ *
+ * Run as a named (prepared) statement, like the other statements of the
+ * booking path: each pool connection parses it once and can keep its plan,
+ * where an unnamed statement is parsed and planned on every call. Their
+ * result columns do not depend on table columns (no `*`), so a migration
+ * cannot make a cached plan invalid for good. (A pooler between the app and
+ * Postgres must then keep prepared statements: session mode, or PgBouncer
+ * 1.21+ with max_prepared_statements.) The blocking statuses are written
+ * into the text, not bound: so the generic plan, too, can prove the partial
+ * exclusion index's predicate and use it.
+ */
+const SLOT_INPUTS = `
+  select
+    (select coalesce(json_agg(json_build_array(w.resource_id, w.weekday, w.start_minute, w.end_minute) order by w.weekday, w.start_minute), '[]')
+       from weekly_hours w where w.resource_id = any(:ids::uuid[])) as weekly,
+    (select coalesce(json_agg(json_build_array(o.resource_id, to_char(o.date, 'YYYY-MM-DD'),
+         (select coalesce(json_agg(json_build_array(ow.start_minute, ow.end_minute) order by ow.start_minute), '[]')
+            from date_override_windows ow where ow.resource_id = o.resource_id and ow.date = o.date)) order by o.date), '[]')
+       from date_overrides o where o.resource_id = any(:ids::uuid[]) and o.date between :fromDay::date and :toDay::date) as overrides,
+    (select coalesce(json_agg(json_build_array(to_char(h.start_date, 'YYYY-MM-DD'), to_char(h.end_date, 'YYYY-MM-DD'))), '[]')
+       from holidays h where h.start_date <= :toDay::date and h.end_date >= :fromDay::date) as holidays,
+    (select coalesce(json_agg(json_build_array(b.resource_id, (extract(epoch from b.starts_at) * 1000)::float8,
+         (extract(epoch from lower(b.blocked)) * 1000)::float8, (extract(epoch from upper(b.blocked)) * 1000)::float8)), '[]')
+       from bookings b
+       where b.resource_id = any(:ids::uuid[]) and b.status in (${BLOCKING_STATUSES.map((s) => `'${s}'`).join(', ')})
+         and b.blocked && tstzrange(:from::timestamptz, :to::timestamptz, '[)')
+         and b.id is distinct from :exclude::uuid) as bookings,
+    (select coalesce(json_agg(json_build_array(bb.resource_id, (extract(epoch from lower(bb.during)) * 1000)::float8,
+         (extract(epoch from upper(bb.during)) * 1000)::float8)), '[]')
+       from busy_blocks bb
+       where bb.resource_id = any(:ids::uuid[]) and bb.during && tstzrange(:from::timestamptz, :to::timestamptz, '[)')) as busy`;
 
 /**
  * Everything the engine needs about `resources` around `range`, read in the
@@ -93,40 +133,29 @@ export async function loadSlotQuery(
   /** A booking being moved does not block its own new time. */
   excludeBookingId?: string,
 ): Promise<SlotQuery> {
-  const ids = resources.map((r) => r.id);
   const from = range.start - 2 * DAY_MS;
   const to = range.end + 2 * DAY_MS;
-  const [weekly, overrides, holidays, bookings, busy] = await Promise.all([
-    weeklyHoursOf(tx, ids),
-    overridesOf(tx, ids, isoDay(from), isoDay(to)),
-    holidaysBetween(tx, isoDay(from), isoDay(to)),
-    tx('bookings')
-      .whereIn('resource_id', ids)
-      .whereIn('status', BLOCKING_STATUSES as BookingStatus[])
-      .whereRaw(`blocked && tstzrange(?::timestamptz, ?::timestamptz, '[)')`, [iso(from), iso(to)])
-      .modify((q) => {
-        if (excludeBookingId) q.whereNot('id', excludeBookingId);
-      })
-      .select(
-        'resource_id',
-        tx.raw('(extract(epoch from starts_at) * 1000)::float8 as start'),
-        tx.raw('(extract(epoch from lower(blocked)) * 1000)::float8 as bs'),
-        tx.raw('(extract(epoch from upper(blocked)) * 1000)::float8 as be'),
-      ),
-    tx('busy_blocks')
-      .whereIn('resource_id', ids)
-      .whereRaw(`during && tstzrange(?::timestamptz, ?::timestamptz, '[)')`, [iso(from), iso(to)])
-      .select('resource_id', tx.raw('(extract(epoch from lower(during)) * 1000)::float8 as bs'), tx.raw('(extract(epoch from upper(during)) * 1000)::float8 as be')),
-  ]);
-  const schedules: ResourceSchedule[] = resources.map((r) => ({
-    resourceId: r.id,
-    timeZone: r.timeZone,
-    weekly: weekly.get(r.id) ?? [],
-    overrides: overrides.get(r.id) ?? [],
-    bookings: (bookings as BlockRow[]).filter((b) => b.resource_id === r.id).map((b) => ({ start: b.start, blocked: { start: b.bs, end: b.be } })),
-    busy: busy.filter((b) => b.resource_id === r.id).map((b) => ({ start: b.bs, end: b.be })),
-  }));
-  return { service, resources: schedules, holidays, range, now };
+  const { rows } = await tx.raw<{ rows: SlotInputs[] }>(SLOT_INPUTS, {
+    ids: resources.map((r) => r.id),
+    fromDay: isoDay(from),
+    toDay: isoDay(to),
+    from: iso(from),
+    to: iso(to),
+    exclude: excludeBookingId ?? null,
+  }).options({ name: 'slotwise_slot_inputs' });
+  const inputs = rows[0]!;
+  const schedules = new Map<string, ResourceSchedule>(
+    resources.map((r) => [r.id, { resourceId: r.id, timeZone: r.timeZone, weekly: [], overrides: [], bookings: [], busy: [] }]),
+  );
+  const of = (id: string) => schedules.get(id)!;
+  for (const [id, weekday, start, end] of inputs.weekly) of(id).weekly.push({ weekday, start: minuteToHHMM(start), end: minuteToHHMM(end) });
+  for (const [id, date, windows] of inputs.overrides) {
+    of(id).overrides.push({ date, windows: windows.map(([start, end]) => ({ start: minuteToHHMM(start), end: minuteToHHMM(end) })) });
+  }
+  for (const [id, start, bs, be] of inputs.bookings) of(id).bookings.push({ start, blocked: { start: bs, end: be } });
+  for (const [id, start, end] of inputs.busy) of(id).busy.push({ start, end });
+  const holidays = inputs.holidays.map(([start, end]) => ({ start, end }));
+  return { service, resources: [...schedules.values()], holidays, range, now };
 }
 
 /**
@@ -136,7 +165,9 @@ export async function loadSlotQuery(
  * fixed order.
  */
 export async function lockResource(tx: TenantTx, resourceId: string): Promise<void> {
-  await tx.raw(`select pg_advisory_xact_lock(hashtextextended(? || ':' || ?, 0))`, [tx.tenantId, resourceId]);
+  await tx
+    .raw(`select pg_advisory_xact_lock(hashtextextended(? || ':' || ?, 0))`, [tx.tenantId, resourceId])
+    .options({ name: 'slotwise_lock_resource' }); // named: prepared once per connection, see SLOT_INPUTS
 }
 
 export interface NewBooking {

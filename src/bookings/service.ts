@@ -2,13 +2,13 @@ import type { AppDeps } from '../deps.ts';
 import { savepoint, withTenant, type TenantTx } from '../db/tenant.ts';
 import { notFound } from '../http/errors.ts';
 import { randomUUID } from 'node:crypto';
-import { resourceById, resourcesForService, serviceById, type Resource, type Service } from '../catalog/queries.ts';
+import { resourceById, serviceById, serviceWithResources, type Resource, type Service } from '../catalog/queries.ts';
 import { computeAnyResourceSlots, explainSlot, type AnyResourceSlot, type Interval, type RejectReason } from '../scheduling/index.ts';
 import type { CreateBooking } from './commands.ts';
 import { slotRefused } from './errors.ts';
 import { bookingChanged } from './events.ts';
 import { manageDigest, newManageSecret } from './manage-link.ts';
-import { bookingByManageDigest, insertBooking, loadSlotQuery, lockResource, type Booking, type BookingSource } from './queries.ts';
+import { bookingByManageDigest, insertBooking, loadSlotQuery, lockResource, type Booking, type BookingSource, type NewBooking } from './queries.ts';
 
 /**
  * The one booking service (DESIGN "Booking"). Every caller — public page,
@@ -16,7 +16,9 @@ import { bookingByManageDigest, insertBooking, loadSlotQuery, lockResource, type
  * 1. opens a tenant transaction; 2. takes the resource's advisory lock;
  * 3. re-checks the start with the engine against the database as it is now;
  * 4. inserts under the exclusion constraint; 5. enqueues follow-up jobs in
- * the same transaction.
+ * the same transaction. Each step is one statement where it can be (the
+ * offer, the engine's inputs, each batch of follow-ups): round trips are
+ * most of a booking's cost.
  */
 export interface Actor {
   source: BookingSource;
@@ -32,10 +34,8 @@ const MINUTE = 60_000;
 
 /** The service and the resources that may be booked for it (one, or all for "any"). */
 export async function loadOffer(tx: TenantTx, serviceId: string, resourceId: string | null): Promise<Offer> {
-  const service = await serviceById(tx, serviceId);
+  const { service, resources } = await serviceWithResources(tx, serviceId, resourceId || null);
   if (!service || !service.active) throw notFound('That service does not exist.');
-  const all = await resourcesForService(tx, service.id);
-  const resources = resourceId ? all.filter((r) => r.id === resourceId) : all;
   if (!resources.length) throw notFound(resourceId ? 'That option is not offered for this service.' : 'Nobody offers this service yet.');
   return { service, resources };
 }
@@ -71,7 +71,7 @@ export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, 
     const reasons: RejectReason[] = [];
     // "Any available" tries resources in their stable order, taking each
     // lock in that order (so two "any" requests cannot deadlock).
-    for (const resource of resources) {
+    for (const [i, resource] of resources.entries()) {
       await lockResource(tx, resource.id);
       const query = await loadSlotQuery(tx, service, [resource], { start, end: start + 1 }, deps.now().getTime());
       const verdict = explainSlot(query, resource.id, start);
@@ -81,7 +81,7 @@ export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, 
       }
       const id = randomUUID();
       const secret = newManageSecret(deps.config, id);
-      const booking = await insertUnlessTaken(tx, {
+      const row: NewBooking = {
         id,
         serviceId: service.id,
         resourceId: resource.id,
@@ -95,7 +95,9 @@ export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, 
         manageTokenDigest: secret.digest,
         source: by.source,
         createdBy: by.userId,
-      });
+      };
+      // A savepoint (two more round trips) only while another resource remains to be tried.
+      const booking = i < resources.length - 1 ? await insertUnlessTaken(tx, row) : await insertOrTaken(tx, row);
       if (!booking) {
         reasons.push('busy');
         continue;
@@ -113,11 +115,26 @@ export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, 
  * code path) still cannot double-book, and losing must not abort the
  * transaction while "any available" tries the next resource.
  */
-export async function insertUnlessTaken(tx: TenantTx, b: Parameters<typeof insertBooking>[1]): Promise<Booking | undefined> {
+export async function insertUnlessTaken(tx: TenantTx, b: NewBooking): Promise<Booking | undefined> {
   try {
     return await savepoint(tx, (sp) => insertBooking(sp, b));
   } catch (err) {
     if ((err as { code?: string }).code === '23P01') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Insert without a savepoint, for the last (or only) candidate: there is no
+ * other resource to try, so a conflict here ends the request as "taken".
+ * It also aborts the transaction: nothing may run in it afterwards, so the
+ * 409 is thrown at once and the transaction rolls back.
+ */
+async function insertOrTaken(tx: TenantTx, b: NewBooking): Promise<Booking> {
+  try {
+    return await insertBooking(tx, b);
+  } catch (err) {
+    if ((err as { code?: string }).code === '23P01') throw slotRefused('busy');
     throw err;
   }
 }
@@ -146,6 +163,8 @@ export async function bookingForManageToken(deps: AppDeps, tenantId: string, tok
 }
 
 export async function describeBooking(tx: TenantTx, booking: Booking): Promise<BookingView> {
-  const [service, resource] = await Promise.all([serviceById(tx, booking.serviceId), resourceById(tx, booking.resourceId)]);
+  // One after the other: a transaction is one connection, which runs one query at a time.
+  const service = await serviceById(tx, booking.serviceId);
+  const resource = await resourceById(tx, booking.resourceId);
   return { booking, service: service!, resource: resource! };
 }

@@ -8,6 +8,7 @@ import { tooManyRequests } from './errors.ts';
  * restart does not reset an attacker's budget. One upsert per request.
  */
 export async function hit(db: Database, key: string, limit: number, windowSeconds: number): Promise<{ allowed: boolean; retryAfter: number }> {
+  // Named: prepared once per connection, not parsed and planned on every POST.
   const { rows } = await db.app.raw<{ rows: { hits: number; retry_after: number }[] }>(
     `insert into rate_limits as r (key, hits, reset_at) values (?, 1, now() + make_interval(secs => ?))
      on conflict (key) do update set
@@ -15,7 +16,7 @@ export async function hit(db: Database, key: string, limit: number, windowSecond
        reset_at = case when r.reset_at <= now() then excluded.reset_at else r.reset_at end
      returning hits, ceil(extract(epoch from reset_at - now()))::int as retry_after`,
     [key, windowSeconds],
-  );
+  ).options({ name: 'slotwise_rate_limit_hit' });
   const row = rows[0]!;
   return { allowed: row.hits <= limit, retryAfter: Math.max(1, row.retry_after) };
 }

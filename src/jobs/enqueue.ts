@@ -27,6 +27,15 @@ export async function enqueue<K extends keyof GraphileWorker.Tasks>(
   ]);
 }
 
+/**
+ * A task name checked against GraphileWorker.Tasks, for statements that
+ * enqueue a batch themselves with `app_private.add_jobs(task, payloads[],
+ * run_ats[], job_keys[], max_attempts)` (migrations/0011), e.g. one job per
+ * row an INSERT … RETURNING wrote: same stamping and key rules as `enqueue`,
+ * one call for the lot.
+ */
+export const taskName = <K extends keyof GraphileWorker.Tasks>(task: K): K => task;
+
 export async function dequeue(tx: TenantTx, jobKey: string): Promise<void> {
   await tx.raw(`select app_private.remove_job(?)`, [jobKey]);
 }

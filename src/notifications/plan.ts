@@ -1,9 +1,7 @@
 import type { AppDeps } from '../deps.ts';
 import type { TenantTx } from '../db/tenant.ts';
-import { dequeue } from '../jobs/enqueue.ts';
 import type { BookingView } from '../bookings/service.ts';
-import { currentTenant } from '../tenancy/queries.ts';
-import { queueNotification, skipPendingReminders, type NotificationKind } from './queries.ts';
+import { notificationSettings, queueNotifications, skipPendingReminders, type NewNotification, type NotificationKind, type NotificationSettings } from './queries.ts';
 
 export type BookingChange = 'created' | 'cancelled' | 'rescheduled';
 
@@ -21,36 +19,38 @@ const reminderKey = (bookingId: string, offset: number) => `reminder:${bookingId
  * transaction: the customer's notice now, the staff's notice now, and the
  * reminders at start − each of the tenant's offsets (never one whose time
  * has already passed). A reschedule moves the reminders (same job key,
- * replaced); a cancellation removes them.
+ * replaced); a cancellation removes them. Three statements at most: the
+ * settings, dropping the old reminders (not for a new booking), and one
+ * batch of rows and jobs.
  */
 export async function planBookingNotifications(deps: AppDeps, tx: TenantTx, change: BookingChange, view: BookingView, reason: string | null = null): Promise<void> {
-  const tenant = await currentTenant(tx);
+  const settings = await notificationSettings(tx, view.resource.userId);
   const now = deps.now();
   const b = view.booking;
   const payload = reason ? { reason } : {};
-  await queueNotification(tx, { bookingId: b.id, kind: CUSTOMER[change], to: b.customer.email, scheduledFor: now, payload: { ...payload, sequence: b.sequence } });
-  for (const to of await staffRecipients(tx, view, tenant.notificationEmail)) {
-    await queueNotification(tx, { bookingId: b.id, kind: STAFF[change], to, scheduledFor: now, payload: { ...payload, sequence: b.sequence } });
+  const queue: NewNotification[] = [{ bookingId: b.id, kind: CUSTOMER[change], to: b.customer.email, scheduledFor: now, payload: { ...payload, sequence: b.sequence } }];
+  for (const to of staffRecipients(settings)) {
+    queue.push({ bookingId: b.id, kind: STAFF[change], to, scheduledFor: now, payload: { ...payload, sequence: b.sequence } });
   }
-  if (change !== 'created') await skipPendingReminders(tx, b.id);
-  if (change === 'cancelled') return;
-  for (const offset of tenant.reminderOffsets) {
-    const at = new Date(b.start.getTime() - offset * 60_000);
-    if (at <= now) {
-      await dequeue(tx, reminderKey(b.id, offset));
-      continue;
+  const passed: string[] = [];
+  if (change !== 'cancelled') {
+    for (const offset of settings.reminderOffsets) {
+      const at = new Date(b.start.getTime() - offset * 60_000);
+      if (at <= now) passed.push(reminderKey(b.id, offset));
+      else queue.push({ bookingId: b.id, kind: 'booking_reminder', to: b.customer.email, scheduledFor: at, payload: { offset }, jobKey: reminderKey(b.id, offset) });
     }
-    await queueNotification(tx, { bookingId: b.id, kind: 'booking_reminder', to: b.customer.email, scheduledFor: at, payload: { offset }, jobKey: reminderKey(b.id, offset) });
   }
+  // Before queueing: a reminder at an unchanged instant must find its old
+  // row skipped, to revive it. A booking created in this transaction has no
+  // reminders or jobs yet, so there is nothing to drop.
+  if (change !== 'created') await skipPendingReminders(tx, b.id, passed);
+  await queueNotifications(tx, queue);
 }
 
 /** The staff member linked to the resource, and the tenant's notification address; each once. */
-async function staffRecipients(tx: TenantTx, view: BookingView, notificationEmail: string | null): Promise<string[]> {
+function staffRecipients(s: NotificationSettings): string[] {
   const out = new Set<string>();
-  if (view.resource.userId) {
-    const user = await tx('users').where({ id: view.resource.userId }).first('email');
-    if (user) out.add(user.email as string);
-  }
-  if (notificationEmail) out.add(notificationEmail.toLowerCase());
+  if (s.staffEmail) out.add(s.staffEmail);
+  if (s.notificationEmail) out.add(s.notificationEmail.toLowerCase());
   return [...out];
 }

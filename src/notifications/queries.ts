@@ -1,5 +1,5 @@
 import type { TenantTx } from '../db/tenant.ts';
-import { dequeue, enqueue } from '../jobs/enqueue.ts';
+import { taskName } from '../jobs/enqueue.ts';
 
 export type NotificationKind =
   | 'booking_confirmation' | 'booking_reminder' | 'booking_cancelled' | 'booking_rescheduled'
@@ -36,32 +36,100 @@ export interface NewNotification {
 }
 
 /**
- * Record a message and enqueue its send job in the caller's transaction.
- * Re-planning the same (booking, kind, recipient, instant) revives a skipped
- * row rather than adding a second one; a row in any other state stays as it
- * is and nothing is enqueued, so nothing is sent twice.
+ * Record a message and enqueue its send job in the caller's transaction
+ * (see `queueNotifications`); its id, or undefined when nothing was queued.
  */
 export async function queueNotification(tx: TenantTx, n: NewNotification): Promise<string | undefined> {
-  const payload = { ...(n.payload ?? {}), ...(n.jobKey ? { jobKey: n.jobKey } : {}) };
-  const rows = await tx('notifications')
-    .insert({ tenant_id: tx.tenantId, booking_id: n.bookingId, kind: n.kind, to_address: n.to, scheduled_for: n.scheduledFor, payload: JSON.stringify(payload) })
-    .onConflict(['tenant_id', 'booking_id', 'kind', 'to_address', 'scheduled_for'])
-    .merge({ status: 'queued', attempts: 0, last_error: null, payload: JSON.stringify(payload) })
-    .where('notifications.status', 'skipped')
-    .returning<{ id: string }[]>('id');
-  const id = rows[0]?.id;
-  if (!id) return undefined;
-  await enqueue(tx, 'notifications__send', { notificationId: id }, { jobKey: n.jobKey ?? `notify:${id}`, runAt: n.scheduledFor, maxAttempts: MAX_SEND_ATTEMPTS });
-  return id;
+  return (await queueNotifications(tx, [n]))[0];
 }
 
-/** Skip a booking's reminders that have not gone out, and drop their jobs. */
-export async function skipPendingReminders(tx: TenantTx, bookingId: string): Promise<void> {
-  const rows = await tx('notifications')
-    .where({ booking_id: bookingId, kind: 'booking_reminder', status: 'queued' })
-    .update({ status: 'skipped', last_error: null })
-    .returning<{ payload: { jobKey?: string } }[]>('payload');
-  for (const key of new Set(rows.map((r) => r.payload.jobKey).filter((k): k is string => Boolean(k)))) await dequeue(tx, key);
+/**
+ * Record messages and enqueue their send jobs in the caller's transaction,
+ * in one statement whatever their number (a booking change queues several).
+ * Re-planning the same (booking, kind, recipient, instant) revives a skipped
+ * row rather than adding a second one; a row in any other state stays as it
+ * is and nothing is enqueued, so nothing is sent twice. Within one call the
+ * first of such duplicates wins, as with one call each. Each job runs at the
+ * row's scheduled time, keyed `jobKey` if given (reminders), else
+ * `notify:<id>`. Returns the ids of the rows queued.
+ */
+export async function queueNotifications(tx: TenantTx, list: NewNotification[]): Promise<string[]> {
+  if (!list.length) return [];
+  const input = list.map((n) => ({
+    booking_id: n.bookingId,
+    kind: n.kind,
+    to_address: n.to,
+    scheduled_for: n.scheduledFor.toISOString(),
+    payload: { ...(n.payload ?? {}), ...(n.jobKey ? { jobKey: n.jobKey } : {}) },
+    job_key: n.jobKey ?? null,
+  }));
+  // Named: prepared once per connection, as the booking path's other statements (src/bookings/queries.ts, SLOT_INPUTS).
+  const { rows } = await tx.raw<{ rows: { ids: string[] | null }[] }>(
+    `with input as (
+       select (x ->> 'booking_id')::uuid as booking_id, x ->> 'kind' as kind, x ->> 'to_address' as to_address,
+         (x ->> 'scheduled_for')::timestamptz as scheduled_for, x -> 'payload' as payload, x ->> 'job_key' as job_key, ord
+       from jsonb_array_elements(?::jsonb) with ordinality as i (x, ord)
+     ), written as (
+       insert into notifications as n (tenant_id, booking_id, kind, to_address, scheduled_for, payload)
+       select distinct on (booking_id, kind, to_address, scheduled_for) ?::uuid, booking_id, kind, to_address, scheduled_for, payload
+         from input order by booking_id, kind, to_address, scheduled_for, ord
+       on conflict (tenant_id, booking_id, kind, to_address, scheduled_for)
+         do update set status = 'queued', attempts = 0, last_error = null, payload = excluded.payload
+         where n.status = 'skipped'
+       returning n.id, n.booking_id, n.kind, n.to_address, n.scheduled_for
+     ), jobs as (
+       -- The job key of the input row each written row came from.
+       select distinct on (w.id) w.id, w.scheduled_for, coalesce(i.job_key, 'notify:' || w.id) as job_key
+         from written w
+         join input i on i.booking_id is not distinct from w.booking_id and i.kind = w.kind
+           and i.to_address = w.to_address and i.scheduled_for = w.scheduled_for
+         order by w.id, i.ord
+     )
+     select array_agg(id::text) as ids,
+       app_private.add_jobs(?, array_agg(jsonb_build_object('notificationId', id)), array_agg(scheduled_for), array_agg(job_key), ?) as jobs
+     from jobs`,
+    [JSON.stringify(input), tx.tenantId, taskName('notifications__send'), MAX_SEND_ATTEMPTS],
+  ).options({ name: 'slotwise_queue_notifications' });
+  return rows[0]?.ids ?? [];
+}
+
+export interface NotificationSettings {
+  /** Minutes before a booking's start at which the customer gets a reminder. */
+  reminderOffsets: number[];
+  /** The tenant's front-desk address for staff notices. */
+  notificationEmail: string | null;
+  /** The address of the staff member linked to the booked resource. */
+  staffEmail: string | null;
+}
+
+/** What planning a booking's messages needs of the tenant and the resource's staff member, in one read. */
+export async function notificationSettings(tx: TenantTx, staffUserId: string | null): Promise<NotificationSettings> {
+  const { rows } = await tx.raw<{ rows: { reminder_offsets_minutes: number[]; notification_email: string | null; staff_email: string | null }[] }>(
+    `select t.reminder_offsets_minutes, t.notification_email, (select u.email from users u where u.id = ?::uuid) as staff_email
+     from tenants t where t.id = ?`,
+    [staffUserId, tx.tenantId],
+  ).options({ name: 'slotwise_notification_settings' }); // named, as above
+  const row = rows[0];
+  if (!row) throw new Error(`tenant ${tx.tenantId} not visible in its own transaction`);
+  return { reminderOffsets: row.reminder_offsets_minutes, notificationEmail: row.notification_email, staffEmail: row.staff_email };
+}
+
+/**
+ * Skip a booking's reminders that have not gone out and drop their jobs,
+ * and the jobs of `moreKeys` (reminders whose time has passed), in one
+ * statement.
+ */
+export async function skipPendingReminders(tx: TenantTx, bookingId: string, moreKeys: string[] = []): Promise<void> {
+  await tx.raw(
+    `with skipped as (
+       update notifications set status = 'skipped', last_error = null
+       where booking_id = ? and kind = 'booking_reminder' and status = 'queued'
+       returning payload ->> 'jobKey' as job_key
+     )
+     select app_private.remove_job(k.job_key)
+     from (select job_key from skipped where job_key is not null and job_key <> '' union select unnest(?::text[])) as k (job_key)`,
+    [bookingId, moreKeys],
+  );
 }
 
 export async function notificationsOfBooking(tx: TenantTx, bookingId: string): Promise<NotificationRow[]> {

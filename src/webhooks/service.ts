@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { TenantTx } from '../db/tenant.ts';
-import { enqueue } from '../jobs/enqueue.ts';
 import { pageOf } from '../db/paging.ts';
+import { taskName } from '../jobs/enqueue.ts';
 
 export const WEBHOOK_EVENTS = ['booking.created', 'booking.cancelled', 'booking.rescheduled'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -52,19 +52,23 @@ export async function deleteEndpoint(tx: TenantTx, id: string): Promise<boolean>
 /**
  * Record an event for every subscribed endpoint and enqueue one delivery job
  * each, in the caller's transaction: no event without its change, no change
- * without its event. The payload is a snapshot taken now.
+ * without its event. The payload is a snapshot taken now. One statement,
+ * with or without subscribers (app_private.add_jobs stamps the tenant).
  */
 export async function emitEvent(tx: TenantTx, type: WebhookEvent, data: Record<string, unknown>, now: Date): Promise<void> {
-  const endpoints = await tx<EndpointRow>('webhook_endpoints').where({ active: true }).whereRaw('? = any(events)', [type]).select('id');
-  if (!endpoints.length) return;
   const eventId = randomUUID();
   const payload = { id: eventId, object: 'event', type, created_at: now.toISOString(), data };
-  const rows = await tx('webhook_deliveries')
-    .insert(endpoints.map((e) => ({ tenant_id: tx.tenantId, endpoint_id: e.id, event_id: eventId, event_type: type, payload: JSON.stringify(payload) })))
-    .returning<{ id: string }[]>('id');
-  for (const r of rows) {
-    await enqueue(tx, 'webhooks__deliver', { deliveryId: r.id }, { jobKey: `webhook:${r.id}`, maxAttempts: MAX_ATTEMPTS });
-  }
+  // Named: prepared once per connection, as the booking path's other statements (src/bookings/queries.ts, SLOT_INPUTS).
+  await tx.raw(
+    `with delivery as (
+       insert into webhook_deliveries (tenant_id, endpoint_id, event_id, event_type, payload)
+       select ?::uuid, e.id, ?::uuid, ?, ?::jsonb from webhook_endpoints e where e.active and ? = any(e.events)
+       returning id
+     )
+     select app_private.add_jobs(?, array_agg(jsonb_build_object('deliveryId', id)), null, array_agg('webhook:' || id), ?)
+     from delivery`,
+    [tx.tenantId, eventId, type, JSON.stringify(payload), type, taskName('webhooks__deliver'), MAX_ATTEMPTS],
+  ).options({ name: 'slotwise_emit_event' });
 }
 
 export const MAX_ATTEMPTS = 12;

@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTenant } from '../../src/db/tenant.ts';
+import type { AppDeps } from '../../src/deps.ts';
+import { createBooking } from '../../src/bookings/service.ts';
+import { queueNotifications } from '../../src/notifications/queries.ts';
+import { createTestDb, TestClock, testDeps, type TestDb } from '../support/db.ts';
+import { makeTenant } from '../support/http.ts';
+import { makeResource, makeService } from '../support/catalog.ts';
+
+/**
+ * The batched follow-ups of the booking path (one statement for many rows
+ * and jobs) keep the rules of the one-at-a-time code they replaced, and a
+ * booking that loses at the INSERT without a savepoint is still a 409.
+ */
+let t: TestDb;
+let deps: AppDeps;
+let a: string;
+let b: string;
+let serviceId: string;
+let resource1: string;
+let resource2: string;
+const clock = new TestClock(Date.parse('2026-05-04T08:00:00Z'));
+
+beforeAll(async () => {
+  t = await createTestDb();
+  deps = testDeps(t, clock);
+  a = (await makeTenant(deps, 'batch-a')).tenant.id;
+  b = (await makeTenant(deps, 'batch-b')).tenant.id;
+  resource1 = (await makeResource(deps, a, 'Room 1', 'Europe/London', [['00:00', '24:00']], 0)).id;
+  resource2 = (await makeResource(deps, a, 'Room 2', 'Europe/London', [['00:00', '24:00']], 1)).id;
+  serviceId = (await makeService(deps, a, [resource1, resource2], { horizonDays: 365 })).id;
+});
+afterAll(() => t.drop());
+
+interface JobRow {
+  key: string | null;
+  payload: Record<string, unknown>;
+  run_at: Date;
+  max_attempts: number;
+  task: string;
+}
+
+const jobsLike = async (pattern: string): Promise<JobRow[]> =>
+  (
+    await t.owner.raw<{ rows: JobRow[] }>(
+      `select j.key, j.payload, j.run_at, j.max_attempts, tk.identifier as task
+         from graphile_worker._private_jobs j join graphile_worker._private_tasks tk on tk.id = j.task_id
+        where j.key like ? order by j.key`,
+      [pattern],
+    )
+  ).rows;
+
+describe('app_private.add_jobs', () => {
+  it('stamps the current tenant into every payload and job key, with run_at and max_attempts', async () => {
+    const tag = randomUUID();
+    const runAt = new Date('2026-06-01T10:00:00Z');
+    const n = await withTenant(deps.db, a, async (tx) => {
+      const { rows } = await tx.raw(
+        `select app_private.add_jobs('maintenance__purge_expired', array[?::jsonb, ?::jsonb], array[?::timestamptz, null], array[?, ?], 7) as n`,
+        [JSON.stringify({ tenantId: b, x: 1 }), JSON.stringify({ x: 2 }), runAt.toISOString(), `${tag}:1`, `${tag}:2`],
+      );
+      return rows[0].n as number;
+    });
+    expect(n).toBe(2);
+    const jobs = await jobsLike(`%${tag}:%`);
+    expect(jobs.map((j) => [j.key, j.payload, j.max_attempts, j.task])).toEqual([
+      [`${a}:${tag}:1`, { tenantId: a, x: 1 }, 7, 'maintenance__purge_expired'],
+      [`${a}:${tag}:2`, { tenantId: a, x: 2 }, 7, 'maintenance__purge_expired'],
+    ]);
+    expect(jobs[0]!.run_at.toISOString()).toBe(runAt.toISOString());
+  });
+
+  it('replaces a pending job with the same key, like add_job', async () => {
+    const key = randomUUID();
+    for (const x of [1, 2]) {
+      await withTenant(deps.db, a, (tx) => tx.raw(`select app_private.add_jobs('maintenance__purge_expired', array[?::jsonb], null, array[?])`, [JSON.stringify({ x }), key]));
+    }
+    const jobs = await jobsLike(`%${key}`);
+    expect(jobs.map((j) => j.payload)).toEqual([{ tenantId: a, x: 2 }]);
+  });
+
+  it('refuses without a tenant, and the runtime role cannot reach graphile_worker.add_jobs directly', async () => {
+    await expect(t.db.app.raw(`select app_private.add_jobs('maintenance__purge_expired', array['{}'::jsonb])`)).rejects.toThrow(/needs a tenant transaction/);
+    await expect(t.db.app.raw(`select app_private.add_jobs('maintenance__purge_expired', array[]::jsonb[])`)).rejects.toMatchObject({ code: '42501' });
+    await expect(t.db.app.raw(`select graphile_worker.add_jobs(array[]::graphile_worker.job_spec[])`)).rejects.toThrow(/permission denied/);
+  });
+
+  it('refuses arrays that do not match, enqueues nothing for none, and nothing when the transaction rolls back', async () => {
+    await expect(
+      withTenant(deps.db, a, (tx) => tx.raw(`select app_private.add_jobs('maintenance__purge_expired', array['{}'::jsonb, '{}'::jsonb], null, array['only-one'])`)),
+    ).rejects.toMatchObject({ code: '22023' });
+    const none = await withTenant(deps.db, a, (tx) => tx.raw(`select app_private.add_jobs('maintenance__purge_expired', null) as n`));
+    expect(none.rows[0].n).toBe(0);
+    const key = randomUUID();
+    await expect(
+      withTenant(deps.db, a, async (tx) => {
+        await tx.raw(`select app_private.add_jobs('maintenance__purge_expired', array['{}'::jsonb], null, array[?])`, [key]);
+        throw new Error('rollback');
+      }),
+    ).rejects.toThrow('rollback');
+    expect(await jobsLike(`%${key}`)).toHaveLength(0);
+  });
+});
+
+describe('queueNotifications', () => {
+  it('writes the rows and their jobs in one go, keeps the first of duplicates, and revives only skipped rows', async () => {
+    const { booking } = await createBooking(deps, a, { source: 'public', userId: null }, {
+      serviceId, resourceId: resource1, start: Date.parse('2026-05-20T10:00:00Z'), customer: { name: 'Bo', email: 'bo@example.com', phone: null, timeZone: 'UTC' }, notes: null,
+    });
+    const at1 = new Date('2026-05-19T10:00:00Z');
+    const at2 = new Date('2026-05-20T09:00:00Z');
+    const base = { bookingId: booking.id, to: 'extra@example.com' };
+    const ids = await withTenant(deps.db, a, (tx) =>
+      queueNotifications(tx, [
+        { ...base, kind: 'booking_reminder', scheduledFor: at1, payload: { offset: 1440 }, jobKey: `extra:${booking.id}:1` },
+        { ...base, kind: 'booking_reminder', scheduledFor: at1, payload: { offset: 9999 }, jobKey: `extra:${booking.id}:dup` },
+        { ...base, kind: 'booking_reminder', scheduledFor: at2, payload: { offset: 60 }, jobKey: `extra:${booking.id}:2` },
+        { ...base, kind: 'booking_confirmation', scheduledFor: at1, payload: { sequence: 0 } },
+      ]),
+    );
+    expect(ids).toHaveLength(3);
+    const rows = await t.owner('notifications').where({ booking_id: booking.id, to_address: 'extra@example.com' }).orderBy(['scheduled_for', 'kind']);
+    expect(rows.map((r) => [r.kind, r.payload])).toEqual([
+      ['booking_confirmation', { sequence: 0 }],
+      ['booking_reminder', { offset: 1440, jobKey: `extra:${booking.id}:1` }],
+      ['booking_reminder', { offset: 60, jobKey: `extra:${booking.id}:2` }],
+    ]);
+    const confirmation = rows[0]!;
+    const reminderJobs = await jobsLike(`%extra:${booking.id}:%`);
+    expect(reminderJobs.map((j) => [j.key, j.run_at.toISOString(), j.max_attempts, j.task])).toEqual([
+      [`${a}:extra:${booking.id}:1`, at1.toISOString(), 10, 'notifications__send'],
+      [`${a}:extra:${booking.id}:2`, at2.toISOString(), 10, 'notifications__send'],
+    ]);
+    const [notify] = await jobsLike(`%notify:${confirmation.id}`);
+    expect(notify).toMatchObject({ key: `${a}:notify:${confirmation.id}`, payload: { tenantId: a, notificationId: confirmation.id }, max_attempts: 10 });
+
+    // Again: the queued rows stay as they are and nothing is enqueued; a skipped one comes back queued.
+    await t.owner('notifications').where({ id: rows[1]!.id }).update({ status: 'skipped', last_error: 'moved' });
+    await t.owner.raw(`delete from graphile_worker._private_jobs where key like ?`, [`%extra:${booking.id}:%`]);
+    const again = await withTenant(deps.db, a, (tx) =>
+      queueNotifications(tx, [
+        { ...base, kind: 'booking_reminder', scheduledFor: at1, payload: { offset: 1440, again: true }, jobKey: `extra:${booking.id}:1` },
+        { ...base, kind: 'booking_reminder', scheduledFor: at2, payload: { offset: 60, again: true }, jobKey: `extra:${booking.id}:2` },
+      ]),
+    );
+    expect(again).toEqual([rows[1]!.id]);
+    const revived = await t.owner('notifications').where({ id: rows[1]!.id }).first();
+    expect(revived).toMatchObject({ status: 'queued', attempts: 0, last_error: null, payload: { offset: 1440, again: true, jobKey: `extra:${booking.id}:1` } });
+    expect((await jobsLike(`%extra:${booking.id}:%`)).map((j) => j.key)).toEqual([`${a}:extra:${booking.id}:1`]);
+  });
+});
+
+describe('a booking that loses at the INSERT', () => {
+  const customer = { name: 'Cy', email: 'cy@example.com', phone: null, timeZone: 'UTC' };
+
+  /**
+   * A writer that takes no advisory lock holds a conflicting row, not yet
+   * committed: the engine cannot see it, the INSERT waits for it and fails
+   * with 23P01 once it commits.
+   */
+  async function raceWithRawWriter(resourceId: string, start: string, run: () => Promise<unknown>): Promise<unknown> {
+    const trx = await t.owner.transaction();
+    await trx.raw(
+      `insert into bookings (tenant_id, service_id, resource_id, starts_at, ends_at, blocked, status, customer_name,
+         customer_email, customer_time_zone, manage_nonce, manage_token_hash, source)
+       values (?, ?, ?, ?::timestamptz, ?::timestamptz + interval '30 minutes', tstzrange(?::timestamptz, ?::timestamptz + interval '30 minutes', '[)'),
+         'confirmed', 'Raw', 'raw@example.com', 'UTC', md5(random()::text), md5(random()::text), 'admin')`,
+      [a, serviceId, resourceId, start, start, start, start],
+    );
+    const result = run().then((v) => ({ ok: v }), (err: unknown) => ({ err }));
+    // Commit once the booking's INSERT waits for our row.
+    for (let i = 0; i < 200; i++) {
+      const { rows } = await t.owner.raw(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+      if (rows[0].n > 0) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await trx.commit();
+    return result;
+  }
+
+  it('answers 409 "That time was just taken" for its only resource, leaving nothing behind', async () => {
+    const start = '2026-05-21T10:00:00Z';
+    const before = Number((await t.owner.raw(`select count(*)::int as n from notifications`)).rows[0].n);
+    const outcome = await raceWithRawWriter(resource1, start, () =>
+      createBooking(deps, a, { source: 'public', userId: null }, { serviceId, resourceId: resource1, start: Date.parse(start), customer, notes: null }),
+    );
+    expect(outcome).toMatchObject({ err: { status: 409, title: 'That time was just taken' } });
+    expect(Number((await t.owner.raw(`select count(*)::int as n from notifications`)).rows[0].n)).toBe(before);
+    expect((await t.owner('bookings').where({ resource_id: resource1, starts_at: new Date(start) })).map((r) => r.customer_name)).toEqual(['Raw']);
+    // The pool's connection came back usable.
+    const next = await createBooking(deps, a, { source: 'public', userId: null }, { serviceId, resourceId: resource1, start: Date.parse('2026-05-21T11:00:00Z'), customer, notes: null });
+    expect(next.booking.resourceId).toBe(resource1);
+  });
+
+  it('goes on to the next resource for "any available" (the savepoint path)', async () => {
+    const start = '2026-05-22T10:00:00Z';
+    const outcome = await raceWithRawWriter(resource1, start, () =>
+      createBooking(deps, a, { source: 'public', userId: null }, { serviceId, resourceId: null, start: Date.parse(start), customer, notes: null }),
+    );
+    expect(outcome).toMatchObject({ ok: { booking: { resourceId: resource2 } } });
+  });
+});
