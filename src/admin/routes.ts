@@ -17,6 +17,7 @@ import { adminBookingRoutes } from './bookings.ts';
 import { blockRoutes } from './blocks.ts';
 import { staffRoutes } from './staff.ts';
 import { catalogRoutes } from './catalog.ts';
+import { newBookingRoutes } from './new-booking.ts';
 import { audit, recentAudit } from '../audit/log.ts';
 
 /**
@@ -143,6 +144,7 @@ export function adminRoutes(deps: AppDeps): Router {
   });
 
   r.use('/developers', developerRoutes(deps));
+  r.use(newBookingRoutes(deps)); // before adminBookingRoutes: /bookings/new is not a booking id
   r.use(adminBookingRoutes(deps));
   r.use(blockRoutes(deps));
   r.use('/staff', staffRoutes(deps));

@@ -63,9 +63,23 @@ export interface Created {
   manageToken: string;
 }
 
-export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, cmd: CreateBooking): Promise<Created> {
+export interface CreateOptions {
+  /**
+   * Staff booking for a customer on the phone may go inside the minimum
+   * notice and beyond the horizon. Every other rule — hours, buffers, the
+   * daily cap, and above all the collision guarantee — still applies.
+   */
+  staffOverride?: boolean;
+}
+
+const STAFF_HORIZON_DAYS = 3650;
+
+export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, cmd: CreateBooking, opts: CreateOptions = {}): Promise<Created> {
   return withTenant(deps.db, tenantId, async (tx) => {
-    const { service, resources } = await loadOffer(tx, cmd.serviceId, cmd.resourceId);
+    const offer = await loadOffer(tx, cmd.serviceId, cmd.resourceId);
+    const resources = offer.resources;
+    const relaxed = opts.staffOverride && by.source === 'admin';
+    const service = relaxed ? { ...offer.service, minNoticeMin: 0, horizonDays: STAFF_HORIZON_DAYS } : offer.service;
     const start = cmd.start;
     const end = start + service.durationMin * MINUTE;
     const reasons: RejectReason[] = [];

@@ -229,3 +229,41 @@ describe('moving a booking from the dashboard', () => {
     expect((await staff.get(`/admin/bookings/${other.id}/reschedule`)).status).toBe(404);
   });
 });
+
+describe('booking on behalf of a customer', () => {
+  it('goes inside the notice and beyond the horizon, but never over another booking', async () => {
+    const staff = await signedIn(app, HOST, 'sam@desk.example');
+    const form = { serviceId: dstService, resourceId: nyc, name: 'Phone Caller', email: 'caller@example.com', phone: '', timeZone: 'America/Chicago', notes: '' };
+    // The service's horizon is 60 days: a year ahead is refused online, fine for staff.
+    const far = await staff.post('/admin/bookings/new', { ...form, date: '2027-02-01', time: '10:00' });
+    expect(far.status).toBe(303);
+    const row = await t.owner('bookings').where({ customer_email: 'caller@example.com' }).first();
+    expect(row).toMatchObject({ source: 'admin', customer_time_zone: 'America/Chicago' });
+    expect(row.starts_at.toISOString()).toBe('2027-02-01T15:00:00.000Z'); // 10:00 EST
+    expect(await auditRows('booking.create').where({ subject_id: row.id })).toHaveLength(1);
+    // A customer's booking holds the time: staff get the collision like everyone else.
+    await createBooking(deps, tenantId, { source: 'public', userId: null }, {
+      serviceId: dstService, resourceId: nyc, start: Date.parse('2026-03-25T14:00:00Z'), customer: { name: 'Web', email: 'web@example.com', phone: null, timeZone: 'UTC' }, notes: null,
+    });
+    const clash = await staff.post('/admin/bookings/new', { ...form, email: 'clash@example.com', date: '2026-03-25', time: '10:00' });
+    expect(clash.status).toBe(409);
+    expect(clash.text).toContain('That time was just taken');
+    expect(await t.owner('bookings').where({ customer_email: 'clash@example.com' })).toHaveLength(0);
+    // Only on their own resources.
+    const other = await t.owner('resources').where({ name: 'Other chair' }).first();
+    expect((await staff.post('/admin/bookings/new', { ...form, resourceId: other.id, email: 'other@example.com', date: '2026-03-26', time: '10:00' })).status).toBe(422);
+    expect(await t.owner('bookings').where({ customer_email: 'other@example.com' })).toHaveLength(0);
+    // Bad input: 422 with the field named, nothing written.
+    const bad = await staff.post('/admin/bookings/new', { ...form, email: 'nope', date: '', time: '25:00' });
+    expect(bad.status).toBe(422);
+    expect(bad.text).toContain('Enter a time like 14:30.');
+  });
+
+  it('the public form still refuses inside the notice and beyond the horizon', async () => {
+    await expect(
+      createBooking(deps, tenantId, { source: 'public', userId: null }, {
+        serviceId: dstService, resourceId: nyc, start: Date.parse('2027-02-02T15:00:00Z'), customer: { name: 'W', email: 'w2@example.com', phone: null, timeZone: 'UTC' }, notes: null,
+      }, { staffOverride: true }),
+    ).rejects.toMatchObject({ status: 422 });
+  });
+});
