@@ -5,22 +5,18 @@
  * Screenshots go to test-results/e2e/admin-*.png.
  */
 import { mkdir } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDeps } from '../../src/deps.ts';
-import { createApp } from '../../src/http/app.ts';
-import { DEMO, seedDemoIfEmpty } from '../../src/tenancy/seed.ts';
+import { DEMO } from '../../src/tenancy/seed.ts';
 import { createBooking } from '../../src/bookings/service.ts';
 import { tenantBySlug } from '../../src/tenancy/queries.ts';
-import { createTestDb, testDeps, type TestDb } from '../support/db.ts';
-import { freePort } from '../support/net.ts';
-import { launchBrowser } from './browser.ts';
+import { createTestDb, type TestDb } from '../support/db.ts';
+import { launchBrowser, serveDemo } from './browser.ts';
 
 const SHOTS = fileURLToPath(new URL('../../test-results/e2e/', import.meta.url));
 let t: TestDb;
-let server: Server | undefined;
+let stopServer: (() => Promise<void>) | undefined;
 let browser: Browser | undefined;
 let origin: string;
 let date: string;
@@ -28,9 +24,10 @@ let date: string;
 beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
   t = await createTestDb();
-  const port = await freePort();
-  const deps: AppDeps = { ...testDeps(t, undefined, { BASE_DOMAIN: `localhost:${port}`, RATE_LIMIT_MULTIPLIER: '1000' }), now: () => new Date() };
-  await seedDemoIfEmpty(deps);
+  const served = await serveDemo(t);
+  stopServer = served.close;
+  origin = served.origin;
+  const deps = served.deps;
   // A booking on the next weekday at 10:00 New York time with Alex (Monday–Friday hours).
   const tenant = (await tenantBySlug(deps.db, DEMO.slug))!;
   const service = await t.owner('services').where({ tenant_id: tenant.id, name: 'Consultation' }).first();
@@ -42,19 +39,12 @@ beforeAll(async () => {
   await createBooking(deps, tenant.id, { source: 'public', userId: null }, {
     serviceId: service.id, resourceId: alex.id, start, customer: { name: 'Phoebe Phone', email: 'phoebe@example.com', phone: null, timeZone: 'America/Chicago' }, notes: null,
   });
-  const srv = createApp(deps).listen(port, '127.0.0.1');
-  server = srv;
-  await new Promise<void>((resolve, reject) => srv.once('listening', resolve).once('error', reject));
-  origin = `http://demo.localhost:${port}`;
   browser = await launchBrowser();
 }, 90_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (server) {
-    server.closeAllConnections();
-    await new Promise<void>((r) => server!.close(() => r()));
-  }
+  await stopServer?.();
   await t.drop();
 });
 

@@ -10,16 +10,11 @@
  * Screenshots of every step go to test-results/e2e/.
  */
 import { mkdir, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDeps } from '../../src/deps.ts';
-import { createApp } from '../../src/http/app.ts';
-import { seedDemoIfEmpty } from '../../src/tenancy/seed.ts';
-import { createTestDb, testDeps, type TestDb } from '../support/db.ts';
-import { freePort } from '../support/net.ts';
-import { launchBrowser } from './browser.ts';
+import { createTestDb, type TestDb } from '../support/db.ts';
+import { launchBrowser, serveDemo } from './browser.ts';
 
 const SHOTS = fileURLToPath(new URL('../../test-results/e2e/', import.meta.url));
 const LA = 'America/Los_Angeles';
@@ -28,7 +23,7 @@ const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, is
 const SMALL_PHONE: BrowserContextOptions = { ...PHONE, viewport: { width: 360, height: 740 } };
 
 let t: TestDb;
-let server: Server | undefined;
+let stopServer: (() => Promise<void>) | undefined;
 let browser: Browser | undefined;
 let origin: string;
 const contexts: BrowserContext[] = [];
@@ -37,29 +32,16 @@ beforeAll(async () => {
   await rm(SHOTS, { recursive: true, force: true });
   await mkdir(SHOTS, { recursive: true });
   t = await createTestDb();
-  const port = await freePort();
-  // A real clock: the browser's JavaScript runs on real time too.
-  const deps: AppDeps = {
-    ...testDeps(t, undefined, { BASE_DOMAIN: `localhost:${port}`, RATE_LIMIT_MULTIPLIER: '1000' }),
-    now: () => new Date(),
-  };
-  expect(await seedDemoIfEmpty(deps)).toBe(true);
-  const app = createApp(deps);
-  const srv = app.listen(port, '127.0.0.1');
-  server = srv;
-  await new Promise<void>((resolve, reject) => srv.once('listening', resolve).once('error', reject));
-  origin = `http://demo.localhost:${port}`;
+  const served = await serveDemo(t);
+  stopServer = served.close;
+  origin = served.origin;
   browser = await launchBrowser();
 }, 90_000);
 
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);
   await browser?.close();
-  if (server) {
-    const srv = server;
-    srv.closeAllConnections();
-    await new Promise<void>((resolve) => srv.close(() => resolve()));
-  }
+  await stopServer?.();
   await t?.drop();
 }, 60_000);
 

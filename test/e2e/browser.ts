@@ -1,5 +1,11 @@
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { chromium, type Browser } from 'playwright-core';
+import type { AppDeps } from '../../src/deps.ts';
+import { createApp } from '../../src/http/app.ts';
+import { seedDemoIfEmpty } from '../../src/tenancy/seed.ts';
+import { testDeps, type TestDb } from '../support/db.ts';
+import { freePort } from '../support/net.ts';
 
 /**
  * The Chromium the end-to-end tests drive: the system's (Debian's package,
@@ -33,4 +39,26 @@ export const CHROMIUM_ARGS = [
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+}
+
+/**
+ * The demo tenant served on 127.0.0.1 for a browser: a fresh test database,
+ * the seed, `BASE_DOMAIN=localhost:<port>` (Chromium resolves *.localhost
+ * by itself) and a real clock, since the page's JavaScript runs on real
+ * time too.
+ */
+export async function serveDemo(t: TestDb): Promise<{ deps: AppDeps; origin: string; close: () => Promise<void> }> {
+  const port = await freePort();
+  const deps: AppDeps = { ...testDeps(t, undefined, { BASE_DOMAIN: `localhost:${port}`, RATE_LIMIT_MULTIPLIER: '1000' }), now: () => new Date() };
+  if (!(await seedDemoIfEmpty(deps))) throw new Error('the demo tenant was not seeded into a fresh database');
+  const server: Server = createApp(deps).listen(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  return {
+    deps,
+    origin: `http://demo.localhost:${port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
