@@ -16,7 +16,7 @@ import type { Tenant } from '../tenancy/queries.ts';
 import { addBookingNote, adminBooking, bookingHistory, bookingNotes, listAdminBookings, visibleResources, type AdminBookingRow } from './booking-queries.ts';
 import { csvRow } from './csv.ts';
 import type { Viewer } from './scope.ts';
-import { gridItem, HOURS, mondayOf, nowRow, type GridItem } from './time-grid.ts';
+import { gridItem, mondayOf, nowRow, visibleRows, type GridItem } from './time-grid.ts';
 
 const Id = z.uuid();
 const STATUSES = ['held', 'confirmed', 'cancelled', 'completed', 'no_show'] as const;
@@ -228,7 +228,8 @@ export function adminBookingRoutes(deps: AppDeps): Router {
         })),
       );
     });
-    res.render('admin/day', { title: `Day — ${date}`, date, dateLabel: longDate(dayInstantRange(date, tenant.timeZone).start + 43_200_000, tenant.timeZone), prev: addDays(date, -1), next: addDays(date, 1), columns, hours: HOURS });
+    const rows = visibleRows(columns.flatMap((c) => c.items), columns.map((c) => c.now));
+    res.render('admin/day', { title: `Day — ${date}`, date, dateLabel: longDate(dayInstantRange(date, tenant.timeZone).start + 43_200_000, tenant.timeZone), prev: addDays(date, -1), next: addDays(date, 1), columns, ...rows });
   });
 
   r.get('/week', async (req, res) => {
@@ -248,7 +249,8 @@ export function adminBookingRoutes(deps: AppDeps): Router {
       }
       return { resources, chosen, days };
     });
-    res.render('admin/week', { title: 'Week', monday, prev: addDays(monday, -7), next: addDays(monday, 7), hours: HOURS, ...data });
+    const rows = visibleRows(data.days.flatMap((d) => d.items), data.days.map((d) => d.now));
+    res.render('admin/week', { title: 'Week', monday, prev: addDays(monday, -7), next: addDays(monday, 7), ...rows, ...data });
   });
 
   return r;

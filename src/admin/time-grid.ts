@@ -44,3 +44,23 @@ export function mondayOf(date: string): string {
   const d = Temporal.PlainDate.from(date);
   return d.subtract({ days: d.dayOfWeek - 1 }).toString();
 }
+
+/**
+ * The rows a grid shows: 7 AM to 7 PM, widened to whole hours to fit every
+ * item and the current time. Rows are then numbered from `offset`, so a
+ * quiet day is not 24 hours of empty grid on a phone.
+ */
+export function visibleRows(items: { row: number; span: number }[], now: (number | undefined)[] = []): { offset: number; hours: typeof HOURS } {
+  let first = 7 * 4;
+  let last = 19 * 4;
+  for (const i of items) {
+    first = Math.min(first, Math.floor(i.row / 4) * 4);
+    last = Math.max(last, Math.ceil((i.row + i.span) / 4) * 4);
+  }
+  for (const n of now) {
+    if (n === undefined) continue;
+    first = Math.min(first, Math.floor(n / 4) * 4);
+    last = Math.max(last, Math.ceil((n + 1) / 4) * 4);
+  }
+  return { offset: first, hours: HOURS.filter((h) => h.row >= first && h.row < last) };
+}
