@@ -18,6 +18,10 @@ import type { Tenant } from '../tenancy/queries.ts';
 import { formatWindows, HolidayForm, OverrideForm, parseWeek, ResourceForm, ServiceForm, WEEKDAYS } from './catalog-forms.ts';
 
 const Id = z.uuid();
+const SERVICE_LABELS: Record<string, string> = {
+  name: 'Name', durationMin: 'Duration', intervalMin: 'Start times every', bufferBeforeMin: 'Buffer before', bufferAfterMin: 'Buffer after',
+  minNoticeMin: 'Minimum notice', horizonDays: 'Bookable up to', maxPerDay: 'At most per day', price: 'Price', deposit: 'Deposit', currency: 'Currency',
+};
 const versionOf = (tx: TenantTx, table: 'services' | 'resources', id: string) =>
   tx(table).where({ id }).forUpdate().first(tx.raw(`to_char(updated_at, 'YYYY-MM-DD"T"HH24:MI:SS.US') as version`));
 const stale = () =>
@@ -183,15 +187,30 @@ export function catalogRoutes(deps: AppDeps): Router {
   r.get('/services/new', (req, res) => servicePage(req, res, undefined));
   r.get('/services/:id', (req, res) => servicePage(req, res, idOf(req)));
 
-  async function saveService(req: Request, res: Response, id: string | undefined) {
-    const parsed = ServiceForm.safeParse(req.body ?? {});
-    const rerender = (status: number, extra: Record<string, unknown>) =>
-      servicePage(req, res, id, status, { values: { ...formValues(req.body), resourceIds: [req.body?.resourceIds ?? []].flat() }, ...extra });
-    if (!parsed.success) return rerender(422, { errors: fieldErrors(parsed.error) });
+  /** The form's fields as a service, or the messages per field. The same check for saving and for checking as you type. */
+  function checkServiceForm(body: unknown) {
+    const parsed = ServiceForm.safeParse(body ?? {});
+    if (!parsed.success) return { errors: fieldErrors(parsed.error) } as const;
     const f = parsed.data;
     const rules = { durationMin: f.durationMin, intervalMin: f.intervalMin, bufferBeforeMin: f.bufferBeforeMin, bufferAfterMin: f.bufferAfterMin, minNoticeMin: f.minNoticeMin, horizonDays: f.horizonDays, maxPerDay: f.maxPerDay };
     const problems = validateServiceRules(rules);
-    if (problems.length) return rerender(422, { errors: { durationMin: problems.join('; ') } });
+    if (problems.length) return { errors: { durationMin: problems.join('; ') } } as const;
+    return { f, rules } as const;
+  }
+  const submitted = (req: Request) => ({ ...formValues(req.body), resourceIds: [req.body?.resourceIds ?? []].flat() });
+
+  /** htmx, on every change: what is wrong so far (422) or that it can be saved (200); nothing is saved. */
+  function checkService(req: Request, res: Response) {
+    const checked = checkServiceForm(req.body);
+    const errors: Record<string, string> = ('errors' in checked ? checked.errors : undefined) ?? {};
+    res.status(Object.keys(errors).length ? 422 : 200).render('admin/catalog/_service-check', { errors, labels: SERVICE_LABELS });
+  }
+
+  async function saveService(req: Request, res: Response, id: string | undefined) {
+    const rerender = (status: number, extra: Record<string, unknown>) => servicePage(req, res, id, status, { values: submitted(req), ...extra });
+    const checked = checkServiceForm(req.body);
+    if ('errors' in checked) return rerender(422, { errors: checked.errors });
+    const { f, rules } = checked;
     const fields = { ...rules, name: f.name, description: f.description, priceMinor: f.price, depositMinor: f.deposit, currency: f.currency, active: f.active };
     try {
       const savedId = await tx(res, async (t) => {
@@ -220,6 +239,11 @@ export function catalogRoutes(deps: AppDeps): Router {
     }
   }
 
+  r.post('/services/check', checkService);
+  r.post('/services/:id/check', (req, res) => {
+    idOf(req);
+    checkService(req, res);
+  });
   r.post('/services', (req, res) => saveService(req, res, undefined));
   r.post('/services/:id', (req, res) => saveService(req, res, idOf(req)));
 

@@ -70,6 +70,22 @@ describe('the dashboard day view on a phone', () => {
     await page.waitForURL(/\/admin\/bookings\/[0-9a-f-]{36}$/);
     expect(await page.locator('h1').textContent()).toBe('Phoebe Phone');
     await page.screenshot({ path: `${SHOTS}/admin-02-booking.png`, fullPage: true });
+
+    // A service form checks itself as it is typed (htmx), without a reload, and still saves as a plain form.
+    const service = await t.owner('services').where({ name: 'Consultation' }).first();
+    await page.goto(`${origin}/admin/services/${service.id}`);
+    await page.evaluate('window.__marker = 1');
+    await page.getByLabel('Deposit').fill('999');
+    await page.getByLabel('Deposit').dispatchEvent('change');
+    await page.getByText('The deposit cannot be more than the price.').waitFor();
+    expect(await page.evaluate('window.__marker')).toBe(1);
+    await page.screenshot({ path: `${SHOTS}/admin-03-service-check.png`, fullPage: true });
+    await page.getByLabel('Deposit').fill('0');
+    await page.getByLabel('Name').fill('First consultation');
+    await page.getByRole('button', { name: 'Save service' }).click();
+    await page.getByText('Service saved.').waitFor();
+    await page.screenshot({ path: `${SHOTS}/admin-04-service-saved.png`, fullPage: true });
+    expect((await t.owner('services').where({ id: service.id }).first()).name).toBe('First consultation');
     await context.close();
   }, 60_000);
 });

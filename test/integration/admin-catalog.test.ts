@@ -102,3 +102,30 @@ describe('setting up a business from the dashboard', () => {
     expect(await t.owner('resources').where({ name: 'Sneaky' })).toHaveLength(0);
   });
 });
+
+describe('checking a service form as it is typed (htmx)', () => {
+  it('answers only the problems (422) or "looks good", never the inputs, and saves nothing', async () => {
+    const count = async () => (await t.owner.raw('select count(*)::int as n from services')).rows[0].n as number;
+    const before = await count();
+    const bad = await owner.agent
+      .post('/admin/services/check')
+      .set('Host', HOST)
+      .set('HX-Request', 'true')
+      .set('X-CSRF-Token', owner.token)
+      .type('form')
+      .send({ name: 'Colour', durationMin: '90', intervalMin: '30', bufferBeforeMin: '0', bufferAfterMin: '0', minNoticeMin: '0', horizonDays: '30', maxPerDay: '', price: '80', deposit: '100', currency: 'USD' });
+    expect(bad.status).toBe(422);
+    expect(bad.text).not.toContain('<html');
+    expect(bad.text).not.toContain('<input');
+    expect(bad.text).toContain('<strong>Deposit:</strong> The deposit cannot be more than the price.');
+    const good = await owner.agent
+      .post('/admin/services/check')
+      .set('Host', HOST)
+      .set('X-CSRF-Token', owner.token)
+      .type('form')
+      .send({ name: 'Colour', durationMin: '90', intervalMin: '30', bufferBeforeMin: '0', bufferAfterMin: '0', minNoticeMin: '0', horizonDays: '30', maxPerDay: '', price: '80', deposit: '20', currency: 'USD' });
+    expect(good.status).toBe(200);
+    expect(good.text).toContain('Looks good. Save to apply.');
+    expect(await count()).toBe(before);
+  });
+});
