@@ -1,15 +1,16 @@
 import { Router, type Request, type Response } from 'express';
-import { Temporal } from 'temporal-polyfill';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
+import { uuidParam } from '../http/params.ts';
 import { withTenant, type TenantTx } from '../db/tenant.ts';
 import { notFound } from '../http/errors.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
 import { audit } from '../audit/log.ts';
-import { formatInZoneWithName, isValidISODate, parseHHMM } from '../scheduling/index.ts';
+import { formatInZoneWithName, isValidISODate, parseHHMM, wallTimeToInstant } from '../scheduling/index.ts';
 import { longDate } from '../bookings/present.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { scopeResources, type Viewer } from './scope.ts';
+import { visibleResources } from './booking-queries.ts';
 
 const BlockForm = z
   .object({
@@ -20,14 +21,6 @@ const BlockForm = z
     label: z.string().trim().max(100, 'Use at most 100 characters.').default(''),
   })
   .refine((f) => parseHHMM(f.start)! < parseHHMM(f.end)!, { path: ['end'], message: 'End after the start.' });
-
-/** A local wall time on a date in `zone` → instant; a time in a DST gap moves forward, as clocks do. */
-function wallToInstant(date: string, hhmm: string, zone: string): number {
-  const minutes = parseHHMM(hhmm)!;
-  const day = Temporal.PlainDate.from(date);
-  const dt = minutes === 1440 ? day.add({ days: 1 }).toPlainDateTime() : day.toPlainDateTime({ hour: Math.floor(minutes / 60), minute: minutes % 60 });
-  return dt.toZonedDateTime(zone, { disambiguation: 'compatible' }).epochMilliseconds;
-}
 
 /**
  * Blocking time on a resource (a break, a meeting, a day off): a busy block
@@ -41,7 +34,7 @@ export function blockRoutes(deps: AppDeps): Router {
 
   async function page(req: Request, res: Response, status: number, values: Record<string, string> = {}, errors: Record<string, string> = {}) {
     const data = await withTenant(deps.db, tenantOf(res).id, async (tx) => {
-      const resources = await scopeResources(tx, viewerOf(req)).where({ active: true }).orderBy(['position', 'name']).select('id', 'name', 'time_zone');
+      const resources = await visibleResources(tx, viewerOf(req));
       const blocks = await tx('busy_blocks as k')
         .join('resources as r', function () {
           this.on('r.tenant_id', 'k.tenant_id').andOn('r.id', 'k.resource_id');
@@ -75,8 +68,8 @@ export function blockRoutes(deps: AppDeps): Router {
     const saved = await withTenant(deps.db, tenantOf(res).id, async (tx) => {
       const resource = await visibleResource(tx, viewerOf(req), f.resourceId);
       if (!resource) return false;
-      const start = wallToInstant(f.date, f.start, resource.time_zone);
-      const end = wallToInstant(f.date, f.end, resource.time_zone);
+      const start = wallTimeToInstant(f.date, f.start, resource.time_zone);
+      const end = wallTimeToInstant(f.date, f.end, resource.time_zone);
       const [row] = await tx('busy_blocks')
         .insert({ tenant_id: tx.tenantId, resource_id: resource.id, during: tx.raw(`tstzrange(?::timestamptz, ?::timestamptz, '[)')`, [new Date(start).toISOString(), new Date(end).toISOString()]), source: 'admin', label: f.label })
         .returning('id');
@@ -89,13 +82,12 @@ export function blockRoutes(deps: AppDeps): Router {
   });
 
   r.post('/blocks/:id/delete', async (req, res) => {
-    const id = z.uuid().safeParse(req.params.id);
-    if (!id.success) throw notFound();
+    const id = uuidParam(req.params.id);
     const done = await withTenant(deps.db, tenantOf(res).id, async (tx) => {
-      const block = await tx('busy_blocks').where({ id: id.data, source: 'admin' }).whereIn('resource_id', scopeResources(tx, viewerOf(req)).select('id')).first();
+      const block = await tx('busy_blocks').where({ id, source: 'admin' }).whereIn('resource_id', scopeResources(tx, viewerOf(req)).select('id')).first();
       if (!block) return false;
-      await tx('busy_blocks').where({ id: id.data }).del();
-      await audit(tx, { userId: req.user!.id }, { action: 'block.delete', subjectType: 'busy_block', subjectId: id.data, before: { resource_id: block.resource_id, during: block.during, label: block.label } });
+      await tx('busy_blocks').where({ id }).del();
+      await audit(tx, { userId: req.user!.id }, { action: 'block.delete', subjectType: 'busy_block', subjectId: id, before: { resource_id: block.resource_id, during: block.during, label: block.label } });
       return true;
     });
     if (!done) throw notFound('No such block.');

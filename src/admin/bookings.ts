@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
+import { uuidParam } from '../http/params.ts';
 import { withTenant, type TenantTx } from '../db/tenant.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { fieldErrors } from '../http/forms.ts';
@@ -42,11 +43,7 @@ export function adminBookingRoutes(deps: AppDeps): Router {
   const tenantOf = (res: Response) => res.locals.tenant as Tenant;
   const viewerOf = (req: Request): Viewer => ({ id: req.user!.id, role: req.user!.role });
   const actorOf = (req: Request): Actor => ({ source: 'admin', userId: req.user!.id });
-  const idOf = (req: Request) => {
-    const p = Id.safeParse(req.params.id);
-    if (!p.success) throw notFound('No such booking.');
-    return p.data;
-  };
+  const idOf = (req: Request) => uuidParam(req.params.id, 'No such booking.');
 
   async function list(req: Request, res: Response) {
     const tenant = tenantOf(res);

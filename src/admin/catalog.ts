@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
+import { uuidParam } from '../http/params.ts';
 import { withTenant, type TenantTx } from '../db/tenant.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
@@ -17,7 +17,6 @@ import { TIME_ZONES } from '../tenancy/timezones.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { formatWindows, HolidayForm, OverrideForm, parseWeek, ResourceForm, ServiceForm, WEEKDAYS } from './catalog-forms.ts';
 
-const Id = z.uuid();
 const SERVICE_LABELS: Record<string, string> = {
   name: 'Name', durationMin: 'Duration', intervalMin: 'Start times every', bufferBeforeMin: 'Buffer before', bufferAfterMin: 'Buffer after',
   minNoticeMin: 'Minimum notice', horizonDays: 'Bookable up to', maxPerDay: 'At most per day', price: 'Price', deposit: 'Deposit', currency: 'Currency',
@@ -38,11 +37,7 @@ export function catalogRoutes(deps: AppDeps): Router {
   r.use(requireRole('owner', 'admin'));
   const tenantOf = (res: Response) => res.locals.tenant as Tenant;
   const tx = <T>(res: Response, fn: (t: TenantTx) => Promise<T>) => withTenant(deps.db, tenantOf(res).id, fn);
-  const idOf = (req: Request) => {
-    const p = Id.safeParse(req.params.id);
-    if (!p.success) throw notFound();
-    return p.data;
-  };
+  const idOf = (req: Request) => uuidParam(req.params.id);
   const auditAs = (req: Request) => ({ userId: req.user!.id });
 
   // ---- resources -------------------------------------------------------------------------

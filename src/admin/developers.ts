@@ -1,6 +1,7 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
+import { uuidParam } from '../http/params.ts';
 import { withTenant } from '../db/tenant.ts';
 import { notFound } from '../http/errors.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
@@ -15,7 +16,6 @@ const WebhookForm = z.object({
   events: z.preprocess((v) => (v === undefined ? [] : [v].flat()), z.array(z.enum(WEBHOOK_EVENTS)).min(1, 'Choose at least one event.')),
   description: z.string().trim().max(500).default(''),
 });
-const Id = z.uuid();
 
 /**
  * /admin/developers: API keys and webhook endpoints for owners and admins.
@@ -53,9 +53,8 @@ export function developerRoutes(deps: AppDeps): Router {
   });
 
   r.post('/keys/:id/revoke', async (req, res) => {
-    const id = Id.safeParse(req.params.id);
-    if (!id.success) throw notFound();
-    const done = await withTenant(deps.db, tenantId(res), (tx) => revokeApiKey(tx, id.data, deps.now()));
+    const id = uuidParam(req.params.id);
+    const done = await withTenant(deps.db, tenantId(res), (tx) => revokeApiKey(tx, id, deps.now()));
     if (!done) throw notFound('No such active key.');
     req.session.flash = 'The key is revoked. Requests with it are refused from now on.';
     res.redirect(303, '/admin/developers');
@@ -69,9 +68,8 @@ export function developerRoutes(deps: AppDeps): Router {
   });
 
   r.post('/webhooks/:id/delete', async (req, res) => {
-    const id = Id.safeParse(req.params.id);
-    if (!id.success) throw notFound();
-    if (!(await withTenant(deps.db, tenantId(res), (tx) => deleteEndpoint(tx, id.data)))) throw notFound('No such endpoint.');
+    const id = uuidParam(req.params.id);
+    if (!(await withTenant(deps.db, tenantId(res), (tx) => deleteEndpoint(tx, id)))) throw notFound('No such endpoint.');
     req.session.flash = 'The webhook endpoint is removed.';
     res.redirect(303, '/admin/developers');
   });

@@ -8,11 +8,11 @@ import { audit } from '../audit/log.ts';
 import { Email } from '../tenancy/commands.ts';
 import { CustomerTimeZone } from '../bookings/commands.ts';
 import { createBooking } from '../bookings/service.ts';
-import { isValidISODate, parseHHMM } from '../scheduling/index.ts';
+import { isValidISODate, parseHHMM, wallTimeToInstant } from '../scheduling/index.ts';
 import { TIME_ZONES } from '../tenancy/timezones.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { scopeResources, type Viewer } from './scope.ts';
-import { Temporal } from 'temporal-polyfill';
+import { visibleResources } from './booking-queries.ts';
 
 const PhoneBooking = z.object({
   serviceId: z.uuid('Choose a service.'),
@@ -40,7 +40,7 @@ export function newBookingRoutes(deps: AppDeps): Router {
   async function form(req: Request, res: Response, status: number, values: Record<string, string>, errors: Record<string, string>) {
     const data = await withTenant(deps.db, tenantOf(res).id, async (tx) => ({
       services: await tx('services').where({ active: true }).orderBy(['position', 'name']).select('id', 'name', 'duration_min'),
-      resources: await scopeResources(tx, viewerOf(req)).where({ active: true }).orderBy(['position', 'name']).select('id', 'name', 'time_zone'),
+      resources: await visibleResources(tx, viewerOf(req)),
     }));
     res.status(status).render('admin/bookings/new', { title: 'New booking', ...data, values: { timeZone: tenantOf(res).timeZone, ...values }, errors, timeZones: TIME_ZONES });
   }
@@ -53,8 +53,7 @@ export function newBookingRoutes(deps: AppDeps): Router {
     const f = parsed.data;
     const resource = await withTenant(deps.db, tenantOf(res).id, (tx) => scopeResources(tx, viewerOf(req)).where({ id: f.resourceId }).first('id', 'time_zone'));
     if (!resource) return form(req, res, 422, formValues(req.body), { resourceId: 'Choose who.' });
-    const [hour, minute] = [Math.floor(parseHHMM(f.time)! / 60), parseHHMM(f.time)! % 60];
-    const start = Temporal.PlainDate.from(f.date).toPlainDateTime({ hour, minute }).toZonedDateTime(resource.time_zone, { disambiguation: 'compatible' }).epochMilliseconds;
+    const start = wallTimeToInstant(f.date, f.time, resource.time_zone);
     try {
       const { booking } = await createBooking(
         deps,

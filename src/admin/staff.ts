@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
+import { uuidParam } from '../http/params.ts';
 import { withTenant, type TenantTx } from '../db/tenant.ts';
 import { tenantOrigin } from '../config.ts';
 import { forbidden, notFound } from '../http/errors.ts';
@@ -15,7 +16,6 @@ import type { Tenant } from '../tenancy/queries.ts';
 export const INVITE_TTL_MS = 7 * 24 * 3600_000;
 const InviteForm = z.object({ email: Email, role: z.enum(['admin', 'staff'], { error: 'Choose admin or staff.' }) });
 const RoleForm = z.object({ role: z.enum(['admin', 'staff']) });
-const Id = z.uuid();
 
 interface Member {
   id: string;
@@ -35,11 +35,7 @@ export function staffRoutes(deps: AppDeps): Router {
   r.use(requireRole('owner', 'admin'));
   const tenantOf = (res: Response) => res.locals.tenant as Tenant;
   const tx = <T>(res: Response, fn: (t: TenantTx) => Promise<T>) => withTenant(deps.db, tenantOf(res).id, fn);
-  const idOf = (req: Request, key = 'id') => {
-    const p = Id.safeParse(req.params[key]);
-    if (!p.success) throw notFound();
-    return p.data;
-  };
+  const idOf = (req: Request) => uuidParam(req.params.id);
 
   async function page(res: Response, status: number, extra: Record<string, unknown> = {}) {
     const data = await tx(res, async (t) => ({
@@ -105,7 +101,7 @@ export function staffRoutes(deps: AppDeps): Router {
   });
 
   r.post('/:id/resources', async (req, res) => {
-    const ids = [req.body?.resourceIds ?? []].flat().filter((x: unknown): x is string => typeof x === 'string' && Id.safeParse(x).success);
+    const ids = [req.body?.resourceIds ?? []].flat().filter((x: unknown): x is string => typeof x === 'string' && z.uuid().safeParse(x).success);
     await tx(res, async (t) => {
       const m = await t<Member>('users').where({ id: idOf(req) }).first();
       if (!m) throw notFound('No such person.');

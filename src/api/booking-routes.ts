@@ -2,6 +2,7 @@ import { Router, type Response } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { withTenant } from '../db/tenant.ts';
 import { notFound, validationFailed } from '../http/errors.ts';
+import { uuidParam } from '../http/params.ts';
 import { dayInstantRange } from '../scheduling/index.ts';
 import { isoInZone } from '../bookings/present.ts';
 import { bookingView, cancelBooking, rescheduleBooking } from '../bookings/changes.ts';
@@ -9,7 +10,7 @@ import { listBookings } from '../bookings/queries.ts';
 import { bookingJson } from '../bookings/serialize.ts';
 import { createBooking, describeBooking, findAvailability, type Actor } from '../bookings/service.ts';
 import type { Tenant } from '../tenancy/queries.ts';
-import { AvailabilityQuery, BookingCreate, BookingListQuery, CancelBody, Id, MAX_AVAILABILITY_DAYS, parse, RescheduleBody } from './schemas.ts';
+import { AvailabilityQuery, BookingCreate, BookingListQuery, CancelBody, MAX_AVAILABILITY_DAYS, parse, RescheduleBody } from './schemas.ts';
 import { list } from './serialize.ts';
 
 const API: Actor = { source: 'api', userId: null };
@@ -18,11 +19,7 @@ const API: Actor = { source: 'api', userId: null };
 export function bookingApi(deps: AppDeps): Router {
   const r = Router();
   const tenantId = (res: Response) => (res.locals.tenant as Tenant).id;
-  const idParam = (v: unknown) => {
-    const p = Id.safeParse(v);
-    if (!p.success) throw notFound('No such booking.');
-    return p.data;
-  };
+  const idParam = (v: unknown) => uuidParam(v, 'No such booking.');
 
   r.get('/availability', async (req, res) => {
     const q = parse(AvailabilityQuery, req.query);

@@ -2,6 +2,7 @@ import { Router, type Response } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { withTenant, type TenantTx } from '../db/tenant.ts';
 import { notFound } from '../http/errors.ts';
+import { uuidParam } from '../http/params.ts';
 import {
   insertHoliday, insertResource, insertService, listHolidays, listResources, listServices, resourceById, resourceIdsOfServices,
   serviceById, setServiceResources, updateResourceRow, updateServiceRow,
@@ -10,14 +11,10 @@ import { deleteRow, replaceSchedule, scheduleOf } from '../catalog/service.ts';
 import { localDate, validateServiceRules, type Weekday } from '../scheduling/index.ts';
 import { validationFailed } from '../http/errors.ts';
 import type { Tenant } from '../tenancy/queries.ts';
-import { DAYS, HolidayCreate, Id, ListQuery, parse, ResourceCreate, ResourcePatch, ScheduleBody, ServiceCreate, ServicePatch } from './schemas.ts';
+import { DAYS, HolidayCreate, ListQuery, parse, ResourceCreate, ResourcePatch, ScheduleBody, ServiceCreate, ServicePatch } from './schemas.ts';
 import { holidayJson, list, resourceJson, scheduleJson, serviceJson } from './serialize.ts';
 
-const idParam = (v: unknown) => {
-  const r = Id.safeParse(v);
-  if (!r.success) throw notFound();
-  return r.data;
-};
+const idParam = (v: unknown) => uuidParam(v);
 
 /** Resources (with their schedule), services and holidays, through the catalog's own writers. */
 export function catalogApi(deps: AppDeps): Router {

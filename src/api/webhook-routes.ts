@@ -2,20 +2,17 @@ import { Router, type Response } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { withTenant } from '../db/tenant.ts';
 import { notFound } from '../http/errors.ts';
+import { uuidParam } from '../http/params.ts';
 import { createEndpoint, deleteEndpoint, endpointById, listEndpoints } from '../webhooks/service.ts';
 import type { Tenant } from '../tenancy/queries.ts';
-import { Id, ListQuery, parse, WebhookCreate } from './schemas.ts';
+import { ListQuery, parse, WebhookCreate } from './schemas.ts';
 import { list, webhookEndpointJson } from './serialize.ts';
 
 /** Webhook endpoints. The signing secret is returned once, at creation. */
 export function webhookApi(deps: AppDeps): Router {
   const r = Router();
   const tx = <T>(res: Response, fn: Parameters<typeof withTenant<T>>[2]) => withTenant(deps.db, (res.locals.tenant as Tenant).id, fn);
-  const idParam = (v: unknown) => {
-    const p = Id.safeParse(v);
-    if (!p.success) throw notFound('No such webhook endpoint.');
-    return p.data;
-  };
+  const idParam = (v: unknown) => uuidParam(v, 'No such webhook endpoint.');
 
   r.get('/webhook_endpoints', async (req, res) => {
     const q = parse(ListQuery, req.query);

@@ -82,7 +82,7 @@ export async function renderPicker(
     message,
     autoDetectTz: typeof req.query.tz !== 'string',
   };
-  res.status(status).set('Vary', 'HX-Request');
+  res.status(status); // Vary: HX-Request is set for every page in src/http/app.ts
   res.render(req.get('HX-Request') ? 'bookings/_picker' : flow.page, model);
 }
 

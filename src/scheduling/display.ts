@@ -52,3 +52,17 @@ function format(instantMs: number, zone: string, locale: string, withZoneName: b
   // plain space so output does not depend on the ICU build.
   return formatter.format(instantMs).replace(/\u202f/g, ' ');
 }
+
+/**
+ * A wall-clock time typed by a person ('2026-03-08', '02:30') in `zone` →
+ * the instant. A time inside a spring-forward gap moves forward by the gap,
+ * as clocks do; a repeated fall-back time is its first occurrence. '24:00'
+ * is the start of the next day. (The slot engine has its own, stricter
+ * rules for window edges.)
+ */
+export function wallTimeToInstant(date: ISODate, hhmm: string, zone: string): number {
+  const [h, m] = hhmm.split(':').map(Number) as [number, number];
+  const day = Temporal.PlainDate.from(date);
+  const at = h === 24 ? day.add({ days: 1 }).toPlainDateTime() : day.toPlainDateTime({ hour: h, minute: m });
+  return at.toZonedDateTime(zone, { disambiguation: 'compatible' }).epochMilliseconds;
+}

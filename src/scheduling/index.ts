@@ -28,4 +28,4 @@ export {
   validateWindows,
   type WindowInput,
 } from './validation.ts';
-export { dayInstantRange, formatInZone, formatInZoneWithName, localDate } from './display.ts';
+export { dayInstantRange, formatInZone, formatInZoneWithName, localDate, wallTimeToInstant } from './display.ts';

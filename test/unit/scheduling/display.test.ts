@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dayInstantRange, formatInZone, formatInZoneWithName, localDate } from '../../../src/scheduling/index.ts';
+import { dayInstantRange, formatInZone, formatInZoneWithName, localDate, wallTimeToInstant } from '../../../src/scheduling/index.ts';
 
 const H = 3_600_000;
 
@@ -41,5 +41,16 @@ describe('dayInstantRange', () => {
     ['Havana: repeated midnight starts at the first 00:00, 25 h', '2026-11-01', 'America/Havana', Date.UTC(2026, 10, 1, 4), 25],
   ])('%s', (_name, date, zone, start, hours) => {
     expect(dayInstantRange(date, zone)).toEqual({ start, end: start + hours * H });
+  });
+});
+
+describe('wallTimeToInstant', () => {
+  it.each([
+    { name: 'an ordinary New York afternoon', date: '2026-03-12', time: '14:00', zone: 'America/New_York', want: '2026-03-12T18:00:00.000Z' },
+    { name: 'a time in the spring-forward gap moves forward', date: '2026-03-08', time: '02:30', zone: 'America/New_York', want: '2026-03-08T07:30:00.000Z' },
+    { name: 'a repeated fall-back time is its first occurrence', date: '2026-11-01', time: '01:30', zone: 'America/New_York', want: '2026-11-01T05:30:00.000Z' },
+    { name: '24:00 is the next midnight', date: '2026-06-30', time: '24:00', zone: 'Asia/Kolkata', want: '2026-06-30T18:30:00.000Z' },
+  ])('$name', ({ date, time, zone, want }) => {
+    expect(new Date(wallTimeToInstant(date, time, zone)).toISOString()).toBe(want);
   });
 });
