@@ -26,7 +26,8 @@ export async function bookingChanged(
   await emitEvent(tx, event, { booking: bookingJson(view) }, deps.now());
 }
 
-const ACTOR: Record<Actor['source'], 'customer' | 'staff' | 'api' | 'system'> = {
+/** Who made a change, as the status history names them. */
+export const ACTOR: Record<Actor['source'], 'customer' | 'staff' | 'api' | 'system'> = {
   public: 'customer', admin: 'staff', api: 'api', waitlist: 'system', series: 'system',
 };
 

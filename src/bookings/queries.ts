@@ -1,5 +1,6 @@
-import type { TenantTx } from '../db/tenant.ts';
-import { minuteToHHMM, type Resource, type Service } from '../catalog/queries.ts';
+import type { Database } from '../db/database.ts';
+import { tenantCall, type TenantTx } from '../db/tenant.ts';
+import { minuteToHHMM, type OfferJson, type Resource, type Service } from '../catalog/queries.ts';
 import type { Interval, ResourceSchedule, SlotQuery, Weekday } from '../scheduling/index.ts';
 
 export type BookingStatus = 'held' | 'confirmed' | 'cancelled' | 'completed' | 'no_show';
@@ -71,8 +72,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoDay = (ms: number) => iso(ms).slice(0, 10);
 
-/** What `SLOT_INPUTS` returns: one JSON array per input, rows as tuples. */
-interface SlotInputs {
+/** What the SQL function `slot_inputs` returns (migrations/0012): one JSON array per input, rows as tuples. */
+export interface SlotInputs {
   weekly: [resourceId: string, weekday: Weekday, startMinute: number, endMinute: number][];
   overrides: [resourceId: string, date: string, windows: [startMinute: number, endMinute: number][]][];
   holidays: [start: string, end: string][];
@@ -81,69 +82,18 @@ interface SlotInputs {
 }
 
 /**
- * Every engine input in one statement (one round trip instead of six):
- * weekly hours, overrides with their windows and holidays for the local
- * dates [from, to]; blocking bookings (but the one being moved) and busy
- * blocks overlapping [from, to). Instants as epoch milliseconds.
- *
- * Run as a named (prepared) statement, like the other statements of the
- * booking path: each pool connection parses it once and can keep its plan,
- * where an unnamed statement is parsed and planned on every call. Their
- * result columns do not depend on table columns (no `*`), so a migration
- * cannot make a cached plan invalid for good. (A pooler between the app and
- * Postgres must then keep prepared statements: session mode, or PgBouncer
- * 1.21+ with max_prepared_statements.) The blocking statuses are written
- * into the text, not bound: so the generic plan, too, can prove the partial
- * exclusion index's predicate and use it.
+ * Where the engine's inputs are read around `range`: the local dates that
+ * can touch it (two days of margin cover every zone offset), and instants
+ * with the same margin, so max-per-day counts whole local days.
  */
-const SLOT_INPUTS = `
-  select
-    (select coalesce(json_agg(json_build_array(w.resource_id, w.weekday, w.start_minute, w.end_minute) order by w.weekday, w.start_minute), '[]')
-       from weekly_hours w where w.resource_id = any(:ids::uuid[])) as weekly,
-    (select coalesce(json_agg(json_build_array(o.resource_id, to_char(o.date, 'YYYY-MM-DD'),
-         (select coalesce(json_agg(json_build_array(ow.start_minute, ow.end_minute) order by ow.start_minute), '[]')
-            from date_override_windows ow where ow.resource_id = o.resource_id and ow.date = o.date)) order by o.date), '[]')
-       from date_overrides o where o.resource_id = any(:ids::uuid[]) and o.date between :fromDay::date and :toDay::date) as overrides,
-    (select coalesce(json_agg(json_build_array(to_char(h.start_date, 'YYYY-MM-DD'), to_char(h.end_date, 'YYYY-MM-DD'))), '[]')
-       from holidays h where h.start_date <= :toDay::date and h.end_date >= :fromDay::date) as holidays,
-    (select coalesce(json_agg(json_build_array(b.resource_id, (extract(epoch from b.starts_at) * 1000)::float8,
-         (extract(epoch from lower(b.blocked)) * 1000)::float8, (extract(epoch from upper(b.blocked)) * 1000)::float8)), '[]')
-       from bookings b
-       where b.resource_id = any(:ids::uuid[]) and b.status in (${BLOCKING_STATUSES.map((s) => `'${s}'`).join(', ')})
-         and b.blocked && tstzrange(:from::timestamptz, :to::timestamptz, '[)')
-         and b.id is distinct from :exclude::uuid) as bookings,
-    (select coalesce(json_agg(json_build_array(bb.resource_id, (extract(epoch from lower(bb.during)) * 1000)::float8,
-         (extract(epoch from upper(bb.during)) * 1000)::float8)), '[]')
-       from busy_blocks bb
-       where bb.resource_id = any(:ids::uuid[]) and bb.during && tstzrange(:from::timestamptz, :to::timestamptz, '[)')) as busy`;
-
-/**
- * Everything the engine needs about `resources` around `range`, read in the
- * caller's transaction: hours, overrides and holidays for the local dates that
- * can touch the range (two days of margin cover every zone offset), and the
- * blocking bookings and busy blocks overlapping it (also with margin, so
- * max-per-day counts whole local days).
- */
-export async function loadSlotQuery(
-  tx: TenantTx,
-  service: Service,
-  resources: Resource[],
-  range: Interval,
-  now: number,
-  /** A booking being moved does not block its own new time. */
-  excludeBookingId?: string,
-): Promise<SlotQuery> {
+export function inputWindow(range: Interval): { from: string; to: string; fromDay: string; toDay: string } {
   const from = range.start - 2 * DAY_MS;
   const to = range.end + 2 * DAY_MS;
-  const { rows } = await tx.raw<{ rows: SlotInputs[] }>(SLOT_INPUTS, {
-    ids: resources.map((r) => r.id),
-    fromDay: isoDay(from),
-    toDay: isoDay(to),
-    from: iso(from),
-    to: iso(to),
-    exclude: excludeBookingId ?? null,
-  }).options({ name: 'slotwise_slot_inputs' });
-  const inputs = rows[0]!;
+  return { from: iso(from), to: iso(to), fromDay: isoDay(from), toDay: isoDay(to) };
+}
+
+/** The engine's question, from its inputs as `slot_inputs` returns them. */
+export function toSlotQuery(inputs: SlotInputs, service: Service, resources: Resource[], range: Interval, now: number): SlotQuery {
   const schedules = new Map<string, ResourceSchedule>(
     resources.map((r) => [r.id, { resourceId: r.id, timeZone: r.timeZone, weekly: [], overrides: [], bookings: [], busy: [] }]),
   );
@@ -158,16 +108,75 @@ export async function loadSlotQuery(
   return { service, resources: [...schedules.values()], holidays, range, now };
 }
 
+/*
+ * The statements of the booking path are named: each pool connection parses
+ * them once and can keep their plans, where an unnamed statement is parsed
+ * and planned on every call. Their result columns do not depend on table
+ * columns (no `*`), so a migration cannot make a cached plan invalid for
+ * good. (A pooler between the app and Postgres must then keep prepared
+ * statements: session mode, or PgBouncer 1.21+ with max_prepared_statements.)
+ */
+
+/**
+ * Everything the engine needs about `resources` around `range`, read in the
+ * caller's transaction (see `inputWindow`): hours, overrides, holidays, and
+ * the blocking bookings and busy blocks overlapping it.
+ */
+export async function loadSlotQuery(
+  tx: TenantTx,
+  service: Service,
+  resources: Resource[],
+  range: Interval,
+  now: number,
+  /** A booking being moved does not block its own new time. */
+  excludeBookingId?: string,
+): Promise<SlotQuery> {
+  const w = inputWindow(range);
+  const { rows } = await tx.raw<{ rows: { inputs: SlotInputs }[] }>(
+    'select slot_inputs(?::uuid[], ?::timestamptz, ?::timestamptz, ?::date, ?::date, ?::uuid) as inputs',
+    [resources.map((r) => r.id), w.from, w.to, w.fromDay, w.toDay, excludeBookingId ?? null],
+  ).options({ name: 'slotwise_slot_inputs' });
+  return toSlotQuery(rows[0]!.inputs, service, resources, range, now);
+}
+
 /**
  * Serialize every writer of one resource's calendar for the rest of the
  * transaction, so capacity rules no constraint can express (max per day)
  * are checked and written without a race. Several resources: lock in a
- * fixed order.
+ * fixed order. The same lock as `book` takes (SQL function `lock_resource`).
  */
 export async function lockResource(tx: TenantTx, resourceId: string): Promise<void> {
-  await tx
-    .raw(`select pg_advisory_xact_lock(hashtextextended(? || ':' || ?, 0))`, [tx.tenantId, resourceId])
-    .options({ name: 'slotwise_lock_resource' }); // named: prepared once per connection, see SLOT_INPUTS
+  await tx.raw('select lock_resource(?::uuid)', [resourceId]).options({ name: 'slotwise_lock_resource' });
+}
+
+/** What `booking_context` returns: one snapshot of a booking decision's inputs. */
+export interface BookingContext {
+  offer: OfferJson;
+  inputs: SlotInputs;
+  /** With `forBooking`, per offered resource: the digest of its own inputs, for `book`. */
+  digests: Record<string, string> | null;
+  /** With `forBooking`: what planning the booking's messages needs. */
+  settings: { reminder_offsets: number[]; notification_email: string | null; staff_emails: Record<string, string> } | null;
+}
+
+/**
+ * The offer (the service, and the resource or all resources offering it),
+ * the engine's inputs for them around `range`, and with `forBooking` the
+ * digests and message settings `book` needs: one statement, one snapshot,
+ * its own tenant transaction (SQL function `booking_context`), or one
+ * statement of `on` if that is a tenant transaction.
+ */
+export async function bookingContext(
+  on: Database | TenantTx,
+  tenantId: string,
+  q: { serviceId: string; resourceId: string | null; range: Interval; excludeBookingId?: string | undefined; forBooking: boolean },
+): Promise<BookingContext> {
+  const w = inputWindow(q.range);
+  return tenantCall<BookingContext>(
+    on, tenantId, 'slotwise_booking_context',
+    'select booking_context(?::uuid, ?::uuid, ?::uuid, ?::timestamptz, ?::timestamptz, ?::date, ?::date, ?::uuid, ?::boolean) as context',
+    [q.serviceId, q.resourceId, w.from, w.to, w.fromDay, w.toDay, q.excludeBookingId ?? null, q.forBooking],
+  );
 }
 
 export interface NewBooking {
@@ -186,21 +195,49 @@ export interface NewBooking {
   createdBy: string | null;
 }
 
-/** Plain INSERT (never ON CONFLICT: it would swallow the exclusion violation). */
-export async function insertBooking(tx: TenantTx, b: NewBooking): Promise<Booking> {
-  const { rows } = await tx.raw<{ rows: BookingRow[] }>(
-    `insert into bookings (tenant_id, id, service_id, resource_id, starts_at, ends_at, blocked, status, customer_name,
-       customer_email, customer_phone, customer_time_zone, notes, manage_nonce, manage_token_hash, source, created_by)
-     values (?, ?, ?, ?, ?::timestamptz, ?::timestamptz,
-       tstzrange(?::timestamptz, ?::timestamptz, '[)'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     returning *`,
-    [
-      tx.tenantId, b.id, b.serviceId, b.resourceId, iso(b.start), iso(b.end), iso(b.blocked.start), iso(b.blocked.end), b.status, b.customer.name,
-      b.customer.email, b.customer.phone, b.customer.timeZone, b.notes, b.manageNonce, b.manageTokenDigest, b.source, b.createdBy,
-    ],
-  );
-  return toBooking(rows[0]!);
+/** What `book` writes besides the booking, each as the SQL function that writes it takes it. */
+export interface BookFollowUps {
+  history: { event: 'created'; actor: string; actor_user_id: string | null; detail: string | null };
+  notify: { task: string; max_attempts: number; input: unknown[] };
+  event: { task: string; max_attempts: number; id: string; type: string; payload: unknown };
 }
+
+/**
+ * Write a booking decided on `bookingContext`'s snapshot, in one statement
+ * that is its own transaction (SQL function `book`): the resource's lock,
+ * then the digest of its inputs read again must equal `digest` (else nothing
+ * is written: false), then the INSERT under the exclusion constraint (an
+ * overlap still raises 23P01) and its follow-ups. False when the inputs
+ * changed. Inside a tenant transaction `on`, one statement of it.
+ */
+export async function book(
+  on: Database | TenantTx,
+  tenantId: string,
+  b: NewBooking,
+  createdAt: Date,
+  check: { digest: string; range: Interval },
+  followUps: BookFollowUps,
+): Promise<boolean> {
+  const w = inputWindow(check.range);
+  const row = {
+    id: b.id, service_id: b.serviceId, resource_id: b.resourceId, starts_at: iso(b.start), ends_at: iso(b.end),
+    blocked: `[${iso(b.blocked.start)},${iso(b.blocked.end)})`, status: b.status, customer_name: b.customer.name,
+    customer_email: b.customer.email, customer_phone: b.customer.phone, customer_time_zone: b.customer.timeZone, notes: b.notes,
+    manage_nonce: b.manageNonce, manage_token_hash: b.manageTokenDigest, source: b.source, created_by: b.createdBy, created_at: createdAt.toISOString(),
+  };
+  return tenantCall<boolean>(
+    on, tenantId, 'slotwise_book',
+    'select book(?::uuid, ?::json, ?, ?::json, ?::json, ?::jsonb, ?::jsonb) as written',
+    [JSON.stringify(row), check.digest, JSON.stringify({ from: w.from, to: w.to, from_day: w.fromDay, to_day: w.toDay }),
+      JSON.stringify(followUps.history), JSON.stringify(followUps.notify), JSON.stringify(followUps.event)],
+  );
+}
+
+/** A new booking as `book` inserts it (sequence 0, created at `createdAt`). */
+export const bookingOf = (tenantId: string, b: NewBooking, createdAt: Date): Booking => ({
+  id: b.id, tenantId, serviceId: b.serviceId, resourceId: b.resourceId, start: new Date(b.start), end: new Date(b.end), status: b.status,
+  customer: b.customer, notes: b.notes, source: b.source, sequence: 0, createdAt, manageNonce: b.manageNonce,
+});
 
 export async function bookingById(tx: TenantTx, id: string): Promise<Booking | undefined> {
   const row = await tx<BookingRow>('bookings').where({ id }).first();

@@ -1,24 +1,31 @@
 import type { AppDeps } from '../deps.ts';
-import { savepoint, withTenant, type TenantTx } from '../db/tenant.ts';
+import type { Database } from '../db/database.ts';
+import { isUuid, withTenant, type TenantTx } from '../db/tenant.ts';
 import { notFound } from '../http/errors.ts';
 import { randomUUID } from 'node:crypto';
-import { resourceById, serviceById, serviceWithResources, type Resource, type Service } from '../catalog/queries.ts';
+import { offerFromJson, resourceById, serviceById, serviceWithResources, type Resource, type Service } from '../catalog/queries.ts';
 import { computeAnyResourceSlots, explainSlot, type AnyResourceSlot, type Interval, type RejectReason } from '../scheduling/index.ts';
+import { planMessages } from '../notifications/plan.ts';
+import { MAX_SEND_ATTEMPTS, notificationInput, SEND_TASK } from '../notifications/queries.ts';
+import { DELIVER_TASK, MAX_ATTEMPTS as WEBHOOK_MAX_ATTEMPTS, webhookEvent } from '../webhooks/service.ts';
 import type { CreateBooking } from './commands.ts';
 import { slotRefused } from './errors.ts';
-import { bookingChanged } from './events.ts';
+import { ACTOR } from './events.ts';
 import { manageDigest, newManageSecret } from './manage-link.ts';
-import { bookingByManageDigest, insertBooking, loadSlotQuery, lockResource, type Booking, type BookingSource, type NewBooking } from './queries.ts';
+import { book, bookingByManageDigest, bookingContext, bookingOf, lockResource, toSlotQuery, type Booking, type BookingSource, type NewBooking } from './queries.ts';
+import { bookingJson } from './serialize.ts';
 
 /**
  * The one booking service (DESIGN "Booking"). Every caller — public page,
- * admin, API, waitlist — creates bookings through `createBooking`, which:
- * 1. opens a tenant transaction; 2. takes the resource's advisory lock;
- * 3. re-checks the start with the engine against the database as it is now;
- * 4. inserts under the exclusion constraint; 5. enqueues follow-up jobs in
- * the same transaction. Each step is one statement where it can be (the
- * offer, the engine's inputs, each batch of follow-ups): round trips are
- * most of a booking's cost.
+ * admin, API, waitlist — creates bookings through `createBooking`: the
+ * engine decides on one snapshot of its inputs (`bookingContext`), and the
+ * SQL function `book` writes the booking in one statement that is its own
+ * transaction: 1. the tenant set for that transaction; 2. the resource's
+ * advisory lock; 3. the re-check: the resource's inputs read again under the
+ * lock must be the very inputs the engine decided on (by digest), so its
+ * verdict is the one it would give now; 4. the INSERT under the exclusion
+ * constraint; 5. the history line, messages and webhook event in the same
+ * transaction. Two round trips for a booking: they were most of its cost.
  */
 export interface Actor {
   source: BookingSource;
@@ -32,29 +39,41 @@ export interface Offer {
 
 const MINUTE = 60_000;
 
-/** The service and the resources that may be booked for it (one, or all for "any"). */
-export async function loadOffer(tx: TenantTx, serviceId: string, resourceId: string | null): Promise<Offer> {
-  const { service, resources } = await serviceWithResources(tx, serviceId, resourceId || null);
+/** The offer as found: a missing or inactive service, or nobody to book, is a 404 with a message. */
+function checkedOffer(found: { service: Service | undefined; resources: Resource[] }, resourceId: string | null): Offer {
+  const { service, resources } = found;
   if (!service || !service.active) throw notFound('That service does not exist.');
   if (!resources.length) throw notFound(resourceId ? 'That option is not offered for this service.' : 'Nobody offers this service yet.');
   return { service, resources };
+}
+
+/** Ids that cannot name a row answer 404 before any SQL (the statements cast them to uuid). */
+function checkIds(serviceId: string, resourceId: string | null): void {
+  if (!isUuid(serviceId)) throw notFound('That service does not exist.');
+  if (resourceId && !isUuid(resourceId)) throw notFound('That option is not offered for this service.');
+}
+
+/** The service and the resources that may be booked for it (one, or all for "any"). */
+export async function loadOffer(tx: TenantTx, serviceId: string, resourceId: string | null): Promise<Offer> {
+  checkIds(serviceId, resourceId || null);
+  return checkedOffer(await serviceWithResources(tx, serviceId, resourceId || null), resourceId || null);
 }
 
 export interface Availability extends Offer {
   slots: AnyResourceSlot[];
 }
 
-/** Free slots of a service in `range`, merged over the chosen resources. */
+/** Free slots of a service in `range`, merged over the chosen resources: one statement. */
 export async function findAvailability(
   deps: AppDeps,
   tenantId: string,
   q: { serviceId: string; resourceId: string | null; range: Interval; excludeBookingId?: string },
 ): Promise<Availability> {
-  return withTenant(deps.db, tenantId, async (tx) => {
-    const offer = await loadOffer(tx, q.serviceId, q.resourceId);
-    const query = await loadSlotQuery(tx, offer.service, offer.resources, q.range, deps.now().getTime(), q.excludeBookingId);
-    return { ...offer, slots: computeAnyResourceSlots(query) };
-  });
+  checkIds(q.serviceId, q.resourceId);
+  const ctx = await bookingContext(deps.db, tenantId, { ...q, forBooking: false });
+  const offer = checkedOffer(offerFromJson(ctx.offer), q.resourceId);
+  const query = toSlotQuery(ctx.inputs, offer.service, offer.resources, q.range, deps.now().getTime());
+  return { ...offer, slots: computeAnyResourceSlots(query) };
 }
 
 export interface Created {
@@ -70,85 +89,114 @@ export interface CreateOptions {
    * daily cap, and above all the collision guarantee — still applies.
    */
   staffOverride?: boolean;
+  /** Decisions on a snapshot before deciding under the lock; OPTIMISTIC_ATTEMPTS unless given (tests pass 0). */
+  optimisticAttempts?: number;
 }
 
 const STAFF_HORIZON_DAYS = 3650;
 
+/**
+ * Decisions on a fresh snapshot before falling back to deciding under the
+ * lock. Each "changed" means another writer of the resource committed
+ * meanwhile, so some booking made progress; the fallback bounds the wait.
+ */
+const OPTIMISTIC_ATTEMPTS = 3;
+
+type Attempt = { created: Created } | { refused: RejectReason } | { changed: true };
+
 export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, cmd: CreateBooking, opts: CreateOptions = {}): Promise<Created> {
-  return withTenant(deps.db, tenantId, async (tx) => {
-    const offer = await loadOffer(tx, cmd.serviceId, cmd.resourceId);
-    const resources = offer.resources;
-    const relaxed = opts.staffOverride && by.source === 'admin';
-    const service = relaxed ? { ...offer.service, minNoticeMin: 0, horizonDays: STAFF_HORIZON_DAYS } : offer.service;
-    const start = cmd.start;
-    const end = start + service.durationMin * MINUTE;
-    const reasons: RejectReason[] = [];
-    // "Any available" tries resources in their stable order, taking each
-    // lock in that order (so two "any" requests cannot deadlock).
-    for (const [i, resource] of resources.entries()) {
-      await lockResource(tx, resource.id);
-      const query = await loadSlotQuery(tx, service, [resource], { start, end: start + 1 }, deps.now().getTime());
-      const verdict = explainSlot(query, resource.id, start);
-      if (!verdict.ok) {
-        reasons.push(verdict.reason);
-        continue;
-      }
-      const id = randomUUID();
-      const secret = newManageSecret(deps.config, id);
-      const row: NewBooking = {
-        id,
-        serviceId: service.id,
-        resourceId: resource.id,
-        start,
-        end,
-        blocked: { start: start - service.bufferBeforeMin * MINUTE, end: end + service.bufferAfterMin * MINUTE },
-        status: 'confirmed',
-        customer: cmd.customer,
-        notes: cmd.notes,
-        manageNonce: secret.nonce,
-        manageTokenDigest: secret.digest,
-        source: by.source,
-        createdBy: by.userId,
-      };
-      // A savepoint (two more round trips) only while another resource remains to be tried.
-      const booking = i < resources.length - 1 ? await insertUnlessTaken(tx, row) : await insertOrTaken(tx, row);
-      if (!booking) {
-        reasons.push('busy');
-        continue;
-      }
-      await bookingChanged(deps, tx, 'booking.created', { booking, service, resource });
-      return { booking, manageToken: secret.token };
-    }
-    throw slotRefused(mostRelevant(reasons));
-  });
-}
-
-/**
- * Insert in a savepoint: the lock and the re-check make a conflict here
- * unexpected, but a writer that does not take the lock (raw SQL, a future
- * code path) still cannot double-book, and losing must not abort the
- * transaction while "any available" tries the next resource.
- */
-export async function insertUnlessTaken(tx: TenantTx, b: NewBooking): Promise<Booking | undefined> {
-  try {
-    return await savepoint(tx, (sp) => insertBooking(sp, b));
-  } catch (err) {
-    if ((err as { code?: string }).code === '23P01') return undefined;
-    throw err;
+  checkIds(cmd.serviceId, cmd.resourceId);
+  for (let i = 0; i < (opts.optimisticAttempts ?? OPTIMISTIC_ATTEMPTS); i++) {
+    const result = await attempt(deps, deps.db, tenantId, by, cmd, opts, cmd.resourceId);
+    if ('created' in result) return result.created;
+    if ('refused' in result) throw slotRefused(result.refused);
   }
+  // The resource keeps changing under us (a busy calendar): decide under its
+  // lock, one resource at a time, in the order "any available" tries them.
+  const { resources } = checkedOffer(offerFromJson((await bookingContext(deps.db, tenantId, {
+    serviceId: cmd.serviceId, resourceId: cmd.resourceId, range: { start: cmd.start, end: cmd.start + 1 }, forBooking: false,
+  })).offer), cmd.resourceId);
+  const reasons: RejectReason[] = [];
+  for (const resource of resources) {
+    const result = await withTenant(deps.db, tenantId, async (tx) => {
+      await lockResource(tx, resource.id);
+      return attempt(deps, tx, tenantId, by, cmd, opts, resource.id);
+    });
+    if ('created' in result) return result.created;
+    reasons.push('refused' in result ? result.refused : 'busy');
+  }
+  throw slotRefused(mostRelevant(reasons));
 }
 
 /**
- * Insert without a savepoint, for the last (or only) candidate: there is no
- * other resource to try, so a conflict here ends the request as "taken".
- * It also aborts the transaction: nothing may run in it afterwards, so the
- * 409 is thrown at once and the transaction rolls back.
+ * Decide on one snapshot and write: the first resource (in the offer's
+ * order) the engine accepts the start for, booked by `book`. `on` is the
+ * pool (each call its own transaction) or a tenant transaction holding the
+ * resource's lock.
  */
-async function insertOrTaken(tx: TenantTx, b: NewBooking): Promise<Booking> {
+async function attempt(
+  deps: AppDeps,
+  on: Database | TenantTx,
+  tenantId: string,
+  by: Actor,
+  cmd: CreateBooking,
+  opts: CreateOptions,
+  resourceId: string | null,
+): Promise<Attempt> {
+  const start = cmd.start;
+  const range = { start, end: start + 1 };
+  const ctx = await bookingContext(on, tenantId, { serviceId: cmd.serviceId, resourceId, range, forBooking: true });
+  const offer = checkedOffer(offerFromJson(ctx.offer), resourceId);
+  const relaxed = opts.staffOverride && by.source === 'admin';
+  const service = relaxed ? { ...offer.service, minNoticeMin: 0, horizonDays: STAFF_HORIZON_DAYS } : offer.service;
+  const now = deps.now();
+  const query = toSlotQuery(ctx.inputs, service, offer.resources, range, now.getTime());
+  const reasons: RejectReason[] = [];
+  const resource = offer.resources.find((r) => {
+    const verdict = explainSlot(query, r.id, start);
+    if (!verdict.ok) reasons.push(verdict.reason);
+    return verdict.ok;
+  });
+  if (!resource) return { refused: mostRelevant(reasons) };
+
+  const end = start + service.durationMin * MINUTE;
+  const id = randomUUID();
+  const secret = newManageSecret(deps.config, id);
+  const row: NewBooking = {
+    id,
+    serviceId: service.id,
+    resourceId: resource.id,
+    start,
+    end,
+    blocked: { start: start - service.bufferBeforeMin * MINUTE, end: end + service.bufferAfterMin * MINUTE },
+    status: 'confirmed',
+    customer: cmd.customer,
+    notes: cmd.notes,
+    manageNonce: secret.nonce,
+    manageTokenDigest: secret.digest,
+    source: by.source,
+    createdBy: by.userId,
+  };
+  const booking = bookingOf(tenantId, row, now);
+  const view = { booking, service: offer.service, resource };
+  const settings = ctx.settings!;
+  const { queue } = planMessages(
+    { reminderOffsets: settings.reminder_offsets, notificationEmail: settings.notification_email, staffEmail: settings.staff_emails[resource.id] ?? null },
+    'created', view, now,
+  );
+  const event = webhookEvent('booking.created', { booking: bookingJson(view) }, now);
   try {
-    return await insertBooking(tx, b);
+    const written = await book(on, tenantId, row, now, { digest: ctx.digests![resource.id]!, range }, {
+      history: { event: 'created', actor: ACTOR[by.source], actor_user_id: by.userId, detail: null },
+      notify: { task: SEND_TASK, max_attempts: MAX_SEND_ATTEMPTS, input: notificationInput(queue) },
+      event: { task: DELIVER_TASK, max_attempts: WEBHOOK_MAX_ATTEMPTS, ...event },
+    });
+    return written ? { created: { booking, manageToken: secret.token } } : { changed: true };
   } catch (err) {
-    if ((err as { code?: string }).code === '23P01') throw slotRefused('busy');
+    // A writer that does not take the lock (raw SQL, a future code path)
+    // still cannot double-book: the exclusion constraint refuses, and a
+    // fresh decision sees its booking.
+    if ((err as { code?: string }).code === '23P01') return { changed: true };
     throw err;
   }
 }

@@ -106,27 +106,32 @@ export async function resourcesForService(tx: TenantTx, serviceId: string): Prom
   return rows.map(toResource);
 }
 
+/** What the SQL function `service_offer` returns: rows of `services` and `resources` as JSON. */
+export interface OfferJson {
+  service: ServiceRow | null;
+  resources: ResourceRow[];
+}
+
+export const offerFromJson = (o: OfferJson): { service: Service | undefined; resources: Resource[] } => ({
+  service: o.service ? toService(o.service) : undefined,
+  resources: o.resources.map(toResource),
+});
+
 /**
  * A service and, in one round trip, its active resources as
- * `resourcesForService` orders them; only `resourceId` among them if given
- * (compared as text: any string is a valid question, the answer may be none).
+ * `resourcesForService` orders them; only `resourceId` among them if given.
+ * The statement is the SQL function `service_offer` (migrations/0012), which
+ * the booking path's `booking_context` uses too.
  */
 export async function serviceWithResources(
   tx: TenantTx,
   serviceId: string,
   resourceId: string | null,
 ): Promise<{ service: Service | undefined; resources: Resource[] }> {
-  // Named: prepared once per connection, as the booking path's other statements (src/bookings/queries.ts, SLOT_INPUTS).
-  const { rows } = await tx.raw<{ rows: { service: ServiceRow; resources: ResourceRow[] }[] }>(
-    `select row_to_json(s) as service,
-       (select coalesce(json_agg(r order by r.position, r.name, r.id), '[]')
-          from resources r join service_resources sr on sr.tenant_id = r.tenant_id and sr.resource_id = r.id
-          where sr.service_id = s.id and r.active and (?::text is null or r.id::text = ?)) as resources
-     from services s where s.id = ?`,
-    [resourceId, resourceId, serviceId],
-  ).options({ name: 'slotwise_offer' });
-  const row = rows[0];
-  return { service: row && toService(row.service), resources: row ? row.resources.map(toResource) : [] };
+  // Named: prepared once per connection, as the booking path's other statements (src/bookings/queries.ts).
+  const { rows } = await tx.raw<{ rows: { offer: OfferJson }[] }>('select service_offer(?::uuid, ?::uuid) as offer', [serviceId, resourceId])
+    .options({ name: 'slotwise_offer' });
+  return offerFromJson(rows[0]!.offer);
 }
 
 export async function insertResource(tx: TenantTx, r: Omit<Resource, 'id' | 'active' | 'userId'> & { userId?: string | null }): Promise<Resource> {

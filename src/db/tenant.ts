@@ -31,6 +31,24 @@ export async function withTenant<T>(db: Database, tenantId: string, fn: (tx: Ten
 }
 
 /**
+ * One statement that is a tenant transaction by itself: a call of a SQL
+ * function that takes the tenant id as its first argument and sets
+ * app.tenant_id for its own transaction, as withTenant does
+ * (`booking_context`, `book`: migrations/0012). For the hot path, where
+ * BEGIN, set_config and COMMIT would be most of the cost. Prepared under
+ * `name`, once per connection. The first column of the first row. Given a
+ * TenantTx of the same tenant instead, it runs as one of its statements.
+ */
+export async function tenantCall<T>(on: Database | TenantTx, tenantId: string, name: string, sql: string, bindings: readonly unknown[]): Promise<T> {
+  if (!isUuid(tenantId)) throw new TypeError(`tenantCall: not a tenant id: ${String(tenantId)}`);
+  // Inside a tenant transaction (of the same tenant) it is one statement of that transaction.
+  if ('tenantId' in on && on.tenantId !== tenantId) throw new TypeError('tenantCall: another tenant\'s transaction');
+  const runner = 'app' in on ? on.app : on;
+  const { rows } = await runner.raw<{ rows: Record<string, T>[] }>(sql, [tenantId, ...bindings] as never).options({ name });
+  return Object.values(rows[0]!)[0]!;
+}
+
+/**
  * A savepoint inside a tenant transaction (same tenant, same connection):
  * an error inside rolls back only the savepoint, so the caller can recover
  * from an expected failure (e.g. an exclusion violation) and go on.

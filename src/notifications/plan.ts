@@ -25,7 +25,26 @@ const reminderKey = (bookingId: string, offset: number) => `reminder:${bookingId
  */
 export async function planBookingNotifications(deps: AppDeps, tx: TenantTx, change: BookingChange, view: BookingView, reason: string | null = null): Promise<void> {
   const settings = await notificationSettings(tx, view.resource.userId);
-  const now = deps.now();
+  const { queue, passed } = planMessages(settings, change, view, deps.now(), reason);
+  // Before queueing: a reminder at an unchanged instant must find its old
+  // row skipped, to revive it. A booking created in this transaction has no
+  // reminders or jobs yet, so there is nothing to drop.
+  if (change !== 'created') await skipPendingReminders(tx, view.booking.id, passed);
+  await queueNotifications(tx, queue);
+}
+
+/**
+ * The messages of one change, decided from the settings alone: what to
+ * queue, and the job keys of reminders whose time has already passed.
+ * Shared by `planBookingNotifications` and the one-call booking (`book`).
+ */
+export function planMessages(
+  settings: NotificationSettings,
+  change: BookingChange,
+  view: BookingView,
+  now: Date,
+  reason: string | null = null,
+): { queue: NewNotification[]; passed: string[] } {
   const b = view.booking;
   const payload = reason ? { reason } : {};
   const queue: NewNotification[] = [{ bookingId: b.id, kind: CUSTOMER[change], to: b.customer.email, scheduledFor: now, payload: { ...payload, sequence: b.sequence } }];
@@ -40,11 +59,7 @@ export async function planBookingNotifications(deps: AppDeps, tx: TenantTx, chan
       else queue.push({ bookingId: b.id, kind: 'booking_reminder', to: b.customer.email, scheduledFor: at, payload: { offset }, jobKey: reminderKey(b.id, offset) });
     }
   }
-  // Before queueing: a reminder at an unchanged instant must find its old
-  // row skipped, to revive it. A booking created in this transaction has no
-  // reminders or jobs yet, so there is nothing to drop.
-  if (change !== 'created') await skipPendingReminders(tx, b.id, passed);
-  await queueNotifications(tx, queue);
+  return { queue, passed };
 }
 
 /** The staff member linked to the resource, and the tenant's notification address; each once. */

@@ -55,7 +55,19 @@ export async function queueNotification(tx: TenantTx, n: NewNotification): Promi
  */
 export async function queueNotifications(tx: TenantTx, list: NewNotification[]): Promise<string[]> {
   if (!list.length) return [];
-  const input = list.map((n) => ({
+  // Named: prepared once per connection, as the booking path's other statements (src/bookings/queries.ts).
+  const { rows } = await tx.raw<{ rows: { ids: string[] }[] }>(
+    'select queue_notifications(?::jsonb, ?, ?) as ids',
+    [JSON.stringify(notificationInput(list)), SEND_TASK, MAX_SEND_ATTEMPTS],
+  ).options({ name: 'slotwise_queue_notifications' });
+  return rows[0]?.ids ?? [];
+}
+
+export const SEND_TASK = taskName('notifications__send');
+
+/** The input of the SQL function `queue_notifications` (migrations/0012), which also runs inside `book`. */
+export function notificationInput(list: NewNotification[]) {
+  return list.map((n) => ({
     booking_id: n.bookingId,
     kind: n.kind,
     to_address: n.to,
@@ -63,34 +75,6 @@ export async function queueNotifications(tx: TenantTx, list: NewNotification[]):
     payload: { ...(n.payload ?? {}), ...(n.jobKey ? { jobKey: n.jobKey } : {}) },
     job_key: n.jobKey ?? null,
   }));
-  // Named: prepared once per connection, as the booking path's other statements (src/bookings/queries.ts, SLOT_INPUTS).
-  const { rows } = await tx.raw<{ rows: { ids: string[] | null }[] }>(
-    `with input as (
-       select (x ->> 'booking_id')::uuid as booking_id, x ->> 'kind' as kind, x ->> 'to_address' as to_address,
-         (x ->> 'scheduled_for')::timestamptz as scheduled_for, x -> 'payload' as payload, x ->> 'job_key' as job_key, ord
-       from jsonb_array_elements(?::jsonb) with ordinality as i (x, ord)
-     ), written as (
-       insert into notifications as n (tenant_id, booking_id, kind, to_address, scheduled_for, payload)
-       select distinct on (booking_id, kind, to_address, scheduled_for) ?::uuid, booking_id, kind, to_address, scheduled_for, payload
-         from input order by booking_id, kind, to_address, scheduled_for, ord
-       on conflict (tenant_id, booking_id, kind, to_address, scheduled_for)
-         do update set status = 'queued', attempts = 0, last_error = null, payload = excluded.payload
-         where n.status = 'skipped'
-       returning n.id, n.booking_id, n.kind, n.to_address, n.scheduled_for
-     ), jobs as (
-       -- The job key of the input row each written row came from.
-       select distinct on (w.id) w.id, w.scheduled_for, coalesce(i.job_key, 'notify:' || w.id) as job_key
-         from written w
-         join input i on i.booking_id is not distinct from w.booking_id and i.kind = w.kind
-           and i.to_address = w.to_address and i.scheduled_for = w.scheduled_for
-         order by w.id, i.ord
-     )
-     select array_agg(id::text) as ids,
-       app_private.add_jobs(?, array_agg(jsonb_build_object('notificationId', id)), array_agg(scheduled_for), array_agg(job_key), ?) as jobs
-     from jobs`,
-    [JSON.stringify(input), tx.tenantId, taskName('notifications__send'), MAX_SEND_ATTEMPTS],
-  ).options({ name: 'slotwise_queue_notifications' });
-  return rows[0]?.ids ?? [];
 }
 
 export interface NotificationSettings {

@@ -49,26 +49,25 @@ export async function deleteEndpoint(tx: TenantTx, id: string): Promise<boolean>
   return (await tx('webhook_endpoints').where({ id }).del()) > 0;
 }
 
+/** An event as every subscribed endpoint receives it; the payload is a snapshot taken now. */
+export function webhookEvent(type: WebhookEvent, data: Record<string, unknown>, now: Date) {
+  const id = randomUUID();
+  return { id, type, payload: { id, object: 'event', type, created_at: now.toISOString(), data } };
+}
+
+export const DELIVER_TASK = taskName('webhooks__deliver');
+
 /**
  * Record an event for every subscribed endpoint and enqueue one delivery job
  * each, in the caller's transaction: no event without its change, no change
- * without its event. The payload is a snapshot taken now. One statement,
- * with or without subscribers (app_private.add_jobs stamps the tenant).
+ * without its event. One statement, with or without subscribers: the SQL
+ * function `emit_event` (migrations/0012), which also runs inside `book`.
  */
 export async function emitEvent(tx: TenantTx, type: WebhookEvent, data: Record<string, unknown>, now: Date): Promise<void> {
-  const eventId = randomUUID();
-  const payload = { id: eventId, object: 'event', type, created_at: now.toISOString(), data };
-  // Named: prepared once per connection, as the booking path's other statements (src/bookings/queries.ts, SLOT_INPUTS).
-  await tx.raw(
-    `with delivery as (
-       insert into webhook_deliveries (tenant_id, endpoint_id, event_id, event_type, payload)
-       select ?::uuid, e.id, ?::uuid, ?, ?::jsonb from webhook_endpoints e where e.active and ? = any(e.events)
-       returning id
-     )
-     select app_private.add_jobs(?, array_agg(jsonb_build_object('deliveryId', id)), null, array_agg('webhook:' || id), ?)
-     from delivery`,
-    [tx.tenantId, eventId, type, JSON.stringify(payload), type, taskName('webhooks__deliver'), MAX_ATTEMPTS],
-  ).options({ name: 'slotwise_emit_event' });
+  const e = webhookEvent(type, data, now);
+  // Named: prepared once per connection, as the booking path's other statements (src/bookings/queries.ts).
+  await tx.raw('select emit_event(?::uuid, ?, ?::jsonb, ?, ?)', [e.id, e.type, JSON.stringify(e.payload), DELIVER_TASK, MAX_ATTEMPTS])
+    .options({ name: 'slotwise_emit_event' });
 }
 
 export const MAX_ATTEMPTS = 12;

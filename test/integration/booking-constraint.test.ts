@@ -64,6 +64,17 @@ describe('the bookings exclusion constraint, on its own', () => {
     await expect(revive).rejects.toMatchObject({ code: '23P01' });
   });
 
+  it('refuses a blocked range further from the start than a service and its buffers can reach (the engine-input read relies on it)', async () => {
+    // A buffer before of more than a day, or an end plus buffer more than two days after the start.
+    await expect(insertRaw(resourceId, ['2026-07-05T08:00:00Z', '2026-07-06T10:30:00Z'], 'confirmed', ['2026-07-06T09:00:00Z', '2026-07-06T10:00:00Z']))
+      .rejects.toMatchObject({ code: '23514', constraint: 'bookings_blocked_near_start' });
+    await expect(insertRaw(resourceId, ['2026-07-07T09:00:00Z', '2026-07-09T09:01:00Z'], 'confirmed', ['2026-07-07T09:00:00Z', '2026-07-07T10:00:00Z']))
+      .rejects.toMatchObject({ code: '23514', constraint: 'bookings_blocked_near_start' });
+    // The longest a service allows: a day before, a day's service and a day after.
+    await expect(insertRaw(otherResourceId, ['2026-07-10T09:00:00Z', '2026-07-13T09:00:00Z'], 'cancelled', ['2026-07-11T09:00:00Z', '2026-07-12T09:00:00Z']))
+      .resolves.toBeDefined();
+  });
+
   it('counts exactly the rows that were allowed', async () => {
     const { rows } = await t.owner.raw(`select count(*)::int as n from bookings where status in ('held', 'confirmed')`);
     expect(rows[0].n).toBe(6);

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
 import type { AppDeps } from '../../src/deps.ts';
 import { createBooking } from '../../src/bookings/service.ts';
-import { queueNotifications } from '../../src/notifications/queries.ts';
+import { queueNotifications, SEND_TASK } from '../../src/notifications/queries.ts';
+import { book, bookingContext, type BookFollowUps, type NewBooking } from '../../src/bookings/queries.ts';
+import { DELIVER_TASK } from '../../src/webhooks/service.ts';
 import { createTestDb, TestClock, testDeps, type TestDb } from '../support/db.ts';
 import { makeTenant } from '../support/http.ts';
 import { makeResource, makeService } from '../support/catalog.ts';
@@ -199,5 +201,64 @@ describe('a booking that loses at the INSERT', () => {
       createBooking(deps, a, { source: 'public', userId: null }, { serviceId, resourceId: null, start: Date.parse(start), customer, notes: null }),
     );
     expect(outcome).toMatchObject({ ok: { booking: { resourceId: resource2 } } });
+  });
+});
+
+describe('the one-call booking (booking_context, then book)', () => {
+  const customer = { name: 'Di', email: 'di@example.com', phone: null, timeZone: 'UTC' };
+  const followUps = (id: string): BookFollowUps => ({
+    history: { event: 'created', actor: 'customer', actor_user_id: null, detail: null },
+    notify: { task: SEND_TASK, max_attempts: 10, input: [{ booking_id: id, kind: 'booking_confirmation', to_address: 'di@example.com', scheduled_for: new Date().toISOString(), payload: {}, job_key: null }] },
+    event: { task: DELIVER_TASK, max_attempts: 12, id: randomUUID(), type: 'booking.created', payload: {} },
+  });
+  const newBooking = (id: string, start: number): NewBooking => ({
+    id, serviceId, resourceId: resource1, start, end: start + 30 * 60_000, blocked: { start, end: start + 30 * 60_000 }, status: 'confirmed',
+    customer, notes: null, manageNonce: randomUUID(), manageTokenDigest: randomUUID(), source: 'public', createdBy: null,
+  });
+
+  it('writes nothing when the resource changed after the decision, and books once the digest is fresh', async () => {
+    const start = Date.parse('2026-06-02T10:00:00Z');
+    const range = { start, end: start + 1 };
+    const stale = await bookingContext(deps.db, a, { serviceId, resourceId: resource1, range, forBooking: true });
+    // Another booking the same day (not overlapping) changes the resource's inputs.
+    await createBooking(deps, a, { source: 'public', userId: null }, { serviceId, resourceId: resource1, start: Date.parse('2026-06-02T15:00:00Z'), customer, notes: null });
+    const id = randomUUID();
+    expect(await book(deps.db, a, newBooking(id, start), new Date(), { digest: stale.digests![resource1]!, range }, followUps(id))).toBe(false);
+    expect(await t.owner('bookings').where({ id })).toHaveLength(0);
+    expect(await t.owner('booking_history').where({ booking_id: id })).toHaveLength(0);
+    expect(await t.owner('notifications').where({ booking_id: id })).toHaveLength(0);
+
+    const fresh = await bookingContext(deps.db, a, { serviceId, resourceId: resource1, range, forBooking: true });
+    expect(fresh.digests![resource1]).not.toBe(stale.digests![resource1]);
+    expect(await book(deps.db, a, newBooking(id, start), new Date(), { digest: fresh.digests![resource1]!, range }, followUps(id))).toBe(true);
+    expect(await t.owner('bookings').where({ id })).toHaveLength(1);
+    expect(await t.owner('booking_history').where({ booking_id: id, event: 'created' })).toHaveLength(1);
+    expect(await t.owner('notifications').where({ booking_id: id })).toHaveLength(1);
+    // Under another tenant the function sees none of it: no offer, no inputs.
+    const other = await bookingContext(deps.db, b, { serviceId, resourceId: resource1, range, forBooking: true });
+    expect(other.offer).toEqual({ service: null, resources: [] });
+  });
+
+  it('gives one resource the same digest whether it is asked for alone or among "any available"', async () => {
+    const range = { start: Date.parse('2026-06-02T10:00:00Z'), end: Date.parse('2026-06-02T10:00:00Z') + 1 };
+    const alone = await bookingContext(deps.db, a, { serviceId, resourceId: resource1, range, forBooking: true });
+    const any = await bookingContext(deps.db, a, { serviceId, resourceId: null, range, forBooking: true });
+    expect(Object.keys(any.digests!).sort()).toEqual([resource1, resource2].sort());
+    expect(any.digests![resource1]).toBe(alone.digests![resource1]);
+    expect(any.digests![resource2]).not.toBe(any.digests![resource1]);
+  });
+
+  it('decides under the lock when the calendar keeps changing, with the same rules and follow-ups', async () => {
+    const start = Date.parse('2026-06-03T10:00:00Z');
+    const locked = { optimisticAttempts: 0 };
+    const first = await createBooking(deps, a, { source: 'public', userId: null }, { serviceId, resourceId: null, start, customer, notes: null }, locked);
+    const second = await createBooking(deps, a, { source: 'public', userId: null }, { serviceId, resourceId: null, start, customer, notes: null }, locked);
+    expect([first.booking.resourceId, second.booking.resourceId]).toEqual([resource1, resource2]);
+    await expect(createBooking(deps, a, { source: 'public', userId: null }, { serviceId, resourceId: null, start, customer, notes: null }, locked))
+      .rejects.toMatchObject({ status: 409, title: 'That time was just taken' });
+    for (const { booking } of [first, second]) {
+      expect(await t.owner('booking_history').where({ booking_id: booking.id, event: 'created' })).toHaveLength(1);
+      expect((await t.owner('notifications').where({ booking_id: booking.id })).map((n) => n.kind)).toContain('booking_confirmation');
+    }
   });
 });
