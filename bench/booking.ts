@@ -121,7 +121,7 @@ function send(agent: http.Agent, port: number, method: 'GET' | 'POST', urlPath: 
   });
 }
 
-/** A customer's browser tab: one keep-alive connection, the session cookie, the page's CSRF token. */
+/** A customer's browser tab: one keep-alive connection, its cookies, the page's CSRF token. */
 class VirtualClient {
   readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   readonly port: number;
@@ -135,10 +135,11 @@ class VirtualClient {
   async open(urlPath: string): Promise<void> {
     const res = await send(this.agent, this.port, 'GET', urlPath, {});
     if (res.status !== 200) throw new Error(`GET ${urlPath} → ${res.status}: ${res.body.slice(0, 300)}`);
-    const sid = (res.headers['set-cookie'] ?? []).find((c) => c.startsWith('sid='));
-    if (sid) this.cookie = sid.split(';')[0]!;
+    // Whatever cookies the page sets (the CSRF browser id; a session only if the app starts one).
+    const cookies = (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!);
+    if (cookies.length) this.cookie = cookies.join('; ');
     const m = /<meta name="csrf-token" content="([^"]*)"/.exec(res.body);
-    if (!this.cookie || !m?.[1]) throw new Error(`GET ${urlPath}: no session cookie or CSRF token`);
+    if (!this.cookie || !m?.[1]) throw new Error(`GET ${urlPath}: no cookie or CSRF token`);
     this.token = m[1];
   }
 
@@ -568,7 +569,7 @@ async function main(): Promise<void> {
               const end = start + SLOT_MIN * MINUTE;
               const iso = (ms: number) => new Date(ms).toISOString();
               const t = performance.now();
-              // The statement of insertBooking (src/bookings/queries.ts), same columns and values.
+              // One INSERT of the columns the SQL function `book` inserts (migrations/0012), with the same values.
               await pool.query(
                 `insert into bookings (tenant_id, id, service_id, resource_id, starts_at, ends_at, blocked, status, customer_name,
                    customer_email, customer_phone, customer_time_zone, notes, manage_nonce, manage_token_hash, source, created_by)

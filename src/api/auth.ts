@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { HttpError, tooManyRequests } from '../http/errors.ts';
-import { hit } from '../http/rate-limit.ts';
+import { rateLimiterOf } from '../http/rate-limit.ts';
 import { withTenant } from '../db/tenant.ts';
 import { currentTenant } from '../tenancy/queries.ts';
 import { apiKeyOwner } from './keys.ts';
@@ -25,7 +25,7 @@ export function requireApiKey(deps: AppDeps): RequestHandler {
     if (!m) throw invalid('Send an API key as "Authorization: Bearer <key>".', 'Bearer');
     const owner = await apiKeyOwner(deps.db, deps.config.sessionSecret, m[1]!);
     if (!owner) throw invalid('This API key is not valid or has been revoked.', 'Bearer error="invalid_token"');
-    const { allowed, retryAfter } = await hit(deps.db, `api:${owner.keyId}`, limit, 60);
+    const { allowed, retryAfter } = await rateLimiterOf(deps.db).hit(`api:${owner.keyId}`, limit, 60);
     if (!allowed) throw tooManyRequests(retryAfter);
     res.locals.tenant = await withTenant(deps.db, owner.tenantId, async (tx) => {
       await tx('api_keys').where({ id: owner.keyId }).update({ last_used_at: deps.now() });

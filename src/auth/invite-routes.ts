@@ -1,13 +1,13 @@
-import { Router, type Request, type Response, type NextFunction } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { withTenant } from '../db/tenant.ts';
 import { fieldErrors } from '../http/forms.ts';
-import { rotateCsrfToken } from '../http/csrf.ts';
 import { audit } from '../audit/log.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { hashPassword, passwordProblem } from './passwords.ts';
-import { insertUser, type User } from './queries.ts';
+import { insertUser } from './queries.ts';
+import { logIn } from './routes.ts';
 import { tokenDigest } from './tokens.ts';
 
 const AcceptForm = z
@@ -49,15 +49,7 @@ export function inviteRoutes(deps: AppDeps): Router {
       return u;
     });
     if (!user) return gone(res);
-    logIn(req, res, next, user);
+    logIn(deps, req, res, next, user, '/admin');
   });
   return r;
-}
-
-function logIn(req: Request, res: Response, next: NextFunction, user: User): void {
-  req.login(user, (err) => {
-    if (err) return next(err);
-    rotateCsrfToken(req.session);
-    res.redirect(303, '/admin');
-  });
 }

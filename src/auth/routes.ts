@@ -33,7 +33,7 @@ export function authRoutes(deps: AppDeps, passport: PassportStatic): Router {
     passport.authenticate('local', (err: unknown, user: User | false) => {
       if (err) return next(err);
       if (!user) return loginPage(res, 401, values, { _form: 'That email and password do not match an account here.' });
-      logIn(req, res, next, user, safeNextPath(parsed.data.next));
+      logIn(deps, req, res, next, user, safeNextPath(parsed.data.next));
     })(req, res, next);
   });
 
@@ -48,7 +48,7 @@ export function authRoutes(deps: AppDeps, passport: PassportStatic): Router {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
     const user = token ? await redeemLoginHandoff(deps, tenantOf(res).id, token) : undefined;
     if (!user) return loginPage(res, 410, {}, { _form: 'That sign-in link has expired. Sign in with your email and password.' });
-    logIn(req, res, next, user, '/admin');
+    logIn(deps, req, res, next, user, '/admin');
   });
 
   r.get('/password/forgot', (_req, res) => res.render('auth/forgot', { title: 'Reset your password', values: {}, errors: {}, sent: false }));
@@ -81,14 +81,14 @@ export function authRoutes(deps: AppDeps, passport: PassportStatic): Router {
 }
 
 /**
- * passport regenerates the session on login (no fixation); the CSRF token
- * lives in the session, so a fresh one is issued and the browser is sent to
- * a full page that renders it.
+ * passport regenerates the session on login (no fixation); the CSRF tokens
+ * are bound to it and to a browser id, which is renewed too, and the browser
+ * is sent to a full page that renders the new token.
  */
-function logIn(req: Request, res: Response, next: NextFunction, user: User, to: string): void {
+export function logIn(deps: AppDeps, req: Request, res: Response, next: NextFunction, user: User, to: string): void {
   req.login(user, (err) => {
     if (err) return next(err);
-    rotateCsrfToken(req.session);
+    rotateCsrfToken(req, res, { secret: deps.config.sessionSecret, secure: deps.config.scheme === 'https' });
     res.redirect(303, to);
   });
 }

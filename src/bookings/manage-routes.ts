@@ -29,8 +29,10 @@ export function manageRoutes(deps: AppDeps): Router {
 
   async function load(req: Request, res: Response): Promise<BookingView & { token: string }> {
     const token = String(req.params.token);
-    const view = await bookingForManageToken(deps, tenantOf(res).id, token);
-    if (!view) throw invalidLink();
+    const found = await bookingForManageToken(deps, tenantOf(res).id, token);
+    if (!found) throw invalidLink();
+    const { tenant, ...view } = found;
+    res.locals.tenant = tenant; // the rules as they are now decide (and the page shows them)
     if (view.booking.end.getTime() <= deps.now().getTime()) throw endedLink();
     return { ...view, token };
   }

@@ -14,6 +14,7 @@ import { ACTOR } from './events.ts';
 import { manageDigest, newManageSecret } from './manage-link.ts';
 import { book, bookingByManageDigest, bookingContext, bookingOf, lockResource, toSlotQuery, type Booking, type BookingSource, type NewBooking } from './queries.ts';
 import { bookingJson } from './serialize.ts';
+import { currentTenant, type Tenant } from '../tenancy/queries.ts';
 
 /**
  * The one booking service (DESIGN "Booking"). Every caller — public page,
@@ -215,12 +216,17 @@ export interface BookingView {
   resource: Resource;
 }
 
-/** The booking behind a manage link, or undefined for an unknown or forged token. */
-export async function bookingForManageToken(deps: AppDeps, tenantId: string, token: string): Promise<BookingView | undefined> {
+/**
+ * The booking behind a manage link, or undefined for an unknown or forged
+ * token; with the tenant as it is now, not the copy the request was routed
+ * with (`cachedTenantBySlug`), since the business's rules for customer
+ * changes decide what the page allows.
+ */
+export async function bookingForManageToken(deps: AppDeps, tenantId: string, token: string): Promise<(BookingView & { tenant: Tenant }) | undefined> {
   return withTenant(deps.db, tenantId, async (tx) => {
     const booking = await bookingByManageDigest(tx, manageDigest(deps.config, token));
     if (!booking) return undefined;
-    return describeBooking(tx, booking);
+    return { ...(await describeBooking(tx, booking)), tenant: await currentTenant(tx) };
   });
 }
 

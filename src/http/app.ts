@@ -52,7 +52,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(sessionMiddleware(deps));
   app.use(passport.initialize());
   app.use(passport.session());
-  app.use(csrfProtection((req) => `${config.scheme}://${req.host}`));
+  app.use(csrfProtection({ secret: config.sessionSecret, secure: config.scheme === 'https', expectedOrigin: (req) => `${config.scheme}://${req.host}` }));
   app.use(templateLocals);
 
   const root = express.Router();

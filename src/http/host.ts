@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { AppDeps } from '../deps.ts';
-import { tenantBySlug } from '../tenancy/queries.ts';
+import { cachedTenantBySlug } from '../tenancy/queries.ts';
 import { describePolicy } from '../tenancy/policy.ts';
 
 export type Site = { kind: 'root' } | { kind: 'tenant'; slug: string } | { kind: 'unknown' };
@@ -26,7 +26,7 @@ export function resolveTenant(deps: AppDeps): RequestHandler {
     const site = siteForHost(req.host, deps.config.baseDomain);
     res.locals.site = site;
     if (site.kind !== 'tenant') return next();
-    const tenant = await tenantBySlug(deps.db, site.slug);
+    const tenant = await cachedTenantBySlug(deps.db, site.slug);
     if (!tenant) {
       res.status(404).render('errors/unknown-tenant', { title: 'No such booking page', slug: site.slug });
       return;

@@ -1,24 +1,100 @@
 import type { RequestHandler } from 'express';
 import type { AppDeps } from '../deps.ts';
 import type { Database } from '../db/database.ts';
+import { log } from '../log.ts';
 import { tooManyRequests } from './errors.ts';
+
+/** How long a process may hold hits it has counted but not yet written. */
+export const RATE_FLUSH_MS = 1000;
+
+interface Known {
+  /** The window's hits: Postgres's count at the last write, plus this process's since. */
+  hits: number;
+  resetAt: number;
+}
 
 /**
  * Fixed-window counters in Postgres, so every web process shares them and a
- * restart does not reset an attacker's budget. One upsert per request.
+ * restart does not reset an attacker's budget.
+ *
+ * A key's first hit in a window is written at once and returns the shared
+ * count. Later hits are decided in this process, against that count plus the
+ * hits it has counted since, and written for all keys together in one
+ * statement every RATE_FLUSH_MS, which also brings back the other
+ * processes' hits. So one process enforces a limit exactly, n processes
+ * together at worst let through what each of them counts in one flush
+ * interval; and a request costs no round trip of its own.
  */
-export async function hit(db: Database, key: string, limit: number, windowSeconds: number): Promise<{ allowed: boolean; retryAfter: number }> {
-  // Named: prepared once per connection, not parsed and planned on every POST.
-  const { rows } = await db.app.raw<{ rows: { hits: number; retry_after: number }[] }>(
-    `insert into rate_limits as r (key, hits, reset_at) values (?, 1, now() + make_interval(secs => ?))
-     on conflict (key) do update set
-       hits = case when r.reset_at <= now() then 1 else r.hits + 1 end,
-       reset_at = case when r.reset_at <= now() then excluded.reset_at else r.reset_at end
-     returning hits, ceil(extract(epoch from reset_at - now()))::int as retry_after`,
-    [key, windowSeconds],
-  ).options({ name: 'slotwise_rate_limit_hit' });
-  const row = rows[0]!;
-  return { allowed: row.hits <= limit, retryAfter: Math.max(1, row.retry_after) };
+export class RateLimiter {
+  private readonly known = new Map<string, Known>();
+  private pending = new Map<string, { hits: number; windowSeconds: number }>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly db: Database;
+
+  constructor(db: Database) {
+    this.db = db;
+  }
+
+  async hit(key: string, limit: number, windowSeconds: number): Promise<{ allowed: boolean; retryAfter: number }> {
+    const now = Date.now();
+    let k = this.known.get(key);
+    if (!k || k.resetAt <= now) {
+      const [row] = await this.write([{ key, hits: 1, windowSeconds }]);
+      k = { hits: row!.hits, resetAt: row!.resetAt };
+      this.known.set(key, k);
+    } else {
+      k.hits++;
+      const p = this.pending.get(key);
+      if (p) p.hits++;
+      else this.pending.set(key, { hits: 1, windowSeconds });
+      this.timer ??= setTimeout(() => void this.flush(), RATE_FLUSH_MS).unref();
+    }
+    return { allowed: k.hits <= limit, retryAfter: Math.max(1, Math.ceil((k.resetAt - now) / 1000)) };
+  }
+
+  /** Write the hits counted since the last flush, and learn the shared counts. */
+  async flush(): Promise<void> {
+    this.timer = undefined;
+    const batch = [...this.pending].map(([key, p]) => ({ key, ...p }));
+    this.pending = new Map();
+    if (!batch.length) return;
+    try {
+      for (const row of await this.write(batch)) {
+        const k = this.known.get(row.key);
+        // Hits counted while the statement ran are still pending: add them on.
+        const since = this.pending.get(row.key)?.hits ?? 0;
+        if (k) Object.assign(k, { hits: Math.max(k.hits, row.hits + since), resetAt: row.resetAt });
+      }
+      for (const [key, k] of this.known) if (k.resetAt <= Date.now()) this.known.delete(key);
+    } catch (err) {
+      // The database is away (or the app is shutting down): the hits stay
+      // counted here and the next first hit of a window resynchronises.
+      log.warn('rate limit counts not written', { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  private async write(batch: { key: string; hits: number; windowSeconds: number }[]): Promise<{ key: string; hits: number; resetAt: number }[]> {
+    // Named: prepared once per connection.
+    const { rows } = await this.db.app.raw<{ rows: { key: string; hits: number; reset_ms: number }[] }>(
+      `insert into rate_limits as r (key, hits, reset_at)
+       select k, n, now() + make_interval(secs => w) from unnest(?::text[], ?::int[], ?::int[]) as t (k, n, w)
+       on conflict (key) do update set
+         hits = case when r.reset_at <= now() then excluded.hits else r.hits + excluded.hits end,
+         reset_at = case when r.reset_at <= now() then excluded.reset_at else r.reset_at end
+       returning key, hits, (extract(epoch from reset_at) * 1000)::float8 as reset_ms`,
+      [batch.map((b) => b.key), batch.map((b) => b.hits), batch.map((b) => b.windowSeconds)],
+    ).options({ name: 'slotwise_rate_limit_hits' });
+    return rows.map((r) => ({ key: r.key, hits: r.hits, resetAt: r.reset_ms }));
+  }
+}
+
+const limiters = new WeakMap<Database, RateLimiter>();
+
+/** The process's limiter for `db`, shared by the web routes and the API. */
+export function rateLimiterOf(db: Database): RateLimiter {
+  let l = limiters.get(db);
+  if (!l) limiters.set(db, (l = new RateLimiter(db)));
+  return l;
 }
 
 export interface LimitOptions {
@@ -35,7 +111,7 @@ export function rateLimit(deps: AppDeps, opts: LimitOptions): RequestHandler {
   return async (req, _res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
     const who = opts.key ? opts.key(req) : req.ip ?? 'unknown';
-    const { allowed, retryAfter } = await hit(deps.db, `${opts.name}:${who}`, limit, opts.windowSeconds);
+    const { allowed, retryAfter } = await rateLimiterOf(deps.db).hit(`${opts.name}:${who}`, limit, opts.windowSeconds);
     if (!allowed) throw tooManyRequests(retryAfter);
     next();
   };

@@ -7,7 +7,6 @@ import type { AppDeps } from '../deps.ts';
 
 declare module 'express-session' {
   interface SessionData {
-    csrfToken?: string;
     flash?: string;
   }
 }
@@ -33,8 +32,8 @@ export function sessionMiddleware(deps: AppDeps): RequestHandler {
     pruneSessionInterval: false, // the worker's cron purges expired sessions
     // No UPDATE on every request that leaves the session unchanged (a round
     // trip per page view and per booking). A session therefore expires
-    // SESSION_TTL_MS after it was last saved (created, signed in, flash or
-    // CSRF token set), not after its last request; with `rolling: false` the
+    // SESSION_TTL_MS after it was last saved (created, signed in, flash
+    // set), not after its last request; with `rolling: false` the
     // cookie's own expiry was already set at that save, so both agree.
     disableTouch: true,
     pool: runtimeQueryable(deps.db.app) as never,

@@ -13,15 +13,27 @@ const WEEKDAY_NAMES = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday
  * or null if it is not a named zone. Offset strings like '+05:00' are rejected.
  */
 export function canonicalTimeZone(zone: string): string | null {
+  const known = canonical.get(zone);
+  if (known !== undefined) return known;
   if (zone.trim() !== zone || zone === '' || /^[+\-\u2212]/.test(zone)) return null;
+  let id: string | null;
   try {
-    const id = Temporal.PlainDate.from('2000-01-01').toZonedDateTime(zone).timeZoneId;
+    id = Temporal.PlainDate.from('2000-01-01').toZonedDateTime(zone).timeZoneId;
     new Intl.DateTimeFormat('en-US', { timeZone: id }); // display helpers need Intl to know it too
-    return id;
   } catch {
-    return null;
+    id = null;
   }
+  // Remembered: every booking form checks its zone, and the check builds a
+  // ZonedDateTime and an Intl.DateTimeFormat. Only named zones are kept, and
+  // at most CANONICAL_MAX spellings (case variants are endless).
+  if (id !== null) {
+    if (canonical.size >= CANONICAL_MAX) canonical.clear();
+    canonical.set(zone, id);
+  }
+  return id;
 }
+const canonical = new Map<string, string>();
+const CANONICAL_MAX = 2000;
 
 export function isValidTimeZone(zone: string): boolean {
   return canonicalTimeZone(zone) !== null;

@@ -65,6 +65,46 @@ export async function tenantBySlug(db: Database, slug: string): Promise<Tenant |
   return rows[0] ? toTenant(rows[0]) : undefined;
 }
 
+/**
+ * `tenantBySlug` for request routing, remembered per process for
+ * TENANT_CACHE_MS: every request of a tenant's pages needs its tenant, and
+ * the read was a round trip of every page view and booking. A change to a
+ * tenant's settings takes effect at once in the process that saved it (the
+ * update functions below forget it) and within TENANT_CACHE_MS in others.
+ * Unknown hosts are not remembered, so guessing names cannot fill memory.
+ */
+export async function cachedTenantBySlug(db: Database, slug: string): Promise<Tenant | undefined> {
+  const key = `${databaseKey(db)}:${slug}`;
+  const hit = tenantCache.get(key);
+  const now = Date.now();
+  if (hit && hit.expires > now) return hit.tenant;
+  const tenant = await tenantBySlug(db, slug);
+  if (!tenant) {
+    tenantCache.delete(key);
+    return undefined;
+  }
+  if (tenantCache.size >= TENANT_CACHE_MAX) tenantCache.clear();
+  tenantCache.set(key, { tenant, expires: now + TENANT_CACHE_MS });
+  return tenant;
+}
+
+export const TENANT_CACHE_MS = 2000;
+const TENANT_CACHE_MAX = 10_000;
+const tenantCache = new Map<string, { tenant: Tenant; expires: number }>();
+/** Each Database its own key space (tests run several in one process). */
+const databaseKeys = new WeakMap<Database, number>();
+let databaseCount = 0;
+const databaseKey = (db: Database): number => {
+  let k = databaseKeys.get(db);
+  if (k === undefined) databaseKeys.set(db, (k = ++databaseCount));
+  return k;
+};
+
+/** Forget a tenant's cached copy in this process, after changing it. */
+function forgetTenant(id: string): void {
+  for (const [key, entry] of tenantCache) if (entry.tenant.id === id) tenantCache.delete(key);
+}
+
 /** Every tenant id, for maintenance jobs that then open `withTenant` per tenant. */
 export async function allTenantIds(db: Database): Promise<string[]> {
   const { rows } = await db.app.raw<{ rows: { id: string }[] }>('select id from app_private.tenant_ids() as id');
@@ -82,6 +122,7 @@ export async function insertTenant(tx: TenantTx, t: Pick<Tenant, 'slug' | 'name'
 }
 
 export async function updateBranding(tx: TenantTx, b: Pick<Tenant, 'name' | 'logoUrl' | 'accentColor' | 'timeZone'>): Promise<void> {
+  forgetTenant(tx.tenantId);
   await tx('tenants')
     .where({ id: tx.tenantId })
     .update({ name: b.name, logo_url: b.logoUrl, accent_color: b.accentColor, time_zone: b.timeZone, updated_at: tx.fn.now() });
@@ -90,6 +131,7 @@ export async function updateBranding(tx: TenantTx, b: Pick<Tenant, 'name' | 'log
 export type NotificationSettings = Pick<Tenant, 'reminderOffsets' | 'notificationEmail' | 'changeCutoffMinutes' | 'customersMayCancel' | 'customersMayReschedule'>;
 
 export async function updateNotificationSettings(tx: TenantTx, n: NotificationSettings): Promise<void> {
+  forgetTenant(tx.tenantId);
   await tx('tenants').where({ id: tx.tenantId }).update({
     reminder_offsets_minutes: n.reminderOffsets,
     notification_email: n.notificationEmail,
@@ -101,6 +143,7 @@ export async function updateNotificationSettings(tx: TenantTx, n: NotificationSe
 }
 
 export async function updateBookingPageSettings(tx: TenantTx, b: { currency: string; bookingIntro: string; cancellationPolicy: CancellationPolicy }): Promise<void> {
+  forgetTenant(tx.tenantId);
   await tx('tenants').where({ id: tx.tenantId }).update({
     currency: b.currency, booking_intro: b.bookingIntro, cancellation_policy: JSON.stringify(b.cancellationPolicy), updated_at: tx.fn.now(),
   });

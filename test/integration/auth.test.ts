@@ -100,6 +100,19 @@ describe('CSRF', () => {
     expect(res.status).toBe(403);
   });
 
+  it('refuses, once signed in, the token the login page carried (tokens are bound to the session and renewed)', async () => {
+    const c = new Client(app, HOST);
+    await c.open('/login');
+    const before = c.token;
+    expect((await c.post('/login', { email: 'owner@acme.example', password: 'correct-horse-battery' })).status).toBe(303);
+    const res = await c.post('/admin/settings', { _csrf: before, name: 'Hacked', accentColor: '#000000', timeZone: 'UTC', logoUrl: '' });
+    expect(res.status).toBe(403);
+    await c.open('/admin/settings');
+    expect(c.token).not.toBe(before);
+    const ok = await c.post('/admin/settings', { name: 'acme business', accentColor: '#2563eb', timeZone: 'America/New_York', logoUrl: '' });
+    expect(ok.status).toBe(303);
+  });
+
   it('refuses a request from another origin even with a valid token (tenant subdomains are same-site)', async () => {
     const c = await signedIn(app, HOST, 'owner@acme.example');
     const res = await c.agent

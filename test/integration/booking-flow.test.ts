@@ -78,6 +78,7 @@ describe('the customer booking flow', () => {
   });
 
   it('books end to end: details, confirmation with both zones, a manage link and a confirmation email', async () => {
+    const sessionsBefore = Number((await t.owner.raw('select count(*)::int as n from http_sessions')).rows[0].n);
     const c = new Client(app, HOST);
     const details = await c.open(`/book/${nycOnly}/details?resource=${nyc.id}&tz=America/Los_Angeles&start=2026-03-10T11:00:00-07:00`);
     expect(details.status).toBe(200);
@@ -97,6 +98,8 @@ describe('the customer booking flow', () => {
     expect(row.starts_at.toISOString()).toBe('2026-03-10T18:00:00.000Z');
     expect(row.blocked).toBe('["2026-03-10 18:00:00+00","2026-03-10 19:15:00+00")');
     expect(row.manage_token_hash).not.toContain(res.headers.location!.split('/')[2]!.split('?')[0]);
+    // The CSRF token is stateless: a customer who only books never gets a session row.
+    expect(Number((await t.owner.raw('select count(*)::int as n from http_sessions')).rows[0].n)).toBe(sessionsBefore);
 
     await runJobs(t, deps);
     const mail = await t.owner('outbox_messages').where({ kind: 'booking_confirmation', to_address: 'lou@example.com' }).first();
