@@ -1,6 +1,9 @@
 import type { TenantTx } from '../db/tenant.ts';
 import type { BookingStatus } from '../bookings/queries.ts';
+import { holidaysBetween, overridesOf, weeklyHoursOf } from '../catalog/queries.ts';
+import { dayInstantRange, type DateRange } from '../scheduling/index.ts';
 import { scopeBookings, scopeResources, type Viewer } from './scope.ts';
+import type { HoursRules } from './time-grid.ts';
 
 export interface AdminBookingRow {
   id: string;
@@ -57,12 +60,37 @@ export async function listAdminBookings(tx: TenantTx, viewer: Viewer, f: Booking
   return q;
 }
 
+/** Bookings that start on the local `date` in `zone`, of the resources the viewer may see, in time order. */
+export async function bookingsStartingOn(tx: TenantTx, viewer: Viewer, date: string, zone: string): Promise<AdminBookingRow[]> {
+  const { start, end } = dayInstantRange(date, zone);
+  return listAdminBookings(tx, viewer, { from: new Date(start), to: new Date(end), limit: 500 });
+}
+
 export async function adminBooking(tx: TenantTx, viewer: Viewer, id: string): Promise<AdminBookingRow | undefined> {
   return withNames(tx, viewer).where('b.id', id).first();
 }
 
 export async function visibleResources(tx: TenantTx, viewer: Viewer): Promise<{ id: string; name: string; time_zone: string }[]> {
   return scopeResources(tx, viewer).where({ active: true }).orderBy(['position', 'name', 'id']).select('id', 'name', 'time_zone');
+}
+
+/**
+ * The hours of resources already in view (from `visibleResources`) and the
+ * holidays, for local dates in [from, to], as the time grids shade them.
+ */
+export async function gridHours(
+  tx: TenantTx,
+  resources: { id: string; time_zone: string }[],
+  from: string,
+  to: string,
+): Promise<{ resources: HoursRules[]; holidays: DateRange[] }> {
+  const ids = resources.map((r) => r.id);
+  const weekly = await weeklyHoursOf(tx, ids);
+  const overrides = await overridesOf(tx, ids, from, to);
+  return {
+    resources: resources.map((r) => ({ resourceId: r.id, timeZone: r.time_zone, weekly: weekly.get(r.id) ?? [], overrides: overrides.get(r.id) ?? [] })),
+    holidays: await holidaysBetween(tx, from, to),
+  };
 }
 
 export async function bookingHistory(tx: TenantTx, bookingId: string) {

@@ -14,10 +14,10 @@ import { audit } from '../audit/log.ts';
 import { dayInstantRange, formatInZoneWithName, isValidISODate, localDate } from '../scheduling/index.ts';
 import { addDays, longDate } from '../bookings/present.ts';
 import type { Tenant } from '../tenancy/queries.ts';
-import { addBookingNote, adminBooking, bookingHistory, bookingNotes, listAdminBookings, visibleResources, type AdminBookingRow } from './booking-queries.ts';
+import { addBookingNote, adminBooking, bookingHistory, bookingNotes, gridHours, listAdminBookings, visibleResources, type AdminBookingRow } from './booking-queries.ts';
 import { csvRow } from './csv.ts';
 import type { Viewer } from './scope.ts';
-import { gridItem, mondayOf, nowRow, visibleRows, type GridItem } from './time-grid.ts';
+import { closedBands, gridItem, mondayOf, nowRow, openIntervals, rowsTouched, visibleRows, withLanes, type GridItem } from './time-grid.ts';
 
 const Id = z.uuid();
 const STATUSES = ['held', 'confirmed', 'cancelled', 'completed', 'no_show'] as const;
@@ -212,53 +212,71 @@ export function adminBookingRoutes(deps: AppDeps): Router {
     res.redirect(303, `/admin/bookings/${b.id}#notes`);
   });
 
+  // Each resource in a column of its own, in its own zone, its closed hours shaded.
   r.get('/day', async (req, res) => {
     const tenant = tenantOf(res);
     const date = typeof req.query.date === 'string' && isValidISODate(req.query.date) ? req.query.date : localDate(deps.now().getTime(), tenant.timeZone);
     const columns = await withTenant(deps.db, tenant.id, async (tx) => {
       const resources = await visibleResources(tx, viewerOf(req));
+      const hours = await gridHours(tx, resources, date, date);
       return Promise.all(
         resources.map(async (res0) => ({
           resource: res0,
-          items: await gridItemsOn(tx, viewerOf(req), res0, date),
+          items: await gridItemsOn(tx, viewerOf(req), date, res0.time_zone, res0),
           now: nowRow(deps.now().getTime(), date, res0.time_zone),
+          open: rowsTouched(openIntervals(hours.resources.filter((h) => h.resourceId === res0.id), hours.holidays, dayInstantRange(date, res0.time_zone)), date, res0.time_zone),
         })),
       );
     });
-    const rows = visibleRows(columns.flatMap((c) => c.items), columns.map((c) => c.now));
-    res.render('admin/day', { title: `Day — ${date}`, date, dateLabel: longDate(dayInstantRange(date, tenant.timeZone).start + 43_200_000, tenant.timeZone), prev: addDays(date, -1), next: addDays(date, 1), columns, ...rows });
+    const rows = visibleRows(columns.flatMap((c) => c.items), columns.map((c) => c.now), columns.flatMap((c) => [...c.open]));
+    res.render('admin/day', {
+      title: `Day — ${date}`, date, dateLabel: longDate(dayInstantRange(date, tenant.timeZone).start + 43_200_000, tenant.timeZone), prev: addDays(date, -1), next: addDays(date, 1), ...rows,
+      columns: columns.map((c) => ({ ...c, bands: closedBands(c.open, date, c.resource.time_zone, rows.offset, rows.end) })),
+    });
   });
 
+  // One resource in its own zone, or all of them (the default when there are several) in the business's
+  // zone, side by side where they overlap; shaded where none of them is open.
   r.get('/week', async (req, res) => {
     const tenant = tenantOf(res);
     const date = typeof req.query.date === 'string' && isValidISODate(req.query.date) ? req.query.date : localDate(deps.now().getTime(), tenant.timeZone);
     const monday = mondayOf(date);
     const data = await withTenant(deps.db, tenant.id, async (tx) => {
       const resources = await visibleResources(tx, viewerOf(req));
-      const chosen = resources.find((x) => x.id === req.query.resource) ?? resources[0];
-      if (!chosen) return { resources, chosen: undefined, days: [] };
+      const chosen = resources.find((x) => x.id === req.query.resource) ?? (resources.length === 1 ? resources[0] : undefined);
+      const zone = chosen?.time_zone ?? tenant.timeZone;
+      // A resource's local dates run up to a day either side of the business's.
+      const hours = await gridHours(tx, chosen ? [chosen] : resources, addDays(monday, -1), addDays(monday, 7));
+      const open = openIntervals(hours.resources, hours.holidays, { start: dayInstantRange(monday, zone).start, end: dayInstantRange(addDays(monday, 6), zone).end });
       const days = [];
       for (let i = 0; i < 7; i++) {
         const day = addDays(monday, i);
-        const noon = dayInstantRange(day, chosen.time_zone).start + 43_200_000;
-        const items = await gridItemsOn(tx, viewerOf(req), chosen, day);
-        days.push({ date: day, label: longDate(noon, chosen.time_zone).replace(/, \d{4}$/, ''), items, now: nowRow(deps.now().getTime(), day, chosen.time_zone) });
+        const noon = dayInstantRange(day, zone).start + 43_200_000;
+        const items = withLanes(await gridItemsOn(tx, viewerOf(req), day, zone, chosen));
+        days.push({ date: day, label: longDate(noon, zone).replace(/, \d{4}$/, ''), items, now: nowRow(deps.now().getTime(), day, zone), open: rowsTouched(open, day, zone) });
       }
-      return { resources, chosen, days };
+      return { resources, chosen, zone, days };
     });
-    const rows = visibleRows(data.days.flatMap((d) => d.items), data.days.map((d) => d.now));
-    res.render('admin/week', { title: 'Week', monday, prev: addDays(monday, -7), next: addDays(monday, 7), ...rows, ...data });
+    const rows = visibleRows(data.days.flatMap((d) => d.items), data.days.map((d) => d.now), data.days.flatMap((d) => [...d.open]));
+    const days = data.days.map((d) => ({ ...d, bands: closedBands(d.open, d.date, data.zone, rows.offset, rows.end) }));
+    res.render('admin/week', { title: 'Week', monday, prev: addDays(monday, -7), next: addDays(monday, 7), ...rows, ...data, days });
   });
 
   return r;
 }
 
-/** A resource's bookings that overlap the local `date`, placed on its grid (cancelled ones left out). */
-async function gridItemsOn(tx: TenantTx, viewer: Viewer, resource: { id: string; time_zone: string }, date: string): Promise<GridItem[]> {
-  const { start, end } = dayInstantRange(date, resource.time_zone);
+/**
+ * Bookings that overlap the local `date` in `zone`, placed on its grid (cancelled ones left out): of one
+ * resource, or of every resource the viewer may see, each then named.
+ */
+async function gridItemsOn(tx: TenantTx, viewer: Viewer, date: string, zone: string, resource?: { id: string }): Promise<GridItem[]> {
+  const { start, end } = dayInstantRange(date, zone);
   // From a day earlier: a booking that starts before midnight may run into this day.
-  const rows = await listAdminBookings(tx, viewer, { from: new Date(start - 86_400_000), to: new Date(end), resourceId: resource.id, limit: 500 });
+  const rows = await listAdminBookings(tx, viewer, { from: new Date(start - 86_400_000), to: new Date(end), resourceId: resource?.id, limit: 500 });
   return rows
     .filter((b) => b.ends_at.getTime() > start && b.status !== 'cancelled')
-    .map((b) => gridItem({ id: b.id, start: b.starts_at.getTime(), end: b.ends_at.getTime(), title: `${b.customer_name} · ${b.service_name}`, status: b.status }, resource.time_zone, start, end));
+    .map((b) => gridItem({
+      id: b.id, start: b.starts_at.getTime(), end: b.ends_at.getTime(), status: b.status,
+      title: resource ? `${b.customer_name} · ${b.service_name}` : `${b.customer_name} · ${b.service_name} · ${b.resource_name}`,
+    }, zone, start, end));
 }

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { isValidISODate, isValidTimeZone, parseHHMM, validateWindows, type WallWindow, type Weekday, type WeeklyWindow } from '../scheduling/index.ts';
+import { fieldErrors } from '../http/forms.ts';
+import {
+  isValidISODate, isValidTimeZone, parseHHMM, validateServiceRules, validateWindows, type DateOverride, type ServiceRules, type WallWindow, type Weekday, type WeeklyWindow,
+} from '../scheduling/index.ts';
 
 export const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
 
@@ -34,11 +37,19 @@ export function parseWeek(body: Record<string, unknown>): { weekly: WeeklyWindow
   return { weekly, errors };
 }
 
+/**
+ * Runs a rule over several fields even when other fields are wrong, as long
+ * as the fields it reads are right, so a form (and its check as you type)
+ * shows every problem at once rather than one round at a time. Zod skips
+ * such rules by default as soon as any field has failed.
+ */
+const whenValid = (...fields: string[]) => ({ when: (p: z.core.ParsePayload) => !p.issues.some((i) => fields.includes(String(i.path?.[0]))) });
+
 export const ResourceForm = z.object({
   name: z.string().trim().min(1, 'Enter a name.').max(100, 'Use at most 100 characters.'),
   kind: z.enum(['staff', 'room', 'table', 'equipment'], { error: 'Choose a kind.' }),
   timeZone: z.string().refine(isValidTimeZone, 'Choose a time zone from the list.'),
-  position: z.coerce.number().int('Use a whole number.').min(0).max(100000).default(0),
+  position: z.coerce.number({ error: 'Use a whole number.' }).int('Use a whole number.').min(0, 'Use 0 or more.').max(100000, 'Use at most 100000.').default(0),
   active: z.preprocess((v) => v === 'on' || v === true, z.boolean()).default(false),
 });
 
@@ -78,33 +89,81 @@ export const ServiceForm = z
     active: z.preprocess((v) => v === 'on' || v === true, z.boolean()).default(false),
     version: z.string().optional(),
   })
-  .refine((s) => s.deposit <= s.price, { path: ['deposit'], message: 'The deposit cannot be more than the price.' });
+  .refine((s) => s.deposit <= s.price, { path: ['deposit'], message: 'The deposit cannot be more than the price.', ...whenValid('price', 'deposit') });
 
+/** Hours on one date, or closed all day (then whatever is typed in the hours is ignored). */
 export const OverrideForm = z
   .object({
     date: z.string().refine(isValidISODate, 'Choose a date.'),
     windows: z.string().default(''),
     closed: z.preprocess((v) => v === 'on', z.boolean()),
   })
-  .transform((f, ctx) => {
-    if (f.closed) return { date: f.date, windows: [] as WallWindow[] };
+  .superRefine((f, ctx) => {
+    if (f.closed) return;
     try {
       const windows = parseWindows(f.windows);
       const problems = validateWindows(windows);
       if (!windows.length) ctx.addIssue({ code: 'custom', path: ['windows'], message: 'Enter hours like 10:00-14:00, or tick "Closed".' });
       if (problems.length) ctx.addIssue({ code: 'custom', path: ['windows'], message: problems.join('; ') });
-      return { date: f.date, windows };
     } catch (err) {
       ctx.addIssue({ code: 'custom', path: ['windows'], message: (err as Error).message });
-      return z.NEVER;
     }
-  });
+  }, whenValid('windows', 'closed'))
+  .transform((f): DateOverride => ({ date: f.date, windows: f.closed ? [] : parseWindows(f.windows) }));
 
+/** A closure of one or more days; a missing or unreadable last day means the first day only. */
 export const HolidayForm = z
   .object({
-    name: z.string().trim().min(1, 'Name it, e.g. "Christmas Day".').max(100),
+    name: z.string().trim().min(1, 'Name it, e.g. "Christmas Day".').max(100, 'Use at most 100 characters.'),
     start: z.string().refine(isValidISODate, 'Choose a date.'),
     end: z.string().optional(),
   })
-  .transform((h) => ({ ...h, end: h.end && isValidISODate(h.end) ? h.end : h.start }))
-  .refine((h) => h.end >= h.start, { path: ['end'], message: 'The last day cannot be before the first.' });
+  .superRefine((h, ctx) => {
+    if (h.end && isValidISODate(h.end) && h.end < h.start) ctx.addIssue({ code: 'custom', path: ['end'], message: 'The last day cannot be before the first.' });
+  }, whenValid('start', 'end'))
+  .transform((h) => ({ ...h, end: h.end && isValidISODate(h.end) ? h.end : h.start }));
+
+/**
+ * A form's fields as what saving needs, or the first message per field.
+ * Each form has one check* function below, called both by its save route
+ * and by its …/check route (validate as you type), so the two can never
+ * disagree about what is valid.
+ */
+export type Checked<T> = { ok: true; value: T } | { ok: false; errors: Record<string, string> };
+
+const fromZod = <T>(r: { success: true; data: T } | { success: false; error: z.ZodError }): Checked<T> =>
+  r.success ? { ok: true, value: r.data } : { ok: false, errors: fieldErrors(r.error) };
+
+export const checkResourceForm = (body: unknown): Checked<z.output<typeof ResourceForm>> => fromZod(ResourceForm.safeParse(body ?? {}));
+
+export function checkWeekForm(body: unknown): Checked<WeeklyWindow[]> {
+  const { weekly, errors } = parseWeek((body ?? {}) as Record<string, unknown>);
+  return Object.keys(errors).length ? { ok: false, errors } : { ok: true, value: weekly };
+}
+
+export const checkOverrideForm = (body: unknown): Checked<DateOverride> => fromZod(OverrideForm.safeParse(body ?? {}));
+
+export const checkHolidayForm = (body: unknown): Checked<z.output<typeof HolidayForm>> => fromZod(HolidayForm.safeParse(body ?? {}));
+
+/** The service form, then the engine's own rules over the numbers (what it would refuse to compute with). */
+export function checkServiceForm(body: unknown): Checked<{ form: z.output<typeof ServiceForm>; rules: ServiceRules }> {
+  const parsed = ServiceForm.safeParse(body ?? {});
+  if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
+  const f = parsed.data;
+  const rules = { durationMin: f.durationMin, intervalMin: f.intervalMin, bufferBeforeMin: f.bufferBeforeMin, bufferAfterMin: f.bufferAfterMin, minNoticeMin: f.minNoticeMin, horizonDays: f.horizonDays, maxPerDay: f.maxPerDay };
+  const problems = validateServiceRules(rules);
+  if (problems.length) return { ok: false, errors: { durationMin: problems.join('; ') } };
+  return { ok: true, value: { form: f, rules } };
+}
+
+/** Field names as the forms label them, for the messages of a check (views/admin/catalog/_check.eta). */
+export const FORM_LABELS = {
+  service: {
+    name: 'Name', description: 'Description', durationMin: 'Duration', intervalMin: 'Start times every', bufferBeforeMin: 'Buffer before', bufferAfterMin: 'Buffer after',
+    minNoticeMin: 'Minimum notice', horizonDays: 'Bookable up to', maxPerDay: 'At most per day', price: 'Price', deposit: 'Deposit', currency: 'Currency', resourceIds: 'Offered by',
+  },
+  resource: { name: 'Name', kind: 'Kind', timeZone: 'Time zone', position: 'Order' },
+  hours: Object.fromEntries(WEEKDAYS.map((day, i) => [`day${i}`, day])),
+  override: { date: 'Date', windows: 'Hours that day' },
+  holiday: { name: 'Name', start: 'First day', end: 'Last day' },
+} satisfies Record<string, Record<string, string>>;

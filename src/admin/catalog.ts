@@ -3,28 +3,37 @@ import type { AppDeps } from '../deps.ts';
 import { uuidParam } from '../http/params.ts';
 import { withTenant, type TenantTx } from '../db/tenant.ts';
 import { HttpError, notFound } from '../http/errors.ts';
-import { fieldErrors, formValues } from '../http/forms.ts';
+import { formValues } from '../http/forms.ts';
 import { requireRole } from '../http/guards.ts';
 import { audit } from '../audit/log.ts';
 import {
   insertHoliday, insertResource, insertService, overridesOf, replaceOverride, replaceWeeklyHours, resourceById, serviceById,
   setServiceResources, updateResourceRow, updateServiceRow, weeklyHoursOf, resourceIdsOfServices,
 } from '../catalog/queries.ts';
-import { dayInstantRange, formatInZone, localDate, validateServiceRules } from '../scheduling/index.ts';
+import { dayInstantRange, formatInZone, localDate } from '../scheduling/index.ts';
 import { addDays, formatMoney, longDate } from '../bookings/present.ts';
 import { findAvailability } from '../bookings/service.ts';
 import { TIME_ZONES } from '../tenancy/timezones.ts';
 import type { Tenant } from '../tenancy/queries.ts';
-import { formatWindows, HolidayForm, OverrideForm, parseWeek, ResourceForm, ServiceForm, WEEKDAYS } from './catalog-forms.ts';
+import {
+  checkHolidayForm, checkOverrideForm, checkResourceForm, checkServiceForm, checkWeekForm, FORM_LABELS, formatWindows, WEEKDAYS, type Checked,
+} from './catalog-forms.ts';
 
-const SERVICE_LABELS: Record<string, string> = {
-  name: 'Name', durationMin: 'Duration', intervalMin: 'Start times every', bufferBeforeMin: 'Buffer before', bufferAfterMin: 'Buffer after',
-  minNoticeMin: 'Minimum notice', horizonDays: 'Bookable up to', maxPerDay: 'At most per day', price: 'Price', deposit: 'Deposit', currency: 'Currency',
-};
 const versionOf = (tx: TenantTx, table: 'services' | 'resources', id: string) =>
   tx(table).where({ id }).forUpdate().first(tx.raw(`to_char(updated_at, 'YYYY-MM-DD"T"HH24:MI:SS.US') as version`));
 const stale = () =>
   new HttpError(409, 'stale_edit', 'Changed by someone else', 'Someone else saved changes since you opened this page. Your changes were not saved: here is the current version.');
+
+/**
+ * htmx, as a form is typed: the problems so far (422) or that it can be
+ * saved (200), from the same check* function its save route calls. Only the
+ * message region is answered, never the inputs (a late answer must not
+ * overwrite what is being typed), and nothing is read or written.
+ */
+const answerCheck = (res: Response, checked: Checked<unknown>, labels: Record<string, string>) =>
+  res.status(checked.ok ? 200 : 422).render('admin/catalog/_check', { errors: checked.ok ? {} : checked.errors, labels });
+/** A new resource is bookable from the start; the create form has no such box. */
+const newResourceBody = (req: Request) => ({ ...req.body, active: 'on' });
 
 /**
  * Resources, their hours and date overrides, services and holidays, edited
@@ -46,15 +55,17 @@ export function catalogRoutes(deps: AppDeps): Router {
     res.render('admin/catalog/resources', { title: 'Resources', resources, values: { timeZone: tenantOf(res).timeZone, kind: 'staff' }, errors: {}, timeZones: TIME_ZONES });
   });
 
+  r.post('/resources/check', (req, res) => answerCheck(res, checkResourceForm(newResourceBody(req)), FORM_LABELS.resource));
   r.post('/resources', async (req, res) => {
-    const parsed = ResourceForm.safeParse({ ...req.body, active: 'on' });
-    if (!parsed.success) {
+    const checked = checkResourceForm(newResourceBody(req));
+    if (!checked.ok) {
       const resources = await tx(res, (t) => t('resources').orderBy(['position', 'name']).select('id', 'name', 'kind', 'time_zone', 'active'));
-      return res.status(422).render('admin/catalog/resources', { title: 'Resources', resources, values: formValues(req.body), errors: fieldErrors(parsed.error), timeZones: TIME_ZONES });
+      return res.status(422).render('admin/catalog/resources', { title: 'Resources', resources, values: formValues(req.body), errors: checked.errors, timeZones: TIME_ZONES });
     }
+    const form = checked.value;
     const created = await tx(res, async (t) => {
-      const row = await insertResource(t, { name: parsed.data.name, kind: parsed.data.kind, timeZone: parsed.data.timeZone, position: parsed.data.position });
-      await audit(t, auditAs(req), { action: 'resource.create', subjectType: 'resource', subjectId: row.id, after: parsed.data });
+      const row = await insertResource(t, { name: form.name, kind: form.kind, timeZone: form.timeZone, position: form.position });
+      await audit(t, auditAs(req), { action: 'resource.create', subjectType: 'resource', subjectId: row.id, after: form });
       return row;
     });
     req.session.flash = 'Resource added. Now set its hours.';
@@ -89,18 +100,22 @@ export function catalogRoutes(deps: AppDeps): Router {
 
   r.get('/resources/:id', (req, res) => resourcePage(req, res));
 
+  r.post('/resources/:id/check', (req, res) => {
+    idOf(req);
+    answerCheck(res, checkResourceForm(req.body), FORM_LABELS.resource);
+  });
   r.post('/resources/:id', async (req, res) => {
     const id = idOf(req);
-    const parsed = ResourceForm.safeParse(req.body ?? {});
-    if (!parsed.success) return resourcePage(req, res, 422, { values: formValues(req.body), errors: fieldErrors(parsed.error) });
+    const checked = checkResourceForm(req.body);
+    if (!checked.ok) return resourcePage(req, res, 422, { values: formValues(req.body), errors: checked.errors });
     try {
       await tx(res, async (t) => {
         const current = await resourceById(t, id);
         const v = await versionOf(t, 'resources', id);
         if (!current || !v) throw notFound('No such resource.');
         if (req.body?.version !== v.version) throw stale();
-        await updateResourceRow(t, id, parsed.data);
-        await audit(t, auditAs(req), { action: 'resource.update', subjectType: 'resource', subjectId: id, before: current, after: parsed.data });
+        await updateResourceRow(t, id, checked.value);
+        await audit(t, auditAs(req), { action: 'resource.update', subjectType: 'resource', subjectId: id, before: current, after: checked.value });
       });
     } catch (err) {
       if (err instanceof HttpError && err.status === 409) return resourcePage(req, res, 409, { actionError: err.message });
@@ -110,10 +125,15 @@ export function catalogRoutes(deps: AppDeps): Router {
     res.redirect(303, `/admin/resources/${id}`);
   });
 
+  r.post('/resources/:id/hours/check', (req, res) => {
+    idOf(req);
+    answerCheck(res, checkWeekForm(req.body), FORM_LABELS.hours);
+  });
   r.post('/resources/:id/hours', async (req, res) => {
     const id = idOf(req);
-    const { weekly, errors } = parseWeek(req.body ?? {});
-    if (Object.keys(errors).length) return resourcePage(req, res, 422, { hourErrors: errors, days: WEEKDAYS.map((_, i) => String(req.body?.[`day${i}`] ?? '')) });
+    const checked = checkWeekForm(req.body);
+    if (!checked.ok) return resourcePage(req, res, 422, { hourErrors: checked.errors, days: WEEKDAYS.map((_, i) => String(req.body?.[`day${i}`] ?? '')) });
+    const weekly = checked.value;
     await tx(res, async (t) => {
       if (!(await resourceById(t, id))) throw notFound('No such resource.');
       const before = (await weeklyHoursOf(t, [id])).get(id);
@@ -125,16 +145,21 @@ export function catalogRoutes(deps: AppDeps): Router {
     res.redirect(303, `/admin/resources/${id}`);
   });
 
+  r.post('/resources/:id/overrides/check', (req, res) => {
+    idOf(req);
+    answerCheck(res, checkOverrideForm(req.body), FORM_LABELS.override);
+  });
   r.post('/resources/:id/overrides', async (req, res) => {
     const id = idOf(req);
-    const parsed = OverrideForm.safeParse(req.body ?? {});
-    if (!parsed.success) return resourcePage(req, res, 422, { overrideErrors: fieldErrors(parsed.error), overrideValues: formValues(req.body) });
+    const checked = checkOverrideForm(req.body);
+    if (!checked.ok) return resourcePage(req, res, 422, { overrideErrors: checked.errors, overrideValues: formValues(req.body) });
+    const override = checked.value;
     await tx(res, async (t) => {
       if (!(await resourceById(t, id))) throw notFound('No such resource.');
-      await replaceOverride(t, id, parsed.data);
-      await audit(t, auditAs(req), { action: 'resource.override', subjectType: 'resource', subjectId: id, after: parsed.data });
+      await replaceOverride(t, id, override);
+      await audit(t, auditAs(req), { action: 'resource.override', subjectType: 'resource', subjectId: id, after: override });
     });
-    req.session.flash = `Hours for ${parsed.data.date} saved.`;
+    req.session.flash = `Hours for ${override.date} saved.`;
     res.redirect(303, `/admin/resources/${id}`);
   });
 
@@ -182,30 +207,14 @@ export function catalogRoutes(deps: AppDeps): Router {
   r.get('/services/new', (req, res) => servicePage(req, res, undefined));
   r.get('/services/:id', (req, res) => servicePage(req, res, idOf(req)));
 
-  /** The form's fields as a service, or the messages per field. The same check for saving and for checking as you type. */
-  function checkServiceForm(body: unknown) {
-    const parsed = ServiceForm.safeParse(body ?? {});
-    if (!parsed.success) return { errors: fieldErrors(parsed.error) } as const;
-    const f = parsed.data;
-    const rules = { durationMin: f.durationMin, intervalMin: f.intervalMin, bufferBeforeMin: f.bufferBeforeMin, bufferAfterMin: f.bufferAfterMin, minNoticeMin: f.minNoticeMin, horizonDays: f.horizonDays, maxPerDay: f.maxPerDay };
-    const problems = validateServiceRules(rules);
-    if (problems.length) return { errors: { durationMin: problems.join('; ') } } as const;
-    return { f, rules } as const;
-  }
   const submitted = (req: Request) => ({ ...formValues(req.body), resourceIds: [req.body?.resourceIds ?? []].flat() });
-
-  /** htmx, on every change: what is wrong so far (422) or that it can be saved (200); nothing is saved. */
-  function checkService(req: Request, res: Response) {
-    const checked = checkServiceForm(req.body);
-    const errors: Record<string, string> = ('errors' in checked ? checked.errors : undefined) ?? {};
-    res.status(Object.keys(errors).length ? 422 : 200).render('admin/catalog/_service-check', { errors, labels: SERVICE_LABELS });
-  }
+  const checkService = (req: Request, res: Response) => answerCheck(res, checkServiceForm(req.body), FORM_LABELS.service);
 
   async function saveService(req: Request, res: Response, id: string | undefined) {
     const rerender = (status: number, extra: Record<string, unknown>) => servicePage(req, res, id, status, { values: submitted(req), ...extra });
     const checked = checkServiceForm(req.body);
-    if ('errors' in checked) return rerender(422, { errors: checked.errors });
-    const { f, rules } = checked;
+    if (!checked.ok) return rerender(422, { errors: checked.errors });
+    const { form: f, rules } = checked.value;
     const fields = { ...rules, name: f.name, description: f.description, priceMinor: f.price, depositMinor: f.deposit, currency: f.currency, active: f.active };
     try {
       const savedId = await tx(res, async (t) => {
@@ -248,12 +257,14 @@ export function catalogRoutes(deps: AppDeps): Router {
     res.status(status).render('admin/catalog/holidays', { title: 'Holidays and closures', holidays, values: {}, errors: {}, ...extra });
   };
   r.get('/holidays', (_req, res) => holidayPage(res, 200));
+  r.post('/holidays/check', (req, res) => answerCheck(res, checkHolidayForm(req.body), FORM_LABELS.holiday));
   r.post('/holidays', async (req, res) => {
-    const parsed = HolidayForm.safeParse(req.body ?? {});
-    if (!parsed.success) return holidayPage(res, 422, { values: formValues(req.body), errors: fieldErrors(parsed.error) });
+    const checked = checkHolidayForm(req.body);
+    if (!checked.ok) return holidayPage(res, 422, { values: formValues(req.body), errors: checked.errors });
+    const holiday = checked.value;
     await tx(res, async (t) => {
-      const hid = await insertHoliday(t, parsed.data);
-      await audit(t, auditAs(req), { action: 'holiday.create', subjectType: 'holiday', subjectId: hid, after: parsed.data });
+      const hid = await insertHoliday(t, holiday);
+      await audit(t, auditAs(req), { action: 'holiday.create', subjectType: 'holiday', subjectId: hid, after: holiday });
     });
     res.redirect(303, '/admin/holidays');
   });

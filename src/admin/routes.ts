@@ -19,6 +19,10 @@ import { staffRoutes } from './staff.ts';
 import { catalogRoutes } from './catalog.ts';
 import { newBookingRoutes } from './new-booking.ts';
 import { audit, recentAudit } from '../audit/log.ts';
+import { BLOCKING_STATUSES } from '../bookings/queries.ts';
+import { longDate } from '../bookings/present.ts';
+import { dayInstantRange, formatInZoneWithName, localDate } from '../scheduling/index.ts';
+import { bookingsStartingOn } from './booking-queries.ts';
 
 /**
  * The dashboard. Mounted behind `requireUser` in src/http/app.ts: every route
@@ -28,7 +32,23 @@ export function adminRoutes(deps: AppDeps): Router {
   const r = Router();
   const managers = requireRole('owner', 'admin');
 
-  r.get('/', (_req, res) => res.render('admin/dashboard', { title: 'Dashboard' }));
+  // "Today" is the business's calendar day, across the resources the user may see (staff: their own);
+  // each time in its resource's zone, the next booking still going ahead marked.
+  r.get('/', async (req, res) => {
+    const tenant = res.locals.tenant as Tenant;
+    const now = deps.now().getTime();
+    const today = localDate(now, tenant.timeZone);
+    const rows = await withTenant(deps.db, tenant.id, (tx) => bookingsStartingOn(tx, { id: req.user!.id, role: req.user!.role }, today, tenant.timeZone));
+    const next = rows.find((b) => b.starts_at.getTime() >= now && BLOCKING_STATUSES.includes(b.status));
+    res.render('admin/dashboard', {
+      title: 'Dashboard',
+      todayLabel: longDate(dayInstantRange(today, tenant.timeZone).start + 43_200_000, tenant.timeZone),
+      bookings: rows.map((b) => ({
+        id: b.id, time: formatInZoneWithName(b.starts_at.getTime(), b.resource_time_zone), customer: b.customer_name, service: b.service_name,
+        resource: b.resource_name, status: b.status, isNext: b === next,
+      })),
+    });
+  });
 
   const notificationValues = (t: Tenant) => ({
     reminderHours: t.reminderOffsets.map((m) => String(m / 60)).join(', '),

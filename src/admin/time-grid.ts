@@ -1,5 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
-import { dayInstantRange, formatInZone } from '../scheduling/index.ts';
+import { computeSlots, dayInstantRange, formatInZone, type DateOverride, type DateRange, type Interval, type WeeklyWindow } from '../scheduling/index.ts';
 
 /**
  * Placing instants on a wall-clock grid of a local day: quarter-hour rows
@@ -7,6 +7,8 @@ import { dayInstantRange, formatInZone } from '../scheduling/index.ts';
  * on the 2 PM row whatever the offset.
  */
 const QUARTER = 15;
+const QUARTER_MS = QUARTER * 60_000;
+const DAY_MS = 86_400_000;
 
 export function localMinuteOfDay(ms: number, zone: string): number {
   const z = Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(zone);
@@ -47,20 +49,142 @@ export function mondayOf(date: string): string {
 
 /**
  * The rows a grid shows: 7 AM to 7 PM, widened to whole hours to fit every
- * item and the current time. Rows are then numbered from `offset`, so a
- * quiet day is not 24 hours of empty grid on a phone.
+ * item, the current time and the open hours. Rows are then numbered from
+ * `offset` (up to `end`), so a quiet day is not 24 hours of empty grid on a
+ * phone.
  */
-export function visibleRows(items: { row: number; span: number }[], now: (number | undefined)[] = []): { offset: number; hours: typeof HOURS } {
+export function visibleRows(
+  items: { row: number; span: number }[],
+  now: (number | undefined)[] = [],
+  open: Iterable<number> = [],
+): { offset: number; end: number; hours: typeof HOURS } {
   let first = 7 * 4;
   let last = 19 * 4;
-  for (const i of items) {
-    first = Math.min(first, Math.floor(i.row / 4) * 4);
-    last = Math.max(last, Math.ceil((i.row + i.span) / 4) * 4);
+  const widen = (row: number, span: number) => {
+    first = Math.min(first, Math.floor(row / 4) * 4);
+    last = Math.max(last, Math.ceil((row + span) / 4) * 4);
+  };
+  for (const i of items) widen(i.row, i.span);
+  for (const n of now) if (n !== undefined) widen(n, 1);
+  for (const row of open) widen(row, 1);
+  return { offset: first, end: last, hours: HOURS.filter((h) => h.row >= first && h.row < last) };
+}
+
+// ---- open and closed hours ------------------------------------------------------------------
+
+/** A resource's hours as the engine takes them: weekly windows and date overrides, in its zone. */
+export interface HoursRules {
+  resourceId: string;
+  timeZone: string;
+  weekly: WeeklyWindow[];
+  overrides: DateOverride[];
+}
+
+/**
+ * When any of `resources` is open during `range`: the union of their
+ * windows (weekly hours, date overrides, holidays), as instants.
+ *
+ * Asked of the slot engine rather than recomputed here, so that DST gaps,
+ * repeated hours and holidays follow its rules exactly: with nothing booked,
+ * a 1-minute service on a 1-minute grid is offered at every open minute and
+ * at no other (CONTEXT.md rules 1–3; window edges are whole minutes). The
+ * engine has no public "windows of a date" call; if it grows one, use that.
+ */
+export function openIntervals(resources: HoursRules[], holidays: DateRange[], range: Interval): Interval[] {
+  if (!resources.length || !(range.start < range.end)) return [];
+  const slots = computeSlots({
+    service: { durationMin: 1, intervalMin: 1, bufferBeforeMin: 0, bufferAfterMin: 0, minNoticeMin: 0, horizonDays: Math.ceil((range.end - range.start) / DAY_MS) + 1, maxPerDay: null },
+    resources: resources.map((r) => ({ ...r, bookings: [], busy: [] })),
+    holidays,
+    range,
+    now: range.start,
+  });
+  const out: Interval[] = [];
+  for (const s of slots) {
+    const last = out.at(-1);
+    if (last && s.start <= last.end) last.end = Math.max(last.end, s.end);
+    else out.push({ start: s.start, end: s.end });
   }
-  for (const n of now) {
-    if (n === undefined) continue;
-    first = Math.min(first, Math.floor(n / 4) * 4);
-    last = Math.max(last, Math.ceil((n + 1) / 4) * 4);
+  return out;
+}
+
+/**
+ * The quarter-hour rows of the local `date` in `zone` that `intervals`
+ * touch. Each interval is sampled every 15 real minutes and at its last
+ * instant, so every wall-clock quarter hour it touches is seen at least
+ * once, whatever the clocks do that day: a repeated hour is seen twice, a
+ * skipped one never.
+ */
+export function rowsTouched(intervals: Interval[], date: string, zone: string): Set<number> {
+  const day = dayInstantRange(date, zone);
+  const rows = new Set<number>();
+  const rowAt = (ms: number) => Math.floor(localMinuteOfDay(ms, zone) / QUARTER);
+  for (const i of intervals) {
+    const from = Math.max(i.start, day.start);
+    const to = Math.min(i.end, day.end);
+    if (!(from < to)) continue;
+    for (let t = from; t < to; t += QUARTER_MS) rows.add(rowAt(t));
+    rows.add(rowAt(to - 1));
   }
-  return { offset: first, hours: HOURS.filter((h) => h.row >= first && h.row < last) };
+  return rows;
+}
+
+/** A run of rows the grid shades: closed, or (spring forward) a time that does not exist that day. */
+export interface Band {
+  row: number;
+  span: number;
+  kind: 'closed' | 'skipped';
+  /** Wall-clock 'HH:MM' bounds of the run, for people and tests: '00:00'–'09:00'. */
+  from: string;
+  to: string;
+}
+
+/**
+ * The closed hours of the local `date` in `zone` among rows [first, last):
+ * rows not in `openRows` (rowsTouched of the open intervals), that is, where
+ * nothing is open for any part of the quarter hour. Rows the day does not
+ * have (the hour clocks skip) are their own band.
+ */
+export function closedBands(openRows: ReadonlySet<number>, date: string, zone: string, first: number, last: number): Band[] {
+  const dayRows = rowsTouched([dayInstantRange(date, zone)], date, zone);
+  const bands: Band[] = [];
+  for (let row = first; row < last; row++) {
+    const kind = !dayRows.has(row) ? 'skipped' : openRows.has(row) ? undefined : 'closed';
+    const prev = bands.at(-1);
+    if (!kind) continue;
+    if (prev && prev.kind === kind && prev.row + prev.span === row) prev.span++;
+    else bands.push({ row, span: 1, kind, from: '', to: '' });
+  }
+  const hhmm = (row: number) => `${String(Math.floor(row / 4)).padStart(2, '0')}:${String((row % 4) * QUARTER).padStart(2, '0')}`;
+  return bands.map((b) => ({ ...b, from: hhmm(b.row), to: hhmm(b.row + b.span) }));
+}
+
+/** Most bookings side by side in one grid cell; beyond that they overlap (public/css/grid.css has .ln-K-N up to 6). */
+const MAX_LANES = 6;
+
+/**
+ * Side-by-side lanes for items that overlap in time, as when one grid
+ * shows every resource: greedy first-free lane in start order; `lanes` is
+ * the width of the group of items that overlap each other, directly or in a chain.
+ */
+export function withLanes<T extends { row: number; span: number }>(items: T[]): (T & { lane: number; lanes: number })[] {
+  const sorted = [...items].sort((a, b) => a.row - b.row || b.span - a.span);
+  const out: (T & { lane: number; lanes: number })[] = [];
+  let group: (T & { lane: number; lanes: number })[] = [];
+  let groupEnd = -1;
+  const close = () => {
+    const lanes = Math.min(MAX_LANES, Math.max(1, ...group.map((g) => g.lane + 1)));
+    for (const g of group) out.push({ ...g, lane: g.lane % MAX_LANES, lanes });
+    group = [];
+  };
+  for (const item of sorted) {
+    if (item.row >= groupEnd) close();
+    const busy = new Set(group.filter((g) => g.row + g.span > item.row).map((g) => g.lane));
+    let lane = 0;
+    while (busy.has(lane)) lane++;
+    group.push({ ...item, lane, lanes: 1 });
+    groupEnd = Math.max(groupEnd, item.row + item.span);
+  }
+  close();
+  return out;
 }

@@ -6,11 +6,13 @@ import { insertUser } from '../../src/auth/queries.ts';
 import type { AppDeps } from '../../src/deps.ts';
 import { createTestDb, TestClock, testDeps, type TestDb } from '../support/db.ts';
 import { makeTenant, signedIn, type Client } from '../support/http.ts';
+import { makeResource } from '../support/catalog.ts';
 
 let t: TestDb;
 let deps: AppDeps;
 let app: ReturnType<typeof createApp>;
 let owner: Client;
+let tenantId: string;
 const HOST = 'shop.slotwise.test';
 // Monday 2026-06-01, 08:00 in New York.
 const clock = new TestClock(Date.parse('2026-06-01T12:00:00Z'));
@@ -21,6 +23,7 @@ beforeAll(async () => {
   deps = testDeps(t, clock, { RATE_LIMIT_MULTIPLIER: '100' });
   app = createApp(deps);
   const { tenant } = await makeTenant(deps, 'shop', { email: 'owner@shop.example', timeZone: 'America/New_York' });
+  tenantId = tenant.id;
   await withTenant(deps.db, tenant.id, async (tx) => insertUser(tx, { email: 'sam@shop.example', name: 'Sam', role: 'staff', passwordHash: await hashPassword('correct-horse-battery') }));
   owner = await signedIn(app, HOST, 'owner@shop.example');
 });
@@ -127,5 +130,96 @@ describe('checking a service form as it is typed (htmx)', () => {
     expect(good.status).toBe(200);
     expect(good.text).toContain('Looks good. Save to apply.');
     expect(await count()).toBe(before);
+  });
+});
+
+describe('checking the resource, hours, date and holiday forms as they are typed (htmx)', () => {
+  let staff: Client;
+  let rid: string;
+  /** What any of these forms could write: every catalog row and the audit log, as the owner sees them. */
+  const everything = async () =>
+    JSON.stringify(await Promise.all(['resources', 'weekly_hours', 'date_overrides', 'date_override_windows', 'holidays', 'audit_log'].map(
+      async (table) => (await t.owner.raw(`select coalesce(json_agg(x order by to_jsonb(x)::text), '[]') as rows from ${table} x`)).rows[0].rows,
+    )));
+  const check = (c: Client, path: string, form: Record<string, string>) =>
+    c.agent.post(path).set('Host', HOST).set('HX-Request', 'true').set('X-CSRF-Token', c.token).type('form').send(form);
+
+  beforeAll(async () => {
+    rid = (await makeResource(deps, tenantId, 'Checked chair', 'America/New_York')).id;
+    await owner.open(`/admin/resources/${rid}`);
+    staff = await signedIn(app, HOST, 'sam@shop.example');
+  });
+
+  // For each form: the check route, the save route it mirrors, a payload the save refuses with the messages
+  // it must show, and one it would accept.
+  const forms = (): { form: string; check: string; save: string; bad: Record<string, string>; messages: string[]; good: Record<string, string> }[] => [
+    {
+      form: 'new resource', check: '/admin/resources/check', save: '/admin/resources',
+      bad: { name: ' ', kind: 'spaceship', timeZone: 'Mars/Olympus_Mons' },
+      messages: ['<strong>Name:</strong> Enter a name.', '<strong>Kind:</strong> Choose a kind.', '<strong>Time zone:</strong> Choose a time zone from the list.'],
+      good: { name: 'Room 2', kind: 'room', timeZone: 'Europe/Berlin' },
+    },
+    {
+      form: 'resource', check: `/admin/resources/${rid}/check`, save: `/admin/resources/${rid}`,
+      bad: { name: 'Checked chair', kind: 'staff', timeZone: 'America/New_York', position: 'first' },
+      messages: ['<strong>Order:</strong> Use a whole number.'],
+      good: { name: 'Checked chair', kind: 'staff', timeZone: 'America/New_York', position: '3', active: 'on' },
+    },
+    {
+      form: 'weekly hours', check: `/admin/resources/${rid}/hours/check`, save: `/admin/resources/${rid}/hours`,
+      bad: { day0: '09:00-12:00, 11:00-13:00', day2: 'nine to five', day4: '17:00-09:00' },
+      messages: ['<strong>Monday:</strong> (11:00-13:00) overlaps (09:00-12:00)', '<strong>Wednesday:</strong> &quot;nine to five&quot; is not a time range like 09:00-12:00.', '<strong>Friday:</strong> (17:00-09:00): start must be before end'],
+      good: { day0: '09:00-12:00, 13:00-17:00', day5: '10:00-14:00' },
+    },
+    {
+      form: 'date override', check: `/admin/resources/${rid}/overrides/check`, save: `/admin/resources/${rid}/overrides`,
+      bad: { date: '2026-02-30', windows: '' },
+      messages: ['<strong>Date:</strong> Choose a date.', '<strong>Hours that day:</strong> Enter hours like 10:00-14:00, or tick &quot;Closed&quot;.'],
+      good: { date: '2026-06-10', windows: '10:00-14:00' },
+    },
+    {
+      form: 'holiday', check: '/admin/holidays/check', save: '/admin/holidays',
+      bad: { name: '', start: '2026-12-24', end: '2026-12-20' },
+      messages: ['<strong>Name:</strong> Name it, e.g. &quot;Christmas Day&quot;.', '<strong>Last day:</strong> The last day cannot be before the first.'],
+      good: { name: 'Christmas', start: '2026-12-24', end: '2026-12-26' },
+    },
+  ];
+
+  it('answers 422 with each field’s message, as saving would, and writes nothing', async () => {
+    for (const f of forms()) {
+      const before = await everything();
+      const checked = await check(owner, f.check, f.bad);
+      expect(checked.status, f.form).toBe(422);
+      expect(checked.text, f.form).not.toContain('<html');
+      expect(checked.text, f.form).not.toContain('<input');
+      for (const m of f.messages) expect(checked.text, f.form).toContain(m);
+      // The save route refuses the same payload with the same messages: one check for both.
+      const saved = await owner.post(f.save, f.bad);
+      expect(saved.status, f.form).toBe(422);
+      for (const m of f.messages) expect(saved.text, f.form).toContain(m.replace(/^<strong>[^<]*<\/strong> /, ''));
+      expect(await everything(), f.form).toBe(before);
+    }
+  });
+
+  it('answers 200 "looks good" to a form saving would accept, and still writes nothing', async () => {
+    for (const f of forms()) {
+      const before = await everything();
+      const checked = await check(owner, f.check, f.good);
+      expect(checked.status, f.form).toBe(200);
+      expect(checked.text, f.form).toContain('Looks good. Save to apply.');
+      expect(await everything(), f.form).toBe(before);
+    }
+  });
+
+  it('refuses staff exactly as the save routes do', async () => {
+    const before = await everything();
+    for (const f of forms()) {
+      const save = await staff.post(f.save, f.good);
+      const checked = await check(staff, f.check, f.good);
+      expect(save.status, f.form).toBe(403);
+      expect(checked.status, f.form).toBe(save.status);
+      expect(checked.text, f.form).not.toContain('Looks good');
+    }
+    expect(await everything()).toBe(before);
   });
 });
