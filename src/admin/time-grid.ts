@@ -1,5 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
-import { computeSlots, dayInstantRange, formatInZone, type DateOverride, type DateRange, type Interval, type WeeklyWindow } from '../scheduling/index.ts';
+import { dayInstantRange, formatInZone, mergeIntervals, openIntervals as engineOpenIntervals, type DateOverride, type DateRange, type Interval, type WeeklyWindow } from '../scheduling/index.ts';
 
 /**
  * Placing instants on a wall-clock grid of a local day: quarter-hour rows
@@ -8,7 +8,6 @@ import { computeSlots, dayInstantRange, formatInZone, type DateOverride, type Da
  */
 const QUARTER = 15;
 const QUARTER_MS = QUARTER * 60_000;
-const DAY_MS = 86_400_000;
 
 export function localMinuteOfDay(ms: number, zone: string): number {
   const z = Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(zone);
@@ -82,30 +81,11 @@ export interface HoursRules {
 
 /**
  * When any of `resources` is open during `range`: the union of their
- * windows (weekly hours, date overrides, holidays), as instants.
- *
- * Asked of the slot engine rather than recomputed here, so that DST gaps,
- * repeated hours and holidays follow its rules exactly: with nothing booked,
- * a 1-minute service on a 1-minute grid is offered at every open minute and
- * at no other (CONTEXT.md rules 1–3; window edges are whole minutes). The
- * engine has no public "windows of a date" call; if it grows one, use that.
+ * windows (weekly hours, date overrides, holidays), as instants, as the
+ * engine reads them (DST gaps never open, repeated hours open twice).
  */
 export function openIntervals(resources: HoursRules[], holidays: DateRange[], range: Interval): Interval[] {
-  if (!resources.length || !(range.start < range.end)) return [];
-  const slots = computeSlots({
-    service: { durationMin: 1, intervalMin: 1, bufferBeforeMin: 0, bufferAfterMin: 0, minNoticeMin: 0, horizonDays: Math.ceil((range.end - range.start) / DAY_MS) + 1, maxPerDay: null },
-    resources: resources.map((r) => ({ ...r, bookings: [], busy: [] })),
-    holidays,
-    range,
-    now: range.start,
-  });
-  const out: Interval[] = [];
-  for (const s of slots) {
-    const last = out.at(-1);
-    if (last && s.start <= last.end) last.end = Math.max(last.end, s.end);
-    else out.push({ start: s.start, end: s.end });
-  }
-  return out;
+  return mergeIntervals(resources.flatMap((r) => engineOpenIntervals(r, holidays, range)));
 }
 
 /**

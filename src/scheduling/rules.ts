@@ -64,7 +64,7 @@ export function isDayFull(ctx: ResourceContext, service: ServiceRules, day: Epoc
  * The day's windows as instants, in wall-clock order; null when closed.
  * Windows that collapse to nothing (wholly inside a gap) are kept as empty.
  */
-export function windowIntervalsOn(ctx: ResourceContext, day: EpochDay): Interval[] | null {
+export function windowIntervalsOn(ctx: Pick<ResourceContext, 'clock' | 'planner'>, day: EpochDay): Interval[] | null {
   const windows = windowsOn(ctx.planner, day);
   if (windows === null) return null;
   return windows.map((w) => ({
