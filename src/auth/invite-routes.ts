@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { withTenant } from '../db/tenant.ts';
 import { fieldErrors } from '../http/forms.ts';
+import { rateLimit } from '../http/rate-limit.ts';
 import { audit } from '../audit/log.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { hashPassword, passwordProblem } from './passwords.ts';
@@ -26,6 +27,8 @@ export function inviteRoutes(deps: AppDeps): Router {
       tx('invitations').where({ token_hash: tokenDigest(deps.config.sessionSecret, token) }).whereNull('accepted_at').whereNull('revoked_at').where('expires_at', '>', deps.now()).first(),
     );
   const gone = (res: Response) => res.status(410).render('auth/invite-invalid', { title: 'Invitation not valid' });
+  // Accepting sets a password and signs in: limited per address and business, like the login form.
+  r.use('/invite', rateLimit(deps, { name: 'invite', limit: 10, windowSeconds: 15 * 60, key: (req) => `${tenantOf(req.res!).id}:${req.ip}` }));
 
   r.get('/invite/:token', async (req, res) => {
     const inv = await findOpen(res, String(req.params.token));

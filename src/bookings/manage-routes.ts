@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { HttpError } from '../http/errors.ts';
+import { rateLimit } from '../http/rate-limit.ts';
 import { formatInZoneWithName, isValidTimeZone, localDate } from '../scheduling/index.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { cancelBooking, rescheduleBooking } from './changes.ts';
@@ -26,6 +27,10 @@ const endedLink = () => new HttpError(410, 'gone', 'Booking ended', 'This bookin
 export function manageRoutes(deps: AppDeps): Router {
   const r = Router();
   const tenantOf = (res: Response) => res.locals.tenant as Tenant;
+  // Every change through a link (each one mails the customer and the
+  // business) counts, per address and business: a link cannot be used to
+  // flood anyone's inbox, and forged tokens cannot be tried at speed.
+  r.use('/manage', rateLimit(deps, { name: 'manage', limit: 20, windowSeconds: 60 * 60, key: (req) => `${tenantOf(req.res!).id}:${req.ip}` }));
 
   async function load(req: Request, res: Response): Promise<BookingView & { token: string }> {
     const token = String(req.params.token);

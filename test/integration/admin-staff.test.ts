@@ -72,6 +72,19 @@ describe('staff invitations', () => {
   });
 });
 
+describe('invitation links', () => {
+  it('limit how often one address may try them, like the login form', async () => {
+    await makeTenant(deps, 'crewtwo'); // its own counters
+    const strict = createApp(testDeps(t, clock)); // real limits: 10 tries in 15 minutes per address and business
+    const c = new Client(strict, 'crewtwo.slotwise.test');
+    await c.open('/login');
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await c.post('/invite/not-a-real-invitation', { name: 'Eve', password: 'correct-horse-battery' })).status);
+    expect(statuses.slice(0, 10).every((s) => s === 410)).toBe(true);
+    expect(statuses[10]).toBe(429);
+  });
+});
+
 describe('roles are enforced on the server', () => {
   it('refuses staff the staff page and every staff action', async () => {
     const staff = await signedIn(app, HOST, 'sam@crew.example');

@@ -126,4 +126,18 @@ describe('the customer manage link', () => {
       clock.set('2026-03-02T12:00:00Z');
     }
   });
+
+  it('limits the changes one address can make through links, 429 with Retry-After, while pages still show', async () => {
+    await makeTenant(deps, 'flood', { timeZone: 'Europe/London' }); // its own counters
+    const strict = createApp(testDeps(t, clock)); // real limits: 20 changes an hour per address and business
+    const c = new Client(strict, 'flood.slotwise.test');
+    await c.open('/');
+    const statuses: number[] = [];
+    for (let i = 0; i < 21; i++) statuses.push((await c.post('/manage/forged-token-that-matches-nothing/cancel', {})).status);
+    expect(statuses.slice(0, 20).every((s) => s === 404)).toBe(true);
+    const limited = await c.post('/manage/forged-token-that-matches-nothing/reschedule', { start: '2026-03-12T10:00:00Z' });
+    expect([statuses[20], limited.status]).toEqual([429, 429]);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await c.get('/manage/forged-token-that-matches-nothing')).status).toBe(404); // reading is not limited
+  });
 });
