@@ -1,11 +1,12 @@
--- A booking in one statement.
+-- A booking in two statements.
 --
 -- Round trips were most of a booking's cost (bench/README.md): 14 per public
 -- booking, each a few hundred microseconds of CPU on both sides. The booking
 -- path now makes two calls, each a function run as its own transaction:
 --
---   booking_context(tenant, …)  the offer, every engine input and a digest
---                               of each resource's inputs (one snapshot);
+--   booking_context(tenant, …)  the offer and, per resource, the engine
+--                               inputs its verdict on the start depends on
+--                               and their digest (one snapshot);
 --   book(tenant, …)             takes the resource's advisory lock, re-reads
 --                               that resource's inputs and compares their
 --                               digest with the one the engine decided on,
@@ -180,36 +181,53 @@ create function service_offer(p_service uuid, p_resource uuid) returns json
     end)
 $$;
 
--- One snapshot of everything a booking decision needs: the offer and the
--- engine's inputs for all offered resources (all a list of free times
--- needs), and with p_for_booking each resource's own digest (for book) and
--- what planning the messages needs (reminder offsets, the front-desk
--- address, each resource's staff member's address).
+-- One snapshot of everything a booking decision needs: the offer, and
+-- either (p_start null) the engine's inputs for all offered resources
+-- around [p_from, p_to), all a list of free times needs; or, for a booking
+-- at p_start, per resource the inputs its verdict on p_start depends on,
+-- their digest (for book) and the range they were read for, and the
+-- message settings (reminder offsets, the front-desk address, each
+-- resource's staff member's address).
+--
+-- The verdict on a start depends on the windows of its local date (weekly
+-- hours, that date's override, holidays), on what overlaps the time the
+-- booking would block, and, when the service caps bookings per day, on the
+-- bookings of that local date (widened by an hour each side, in case the
+-- zone's midnight is itself a transition). Reading no more than that keeps
+-- bookings of other times and days from invalidating each other's digests,
+-- and the engine decides on exactly what book will compare.
 create function booking_context(p_tenant uuid, p_service uuid, p_resource uuid, p_from timestamptz, p_to timestamptz,
-    p_from_day date, p_to_day date, p_exclude uuid, p_for_booking boolean) returns json
+    p_from_day date, p_to_day date, p_exclude uuid, p_start timestamptz) returns json
   language plpgsql volatile
   set plan_cache_mode = force_generic_plan
   as $$
 declare
   v_offer json;
   v_ids uuid[];
-  v_inputs json;
+  v_service json;
 begin
   perform set_config('app.tenant_id', p_tenant::text, true);
   v_offer := service_offer(p_service, p_resource);
+  v_service := v_offer -> 'service';
   select coalesce(array_agg((r ->> 'id')::uuid), '{}') into v_ids from json_array_elements(v_offer -> 'resources') r;
-  v_inputs := slot_inputs(v_ids, p_from, p_to, p_from_day, p_to_day, p_exclude);
   return json_build_object(
     'offer', v_offer,
-    'inputs', v_inputs,
-    'digests', case
-      when not p_for_booking then null
-      -- One resource: its inputs are all the inputs (the same call, the same text).
-      when cardinality(v_ids) = 1 then json_build_object(v_ids[1], md5(v_inputs::text))
-      else (select coalesce(json_object_agg(id, md5(slot_inputs(array[id], p_from, p_to, p_from_day, p_to_day, p_exclude)::text)), '{}')
-              from unnest(v_ids) as id)
+    'inputs', case when p_start is null then slot_inputs(v_ids, p_from, p_to, p_from_day, p_to_day, p_exclude) end,
+    'decisions', case when p_start is not null and v_service is not null then
+      (select coalesce(json_object_agg(x.id, json_build_object(
+                'inputs', x.inputs, 'digest', md5(x.inputs::text), 'from', x.range_from, 'to', x.range_to, 'day', x.day)), '{}')
+         from (select y.*, slot_inputs(array[y.id], y.range_from, y.range_to, y.day, y.day, p_exclude) as inputs
+               from (select w.id, w.day,
+                       case when v_service ->> 'max_per_day' is null then w.blocked_from
+                            else least(w.blocked_from, (w.day::timestamp at time zone w.tz) - interval '1 hour') end as range_from,
+                       case when v_service ->> 'max_per_day' is null then w.blocked_to
+                            else greatest(w.blocked_to, ((w.day + 1)::timestamp at time zone w.tz) + interval '1 hour') end as range_to
+                     from (select (r ->> 'id')::uuid as id, r ->> 'time_zone' as tz, (p_start at time zone (r ->> 'time_zone'))::date as day,
+                             p_start - make_interval(mins => (v_service ->> 'buffer_before_min')::int) as blocked_from,
+                             p_start + make_interval(mins => (v_service ->> 'duration_min')::int + (v_service ->> 'buffer_after_min')::int) as blocked_to
+                           from json_array_elements(v_offer -> 'resources') r) w) y) x)
     end,
-    'settings', case when p_for_booking then
+    'settings', case when p_start is not null then
       (select json_build_object('reminder_offsets', t.reminder_offsets_minutes, 'notification_email', t.notification_email,
          'staff_emails', (select coalesce(json_object_agg(r.id, u.email), '{}') from resources r join users u on u.id = r.user_id
                            where r.id = any(v_ids)))
@@ -224,7 +242,8 @@ end $$;
 -- booking (a bookings row as JSON) is inserted — an overlap still raises
 -- 23P01 from the exclusion constraint — with its history line, its messages
 -- and its webhook event, and the result is true.
---   p_range:   {from, to, from_day, to_day} of the booking_context call
+--   p_range:   {from, to, from_day, to_day}: the range booking_context read
+--              the resource's digest for
 --   p_history: {event, actor, actor_user_id, detail}
 --   p_notify:  {task, max_attempts, input} for queue_notifications
 --   p_event:   {task, max_attempts, id, type, payload} for emit_event

@@ -152,30 +152,60 @@ export async function lockResource(tx: TenantTx, resourceId: string): Promise<vo
 /** What `booking_context` returns: one snapshot of a booking decision's inputs. */
 export interface BookingContext {
   offer: OfferJson;
-  inputs: SlotInputs;
-  /** With `forBooking`, per offered resource: the digest of its own inputs, for `book`. */
-  digests: Record<string, string> | null;
-  /** With `forBooking`: what planning the booking's messages needs. */
+  /** For a list of times (no `start`): the engine's inputs around the range. */
+  inputs: SlotInputs | null;
+  /** For a booking at `start`, per offered resource: the inputs its verdict depends on, and their digest for `book`. */
+  decisions: Record<string, DecisionInputs> | null;
+  /** For a booking: what planning its messages needs. */
   settings: { reminder_offsets: number[]; notification_email: string | null; staff_emails: Record<string, string> } | null;
 }
 
 /**
+ * The inputs one resource's verdict on a start depends on (the windows of
+ * its local date, what overlaps the time it would block, and with a daily
+ * cap that date's bookings), their digest, and the range they were read
+ * for: `book` reads the same range again and compares.
+ */
+export interface DecisionInputs extends InputsDigest {
+  inputs: SlotInputs;
+}
+
+export interface InputsDigest {
+  digest: string;
+  from: string;
+  to: string;
+  day: string;
+}
+
+/** The engine's inputs of several resources' decisions, as one (holidays are the tenant's: once). */
+export function mergeInputs(list: SlotInputs[]): SlotInputs {
+  const holidays = new Map(list.flatMap((i) => i.holidays).map((h) => [h.join('/'), h] as const));
+  return {
+    weekly: list.flatMap((i) => i.weekly),
+    overrides: list.flatMap((i) => i.overrides),
+    holidays: [...holidays.values()],
+    bookings: list.flatMap((i) => i.bookings),
+    busy: list.flatMap((i) => i.busy),
+  };
+}
+
+/**
  * The offer (the service, and the resource or all resources offering it),
- * the engine's inputs for them around `range`, and with `forBooking` the
- * digests and message settings `book` needs: one statement, one snapshot,
- * its own tenant transaction (SQL function `booking_context`), or one
- * statement of `on` if that is a tenant transaction.
+ * and either the engine's inputs for them around `range` or, for a booking
+ * at `start`, each resource's decision inputs and the message settings: one
+ * statement, one snapshot, its own tenant transaction (SQL function `booking_context`), or
+ * one statement of `on` if that is a tenant transaction.
  */
 export async function bookingContext(
   on: Database | TenantTx,
   tenantId: string,
-  q: { serviceId: string; resourceId: string | null; range: Interval; excludeBookingId?: string | undefined; forBooking: boolean },
+  q: { serviceId: string; resourceId: string | null; range: Interval; excludeBookingId?: string | undefined; start: number | null },
 ): Promise<BookingContext> {
   const w = inputWindow(q.range);
   return tenantCall<BookingContext>(
     on, tenantId, 'slotwise_booking_context',
-    'select booking_context(?::uuid, ?::uuid, ?::uuid, ?::timestamptz, ?::timestamptz, ?::date, ?::date, ?::uuid, ?::boolean) as context',
-    [q.serviceId, q.resourceId, w.from, w.to, w.fromDay, w.toDay, q.excludeBookingId ?? null, q.forBooking],
+    'select booking_context(?::uuid, ?::uuid, ?::uuid, ?::timestamptz, ?::timestamptz, ?::date, ?::date, ?::uuid, ?::timestamptz) as context',
+    [q.serviceId, q.resourceId, w.from, w.to, w.fromDay, w.toDay, q.excludeBookingId ?? null, q.start === null ? null : iso(q.start)],
   );
 }
 
@@ -205,8 +235,8 @@ export interface BookFollowUps {
 /**
  * Write a booking decided on `bookingContext`'s snapshot, in one statement
  * that is its own transaction (SQL function `book`): the resource's lock,
- * then the digest of its inputs read again must equal `digest` (else nothing
- * is written: false), then the INSERT under the exclusion constraint (an
+ * then the digest of its inputs read again (for the same range) must equal
+ * `check.digest` (else nothing is written: false), then the INSERT under the exclusion constraint (an
  * overlap still raises 23P01) and its follow-ups. False when the inputs
  * changed. Inside a tenant transaction `on`, one statement of it.
  */
@@ -215,10 +245,9 @@ export async function book(
   tenantId: string,
   b: NewBooking,
   createdAt: Date,
-  check: { digest: string; range: Interval },
+  check: InputsDigest,
   followUps: BookFollowUps,
 ): Promise<boolean> {
-  const w = inputWindow(check.range);
   const row = {
     id: b.id, service_id: b.serviceId, resource_id: b.resourceId, starts_at: iso(b.start), ends_at: iso(b.end),
     blocked: `[${iso(b.blocked.start)},${iso(b.blocked.end)})`, status: b.status, customer_name: b.customer.name,
@@ -228,7 +257,7 @@ export async function book(
   return tenantCall<boolean>(
     on, tenantId, 'slotwise_book',
     'select book(?::uuid, ?::json, ?, ?::json, ?::json, ?::jsonb, ?::jsonb) as written',
-    [JSON.stringify(row), check.digest, JSON.stringify({ from: w.from, to: w.to, from_day: w.fromDay, to_day: w.toDay }),
+    [JSON.stringify(row), check.digest, JSON.stringify({ from: check.from, to: check.to, from_day: check.day, to_day: check.day }),
       JSON.stringify(followUps.history), JSON.stringify(followUps.notify), JSON.stringify(followUps.event)],
   );
 }

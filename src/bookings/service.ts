@@ -12,7 +12,7 @@ import type { CreateBooking } from './commands.ts';
 import { slotRefused } from './errors.ts';
 import { ACTOR } from './events.ts';
 import { manageDigest, newManageSecret } from './manage-link.ts';
-import { book, bookingByManageDigest, bookingContext, bookingOf, lockResource, toSlotQuery, type Booking, type BookingSource, type NewBooking } from './queries.ts';
+import { book, bookingByManageDigest, bookingContext, bookingOf, lockResource, mergeInputs, toSlotQuery, type Booking, type BookingSource, type NewBooking } from './queries.ts';
 import { bookingJson } from './serialize.ts';
 import { currentTenant, type Tenant } from '../tenancy/queries.ts';
 
@@ -71,9 +71,9 @@ export async function findAvailability(
   q: { serviceId: string; resourceId: string | null; range: Interval; excludeBookingId?: string },
 ): Promise<Availability> {
   checkIds(q.serviceId, q.resourceId);
-  const ctx = await bookingContext(deps.db, tenantId, { ...q, forBooking: false });
+  const ctx = await bookingContext(deps.db, tenantId, { ...q, start: null });
   const offer = checkedOffer(offerFromJson(ctx.offer), q.resourceId);
-  const query = toSlotQuery(ctx.inputs, offer.service, offer.resources, q.range, deps.now().getTime());
+  const query = toSlotQuery(ctx.inputs!, offer.service, offer.resources, q.range, deps.now().getTime());
   return { ...offer, slots: computeAnyResourceSlots(query) };
 }
 
@@ -115,7 +115,7 @@ export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, 
   // The resource keeps changing under us (a busy calendar): decide under its
   // lock, one resource at a time, in the order "any available" tries them.
   const { resources } = checkedOffer(offerFromJson((await bookingContext(deps.db, tenantId, {
-    serviceId: cmd.serviceId, resourceId: cmd.resourceId, range: { start: cmd.start, end: cmd.start + 1 }, forBooking: false,
+    serviceId: cmd.serviceId, resourceId: cmd.resourceId, range: { start: cmd.start, end: cmd.start + 1 }, start: null,
   })).offer), cmd.resourceId);
   const reasons: RejectReason[] = [];
   for (const resource of resources) {
@@ -146,12 +146,14 @@ async function attempt(
 ): Promise<Attempt> {
   const start = cmd.start;
   const range = { start, end: start + 1 };
-  const ctx = await bookingContext(on, tenantId, { serviceId: cmd.serviceId, resourceId, range, forBooking: true });
+  const ctx = await bookingContext(on, tenantId, { serviceId: cmd.serviceId, resourceId, range, start });
   const offer = checkedOffer(offerFromJson(ctx.offer), resourceId);
   const relaxed = opts.staffOverride && by.source === 'admin';
   const service = relaxed ? { ...offer.service, minNoticeMin: 0, horizonDays: STAFF_HORIZON_DAYS } : offer.service;
   const now = deps.now();
-  const query = toSlotQuery(ctx.inputs, service, offer.resources, range, now.getTime());
+  // The engine decides on exactly the inputs `book` will compare.
+  const decisions = ctx.decisions!;
+  const query = toSlotQuery(mergeInputs(offer.resources.map((r) => decisions[r.id]!.inputs)), service, offer.resources, range, now.getTime());
   const reasons: RejectReason[] = [];
   const resource = offer.resources.find((r) => {
     const verdict = explainSlot(query, r.id, start);
@@ -187,7 +189,7 @@ async function attempt(
   );
   const event = webhookEvent('booking.created', { booking: bookingJson(view) }, now);
   try {
-    const written = await book(on, tenantId, row, now, { digest: ctx.digests![resource.id]!, range }, {
+    const written = await book(on, tenantId, row, now, decisions[resource.id]!, {
       history: { event: 'created', actor: ACTOR[by.source], actor_user_id: by.userId, detail: null },
       notify: { task: SEND_TASK, max_attempts: MAX_SEND_ATTEMPTS, input: notificationInput(queue) },
       event: { task: DELIVER_TASK, max_attempts: WEBHOOK_MAX_ATTEMPTS, ...event },

@@ -216,36 +216,56 @@ describe('the one-call booking (booking_context, then book)', () => {
     customer, notes: null, manageNonce: randomUUID(), manageTokenDigest: randomUUID(), source: 'public', createdBy: null,
   });
 
-  it('writes nothing when the resource changed after the decision, and books once the digest is fresh', async () => {
+  const ctxAt = (on: string, resourceId: string | null, start: number, service = serviceId) =>
+    bookingContext(deps.db, on, { serviceId: service, resourceId, range: { start, end: start + 1 }, start });
+
+  it('writes nothing when what the verdict depends on changed after the decision, and books once the digest is fresh', async () => {
     const start = Date.parse('2026-06-02T10:00:00Z');
-    const range = { start, end: start + 1 };
-    const stale = await bookingContext(deps.db, a, { serviceId, resourceId: resource1, range, forBooking: true });
-    // Another booking the same day (not overlapping) changes the resource's inputs.
-    await createBooking(deps, a, { source: 'public', userId: null }, { serviceId, resourceId: resource1, start: Date.parse('2026-06-02T15:00:00Z'), customer, notes: null });
+    const stale = await ctxAt(a, resource1, start);
+    // A busy block over the slot, added after the decision.
+    const [block] = await t.owner('busy_blocks').insert({ tenant_id: a, resource_id: resource1, during: '[2026-06-02T10:15:00Z,2026-06-02T10:45:00Z)' }).returning('id');
     const id = randomUUID();
-    expect(await book(deps.db, a, newBooking(id, start), new Date(), { digest: stale.digests![resource1]!, range }, followUps(id))).toBe(false);
+    expect(await book(deps.db, a, newBooking(id, start), new Date(), stale.decisions![resource1]!, followUps(id))).toBe(false);
     expect(await t.owner('bookings').where({ id })).toHaveLength(0);
     expect(await t.owner('booking_history').where({ booking_id: id })).toHaveLength(0);
     expect(await t.owner('notifications').where({ booking_id: id })).toHaveLength(0);
+    expect((await ctxAt(a, resource1, start)).decisions![resource1]!.digest).not.toBe(stale.decisions![resource1]!.digest);
 
-    const fresh = await bookingContext(deps.db, a, { serviceId, resourceId: resource1, range, forBooking: true });
-    expect(fresh.digests![resource1]).not.toBe(stale.digests![resource1]);
-    expect(await book(deps.db, a, newBooking(id, start), new Date(), { digest: fresh.digests![resource1]!, range }, followUps(id))).toBe(true);
+    await t.owner('busy_blocks').where({ id: block.id }).del();
+    const fresh = await ctxAt(a, resource1, start);
+    expect(fresh.decisions![resource1]).toEqual(stale.decisions![resource1]); // the same inputs again: the same digest
+    expect(await book(deps.db, a, newBooking(id, start), new Date(), fresh.decisions![resource1]!, followUps(id))).toBe(true);
     expect(await t.owner('bookings').where({ id })).toHaveLength(1);
     expect(await t.owner('booking_history').where({ booking_id: id, event: 'created' })).toHaveLength(1);
     expect(await t.owner('notifications').where({ booking_id: id })).toHaveLength(1);
     // Under another tenant the function sees none of it: no offer, no inputs.
-    const other = await bookingContext(deps.db, b, { serviceId, resourceId: resource1, range, forBooking: true });
+    const other = await ctxAt(b, resource1, start);
     expect(other.offer).toEqual({ service: null, resources: [] });
   });
 
+  it('is not invalidated by bookings at other times of the day, unless the service caps bookings per day', async () => {
+    const start = Date.parse('2026-06-04T10:00:00Z');
+    const before = await ctxAt(a, resource1, start);
+    await createBooking(deps, a, { source: 'public', userId: null }, { serviceId, resourceId: resource1, start: Date.parse('2026-06-04T15:00:00Z'), customer, notes: null });
+    expect((await ctxAt(a, resource1, start)).decisions![resource1]).toEqual(before.decisions![resource1]);
+
+    const capped = (await makeService(deps, a, [resource1], { name: 'Capped', maxPerDay: 5, horizonDays: 365 })).id;
+    const cappedBefore = await ctxAt(a, resource1, start, capped);
+    // The capped digest covers the resource's whole local day (London, BST): 2026-06-03T23:00Z to 2026-06-04T23:00Z, an hour more each side.
+    expect(cappedBefore.decisions![resource1]).toMatchObject({ day: '2026-06-04' });
+    expect(Date.parse(cappedBefore.decisions![resource1]!.from)).toBe(Date.parse('2026-06-03T22:00:00Z'));
+    expect(Date.parse(cappedBefore.decisions![resource1]!.to)).toBe(Date.parse('2026-06-05T00:00:00Z'));
+    await createBooking(deps, a, { source: 'public', userId: null }, { serviceId, resourceId: resource1, start: Date.parse('2026-06-04T16:00:00Z'), customer, notes: null });
+    expect((await ctxAt(a, resource1, start, capped)).decisions![resource1]!.digest).not.toBe(cappedBefore.decisions![resource1]!.digest);
+  });
+
   it('gives one resource the same digest whether it is asked for alone or among "any available"', async () => {
-    const range = { start: Date.parse('2026-06-02T10:00:00Z'), end: Date.parse('2026-06-02T10:00:00Z') + 1 };
-    const alone = await bookingContext(deps.db, a, { serviceId, resourceId: resource1, range, forBooking: true });
-    const any = await bookingContext(deps.db, a, { serviceId, resourceId: null, range, forBooking: true });
-    expect(Object.keys(any.digests!).sort()).toEqual([resource1, resource2].sort());
-    expect(any.digests![resource1]).toBe(alone.digests![resource1]);
-    expect(any.digests![resource2]).not.toBe(any.digests![resource1]);
+    const start = Date.parse('2026-06-02T10:00:00Z');
+    const alone = await ctxAt(a, resource1, start);
+    const any = await ctxAt(a, null, start);
+    expect(Object.keys(any.decisions!).sort()).toEqual([resource1, resource2].sort());
+    expect(any.decisions![resource1]).toEqual(alone.decisions![resource1]);
+    expect(any.decisions![resource2]!.digest).not.toBe(any.decisions![resource1]!.digest);
   });
 
   it('decides under the lock when the calendar keeps changing, with the same rules and follow-ups', async () => {
