@@ -26,7 +26,8 @@ interface Known {
  * interval; and a request costs no round trip of its own.
  */
 export class RateLimiter {
-  private readonly known = new Map<string, Known>();
+  /** Keys whose window is still open, as far as this process knows. */
+  readonly known = new Map<string, Known>();
   private pending = new Map<string, { hits: number; windowSeconds: number }>();
   private timer: NodeJS.Timeout | undefined;
   private readonly db: Database;
@@ -47,14 +48,18 @@ export class RateLimiter {
       const p = this.pending.get(key);
       if (p) p.hits++;
       else this.pending.set(key, { hits: 1, windowSeconds });
-      this.timer ??= setTimeout(() => void this.flush(), RATE_FLUSH_MS).unref();
     }
+    // Also after a first hit: the flush forgets ended windows, so many
+    // one-time callers do not pile up in memory.
+    this.timer ??= setTimeout(() => void this.flush(), RATE_FLUSH_MS).unref();
     return { allowed: k.hits <= limit, retryAfter: Math.max(1, Math.ceil((k.resetAt - now) / 1000)) };
   }
 
   /** Write the hits counted since the last flush, and learn the shared counts. */
   async flush(): Promise<void> {
     this.timer = undefined;
+    const now = Date.now();
+    for (const [key, k] of this.known) if (k.resetAt <= now && !this.pending.has(key)) this.known.delete(key);
     const batch = [...this.pending].map(([key, p]) => ({ key, ...p }));
     this.pending = new Map();
     if (!batch.length) return;
@@ -65,7 +70,6 @@ export class RateLimiter {
         const since = this.pending.get(row.key)?.hits ?? 0;
         if (k) Object.assign(k, { hits: Math.max(k.hits, row.hits + since), resetAt: row.resetAt });
       }
-      for (const [key, k] of this.known) if (k.resetAt <= Date.now()) this.known.delete(key);
     } catch (err) {
       // The database is away (or the app is shutting down): the hits stay
       // counted here and the next first hit of a window resynchronises.

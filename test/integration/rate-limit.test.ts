@@ -47,6 +47,15 @@ describe('RateLimiter', () => {
     expect(await hitsInDb('shared')).toBe(6);
   });
 
+  it('forgets ended windows, also of callers seen only once', async () => {
+    const a = new RateLimiter(t.db);
+    for (let i = 0; i < 20; i++) await a.hit(`once:${i}`, 5, 1);
+    expect(a.known.size).toBe(20);
+    await new Promise((r) => setTimeout(r, 1100));
+    await a.flush();
+    expect(a.known.size).toBe(0);
+  });
+
   it('starts a new window once the old one has ended', async () => {
     const a = new RateLimiter(t.db);
     expect((await a.hit('window', 1, 1)).allowed).toBe(true);
