@@ -238,9 +238,20 @@ describe('the one-call booking (booking_context, then book)', () => {
     expect(await t.owner('bookings').where({ id })).toHaveLength(1);
     expect(await t.owner('booking_history').where({ booking_id: id, event: 'created' })).toHaveLength(1);
     expect(await t.owner('notifications').where({ booking_id: id })).toHaveLength(1);
-    // Under another tenant the function sees none of it: no offer, no inputs.
+    // Under another tenant the functions see none of it: no offer, no inputs, and no booking of A's resource.
     const other = await ctxAt(b, resource1, start);
     expect(other.offer).toEqual({ service: null, resources: [] });
+    const foreign = randomUUID();
+    const aSees = fresh.decisions![resource1]!;
+    // With A's digest, B's call sees other inputs (none) and writes nothing …
+    expect(await book(deps.db, b, newBooking(foreign, start + 3_600_000), new Date(), aSees, followUps(foreign))).toBe(false);
+    // … and with the digest of what B sees, the foreign key refuses A's resource under B.
+    const bSees = await withTenant(deps.db, b, async (tx) =>
+      (await tx.raw(`select md5(slot_inputs(array[?::uuid], ?::timestamptz, ?::timestamptz, ?::date, ?::date, null)::text) as d`,
+        [resource1, aSees.from, aSees.to, aSees.day, aSees.day])).rows[0].d as string);
+    await expect(book(deps.db, b, newBooking(foreign, start + 3_600_000), new Date(), { ...aSees, digest: bSees }, followUps(foreign)))
+      .rejects.toMatchObject({ code: '23503' });
+    expect(await t.owner('bookings').where({ id: foreign })).toHaveLength(0);
   });
 
   it('is not invalidated by bookings at other times of the day, unless the service caps bookings per day', async () => {
