@@ -6,6 +6,7 @@ import { createBooking } from '../../src/bookings/service.ts';
 import { queueNotifications, SEND_TASK } from '../../src/notifications/queries.ts';
 import { book, bookingContext, type BookFollowUps, type NewBooking } from '../../src/bookings/queries.ts';
 import { DELIVER_TASK } from '../../src/webhooks/service.ts';
+import { dayInstantRange, localDate } from '../../src/scheduling/index.ts';
 import { createTestDb, TestClock, testDeps, type TestDb } from '../support/db.ts';
 import { makeTenant } from '../support/http.ts';
 import { makeResource, makeService } from '../support/catalog.ts';
@@ -290,6 +291,31 @@ describe('the one-call booking (booking_context, then book)', () => {
     for (const { booking } of [first, second]) {
       expect(await t.owner('booking_history').where({ booking_id: booking.id, event: 'created' })).toHaveLength(1);
       expect((await t.owner('notifications').where({ booking_id: booking.id })).map((n) => n.kind)).toContain('booking_confirmation');
+    }
+  });
+});
+
+describe("a daily cap's digest covers the engine's local day, in zones whose midnight moves", () => {
+  // Santiago and Havana change their clocks at midnight; Lord Howe by 30 minutes; New York at 02:00.
+  const cases: [zone: string, instants: string[]][] = [
+    ['America/Santiago', ['2026-04-04T03:30:00Z', '2026-04-05T03:30:00Z', '2026-04-05T12:00:00Z', '2026-09-06T04:30:00Z', '2026-09-06T12:00:00Z']],
+    ['America/Havana', ['2026-03-08T04:30:00Z', '2026-03-08T15:00:00Z', '2026-11-01T04:30:00Z', '2026-11-01T05:30:00Z']],
+    ['Australia/Lord_Howe', ['2026-04-04T13:15:00Z', '2026-04-05T01:00:00Z', '2026-10-03T13:45:00Z']],
+    ['America/New_York', ['2026-03-08T06:30:00Z', '2026-03-08T07:30:00Z', '2026-11-01T05:30:00Z', '2026-11-01T06:30:00Z']],
+  ];
+
+  it.each(cases)('%s', async (zone, instants) => {
+    const r = (await makeResource(deps, a, `Night ${zone}`, zone, [['00:00', '24:00']], 50)).id;
+    const capped = (await makeService(deps, a, [r], { name: `Cap ${zone}`, maxPerDay: 3, horizonDays: 365 })).id;
+    for (const at of instants) {
+      const start = Date.parse(at);
+      const ctx = await bookingContext(deps.db, a, { serviceId: capped, resourceId: r, range: { start, end: start + 1 }, start });
+      const d = ctx.decisions![r]!;
+      const day = localDate(start, zone);
+      const engineDay = dayInstantRange(day, zone);
+      expect(d.day, `${zone} ${at}`).toBe(day);
+      expect(Date.parse(d.from), `${zone} ${at} from`).toBeLessThanOrEqual(engineDay.start);
+      expect(Date.parse(d.to), `${zone} ${at} to`).toBeGreaterThanOrEqual(engineDay.end);
     }
   });
 });
