@@ -7,8 +7,8 @@ import { formValues } from '../http/forms.ts';
 import { requireRole } from '../http/guards.ts';
 import { audit } from '../audit/log.ts';
 import {
-  insertHoliday, insertResource, insertService, overridesOf, replaceOverride, replaceWeeklyHours, resourceById, serviceById,
-  setServiceResources, updateResourceRow, updateServiceRow, weeklyHoursOf, resourceIdsOfServices,
+  deleteOverride, insertHoliday, insertResource, insertService, overridesOf, replaceOverride, replaceWeeklyHours, resourceById, rowVersion,
+  serviceById, setServiceResources, updateResourceRow, updateServiceRow, weeklyHoursOf, resourceIdsOfServices,
 } from '../catalog/queries.ts';
 import { dayInstantRange, formatInZone, localDate } from '../scheduling/index.ts';
 import { addDays, formatMoney, longDate } from '../bookings/present.ts';
@@ -19,8 +19,6 @@ import {
   checkHolidayForm, checkOverrideForm, checkResourceForm, checkServiceForm, checkWeekForm, FORM_LABELS, formatWindows, WEEKDAYS, type Checked,
 } from './catalog-forms.ts';
 
-const versionOf = (tx: TenantTx, table: 'services' | 'resources', id: string) =>
-  tx(table).where({ id }).forUpdate().first(tx.raw(`to_char(updated_at, 'YYYY-MM-DD"T"HH24:MI:SS.US') as version`));
 const stale = () =>
   new HttpError(409, 'stale_edit', 'Changed by someone else', 'Someone else saved changes since you opened this page. Your changes were not saved: here is the current version.');
 
@@ -80,8 +78,7 @@ export function catalogRoutes(deps: AppDeps): Router {
       const today = localDate(deps.now().getTime(), resource.timeZone);
       const weekly = (await weeklyHoursOf(t, [id])).get(id) ?? [];
       const overrides = (await overridesOf(t, [id], today, '9999-12-31')).get(id) ?? [];
-      const { version } = await t('resources').where({ id }).first(t.raw(`to_char(updated_at, 'YYYY-MM-DD"T"HH24:MI:SS.US') as version`));
-      return { resource, weekly, overrides, version };
+      return { resource, weekly, overrides, version: await rowVersion(t, 'resources', id) };
     });
     const days = WEEKDAYS.map((name, i) => formatWindows(data.weekly.filter((w) => w.weekday === i + 1)));
     res.status(status).render('admin/catalog/resource', {
@@ -111,9 +108,9 @@ export function catalogRoutes(deps: AppDeps): Router {
     try {
       await tx(res, async (t) => {
         const current = await resourceById(t, id);
-        const v = await versionOf(t, 'resources', id);
-        if (!current || !v) throw notFound('No such resource.');
-        if (req.body?.version !== v.version) throw stale();
+        const version = await rowVersion(t, 'resources', id, { lock: true });
+        if (!current || !version) throw notFound('No such resource.');
+        if (req.body?.version !== version) throw stale();
         await updateResourceRow(t, id, checked.value);
         await audit(t, auditAs(req), { action: 'resource.update', subjectType: 'resource', subjectId: id, before: current, after: checked.value });
       });
@@ -138,7 +135,6 @@ export function catalogRoutes(deps: AppDeps): Router {
       if (!(await resourceById(t, id))) throw notFound('No such resource.');
       const before = (await weeklyHoursOf(t, [id])).get(id);
       await replaceWeeklyHours(t, id, weekly);
-      await t('resources').where({ id }).update({ updated_at: t.fn.now() });
       await audit(t, auditAs(req), { action: 'resource.hours', subjectType: 'resource', subjectId: id, before, after: weekly });
     });
     req.session.flash = 'Weekly hours saved.';
@@ -167,7 +163,7 @@ export function catalogRoutes(deps: AppDeps): Router {
     const id = idOf(req);
     const date = String(req.params.date);
     const n = await tx(res, async (t) => {
-      const deleted = await t('date_overrides').where({ resource_id: id, date }).del();
+      const deleted = await deleteOverride(t, id, date);
       if (deleted) await audit(t, auditAs(req), { action: 'resource.override_delete', subjectType: 'resource', subjectId: id, before: { date } });
       return deleted;
     });
@@ -197,8 +193,7 @@ export function catalogRoutes(deps: AppDeps): Router {
       const service = await serviceById(t, id);
       if (!service) throw notFound('No such service.');
       const ids = (await resourceIdsOfServices(t, [id])).get(id) ?? [];
-      const { version } = await versionOf(t, 'services', id);
-      return { resources, service, values: serviceValues(service, ids), version };
+      return { resources, service, values: serviceValues(service, ids), version: await rowVersion(t, 'services', id) };
     });
     const preview = data.service ? await previewWeek(deps, tenant, data.service.id) : [];
     res.status(status).render('admin/catalog/service', { title: data.service?.name ?? 'New service', ...data, preview, errors: {}, ...extra });
@@ -226,9 +221,9 @@ export function catalogRoutes(deps: AppDeps): Router {
           await audit(t, auditAs(req), { action: 'service.create', subjectType: 'service', subjectId: sid, after: { ...fields, resourceIds: f.resourceIds } });
         } else {
           const before = await serviceById(t, sid);
-          const v = await versionOf(t, 'services', sid);
-          if (!before || !v) throw notFound('No such service.');
-          if (f.version !== v.version) throw stale();
+          const version = await rowVersion(t, 'services', sid, { lock: true });
+          if (!before || !version) throw notFound('No such service.');
+          if (f.version !== version) throw stale();
           await updateServiceRow(t, sid, fields);
           await audit(t, auditAs(req), { action: 'service.update', subjectType: 'service', subjectId: sid, before, after: { ...fields, resourceIds: f.resourceIds } });
         }

@@ -1,10 +1,10 @@
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { withTenant, type TenantTx } from '../db/tenant.ts';
 import { notFound } from '../http/errors.ts';
 import { uuidParam } from '../http/params.ts';
 import {
-  insertHoliday, insertResource, insertService, listHolidays, listResources, listServices, resourceById, resourceIdsOfServices,
+  insertHoliday, insertResource, insertService, listHolidays, listResources, listServices, resourceById, resourceIdsOfServices, rowVersion,
   serviceById, setServiceResources, updateResourceRow, updateServiceRow,
 } from '../catalog/queries.ts';
 import { deleteRow, replaceSchedule, scheduleOf } from '../catalog/service.ts';
@@ -13,6 +13,7 @@ import { validationFailed } from '../http/errors.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { DAYS, HolidayCreate, ListQuery, parse, ResourceCreate, ResourcePatch, ScheduleBody, ServiceCreate, ServicePatch } from './schemas.ts';
 import { holidayJson, list, resourceJson, scheduleJson, serviceJson } from './serialize.ts';
+import { checkIfMatch, setEtag } from './preconditions.ts';
 
 const idParam = (v: unknown) => uuidParam(v);
 
@@ -32,14 +33,21 @@ export function catalogApi(deps: AppDeps): Router {
     res.status(201).json(resourceJson(created));
   });
   r.get('/resources/:id', async (req, res) => {
-    const found = await tx(res, (t) => resourceById(t, idParam(req.params.id)));
-    if (!found) throw notFound('No such resource.');
+    const id = idParam(req.params.id);
+    const { found, version } = await tx(res, async (t) => ({ found: await resourceById(t, id), version: await rowVersion(t, 'resources', id) }));
+    if (!found || !version) throw notFound('No such resource.');
+    setEtag(res, version);
     res.json(resourceJson(found));
   });
   r.patch('/resources/:id', async (req, res) => {
+    const id = idParam(req.params.id);
     const b = parse(ResourcePatch, req.body);
-    const updated = await tx(res, (t) => updateResourceRow(t, idParam(req.params.id), { name: b.name, kind: b.kind, timeZone: b.time_zone, position: b.position, active: b.active }));
-    if (!updated) throw notFound('No such resource.');
+    const { updated, version } = await tx(res, async (t) => {
+      await ifMatches(t, req, 'resources', id, 'No such resource.');
+      const updated = await updateResourceRow(t, id, { name: b.name, kind: b.kind, timeZone: b.time_zone, position: b.position, active: b.active });
+      return { updated: updated!, version: (await rowVersion(t, 'resources', id))! };
+    });
+    setEtag(res, version);
     res.json(resourceJson(updated));
   });
   r.delete('/resources/:id', async (req, res) => {
@@ -48,11 +56,12 @@ export function catalogApi(deps: AppDeps): Router {
   });
   r.get('/resources/:id/schedule', async (req, res) => {
     const id = idParam(req.params.id);
-    const out = await tx(res, async (t) => {
+    const { out, version } = await tx(res, async (t) => {
       const resource = await resourceById(t, id);
       if (!resource) throw notFound('No such resource.');
-      return scheduleOf(t, id, localDate(deps.now().getTime(), resource.timeZone));
+      return { out: await scheduleOf(t, id, localDate(deps.now().getTime(), resource.timeZone)), version: (await rowVersion(t, 'resources', id))! };
     });
+    setEtag(res, version); // the resource's: a schedule change moves it
     res.json(scheduleJson(id, out));
   });
   r.put('/resources/:id/schedule', async (req, res) => {
@@ -62,16 +71,23 @@ export function catalogApi(deps: AppDeps): Router {
       weekly: b.weekly.map((w) => ({ weekday: (DAYS.indexOf(w.day) + 1) as Weekday, start: w.start, end: w.end })),
       overrides: b.overrides.map((o) => ({ date: o.date, windows: 'windows' in o ? o.windows : [] })),
     };
-    const saved = await tx(res, async (t) => {
-      const resource = await resourceById(t, id);
-      if (!resource) throw notFound('No such resource.');
+    const { saved, version } = await tx(res, async (t) => {
+      await ifMatches(t, req, 'resources', id, 'No such resource.');
+      const resource = (await resourceById(t, id))!;
       const today = localDate(deps.now().getTime(), resource.timeZone);
       await replaceSchedule(t, id, schedule, today);
-      return scheduleOf(t, id, today);
+      return { saved: await scheduleOf(t, id, today), version: (await rowVersion(t, 'resources', id))! };
     });
+    setEtag(res, version);
     res.json(scheduleJson(id, saved));
   });
 
+  /** The row locked, and the request's If-Match checked against its version; 404 when there is no such row. */
+  const ifMatches = async (t: TenantTx, req: Request, table: 'services' | 'resources', id: string, missing: string) => {
+    const version = await rowVersion(t, table, id, { lock: true });
+    if (!version) throw notFound(missing);
+    checkIfMatch(req, version);
+  };
   const serviceWithResources = async (t: TenantTx, id: string) => {
     const s = await serviceById(t, id);
     if (!s) throw notFound('No such service.');
@@ -105,14 +121,17 @@ export function catalogApi(deps: AppDeps): Router {
     res.status(201).json(out);
   });
   r.get('/services/:id', async (req, res) => {
-    res.json(await tx(res, (t) => serviceWithResources(t, idParam(req.params.id))));
+    const id = idParam(req.params.id);
+    const { out, version } = await tx(res, async (t) => ({ out: await serviceWithResources(t, id), version: (await rowVersion(t, 'services', id))! }));
+    setEtag(res, version);
+    res.json(out);
   });
   r.patch('/services/:id', async (req, res) => {
     const id = idParam(req.params.id);
     const b = parse(ServicePatch, req.body);
-    const out = await tx(res, async (t) => {
-      const current = await serviceById(t, id);
-      if (!current) throw notFound('No such service.');
+    const { out, version } = await tx(res, async (t) => {
+      await ifMatches(t, req, 'services', id, 'No such service.');
+      const current = (await serviceById(t, id))!;
       const next = {
         ...current,
         ...(b.name !== undefined && { name: b.name }),
@@ -138,8 +157,9 @@ export function catalogApi(deps: AppDeps): Router {
         await checkResources(t, b.resource_ids);
         await setServiceResources(t, id, b.resource_ids);
       }
-      return serviceWithResources(t, id);
+      return { out: await serviceWithResources(t, id), version: (await rowVersion(t, 'services', id))! };
     });
+    setEtag(res, version);
     res.json(out);
   });
   r.delete('/services/:id', async (req, res) => {

@@ -28,6 +28,13 @@ const pageParams = [
   { name: 'limit', in: 'query', schema: int({ minimum: 1, maximum: 100, default: 20 }) },
   { name: 'starting_after', in: 'query', schema: uuid, description: 'The id of the last item of the previous page' },
 ];
+const ifMatchHeader = {
+  name: 'If-Match', in: 'header', schema: str(),
+  description: 'The ETag of the version you read: a write over a newer version is refused with 412 instead of overwriting it',
+};
+const etagHeader = { ETag: { description: 'The version of what was returned; send it back in If-Match', schema: str() } };
+const versioned = (description: string, schema: Schema) => ({ ...json(description, schema), headers: etagHeader });
+const changed = { '412': problem('Changed since the version in If-Match') };
 const idempotencyHeader = { name: 'Idempotency-Key', in: 'header', schema: str({ maxLength: 255 }), description: 'Same key and body within 24 h returns the first response' };
 
 const weekly = obj({ day: str({ enum: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] }), start: hhmm, end: hhmm }, ['day', 'start', 'end']);
@@ -91,8 +98,15 @@ const crud = (name: string, tag: string, opts: { patch?: boolean; get?: boolean 
   },
   [`/${tag}/{id}`]: {
     parameters: [idPath()],
-    ...(opts.get !== false && { get: { operationId: `get_${tag}`, tags: [tag], responses: { '200': json('Found', ref(name)), '404': problem('Not found'), ...errors } } }),
-    ...(opts.patch && { patch: { operationId: `update_${tag}`, tags: [tag], requestBody: body(ref(`${name}Patch`)), responses: { '200': json('Updated', ref(name)), '404': problem('Not found'), ...errors } } }),
+    ...(opts.get !== false && {
+      get: { operationId: `get_${tag}`, tags: [tag], responses: { '200': opts.patch ? versioned('Found', ref(name)) : json('Found', ref(name)), '404': problem('Not found'), ...errors } },
+    }),
+    ...(opts.patch && {
+      patch: {
+        operationId: `update_${tag}`, tags: [tag], parameters: [ifMatchHeader], requestBody: body(ref(`${name}Patch`)),
+        responses: { '200': versioned('Updated', ref(name)), '404': problem('Not found'), ...changed, ...errors },
+      },
+    }),
     delete: { operationId: `delete_${tag}`, tags: [tag], responses: { '204': { description: 'Deleted' }, '404': problem('Not found'), '409': problem('In use'), ...errors } },
   },
 });
@@ -114,8 +128,11 @@ export function openApiDocument(config: Pick<Config, 'scheme' | 'baseDomain'>) {
       ...crud('Resource', 'resources', { patch: true }),
       '/resources/{id}/schedule': {
         parameters: [idPath()],
-        get: { operationId: 'get_schedule', tags: ['resources'], responses: { '200': json('Weekly hours and upcoming overrides', ref('Schedule')), '404': problem('Not found'), ...errors } },
-        put: { operationId: 'replace_schedule', tags: ['resources'], requestBody: body(ref('ScheduleInput')), responses: { '200': json('Saved', ref('Schedule')), '404': problem('Not found'), ...errors } },
+        get: { operationId: 'get_schedule', tags: ['resources'], responses: { '200': versioned('Weekly hours and upcoming overrides (ETag: the resource\'s version)', ref('Schedule')), '404': problem('Not found'), ...errors } },
+        put: {
+          operationId: 'replace_schedule', tags: ['resources'], parameters: [ifMatchHeader], requestBody: body(ref('ScheduleInput')),
+          responses: { '200': versioned('Saved', ref('Schedule')), '404': problem('Not found'), ...changed, ...errors },
+        },
       },
       ...crud('Service', 'services', { patch: true }),
       ...crud('Holiday', 'holidays', { get: false }),

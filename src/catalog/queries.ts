@@ -177,6 +177,7 @@ export async function replaceWeeklyHours(tx: TenantTx, resourceId: string, weekl
       weekly.map((w) => ({ tenant_id: tx.tenantId, resource_id: resourceId, weekday: w.weekday, start_minute: hhmmToMinute(w.start), end_minute: hhmmToMinute(w.end) })),
     );
   }
+  await touchResource(tx, resourceId);
 }
 
 export async function replaceOverride(tx: TenantTx, resourceId: string, o: DateOverride): Promise<void> {
@@ -187,6 +188,14 @@ export async function replaceOverride(tx: TenantTx, resourceId: string, o: DateO
       o.windows.map((w) => ({ tenant_id: tx.tenantId, resource_id: resourceId, date: o.date, start_minute: hhmmToMinute(w.start), end_minute: hhmmToMinute(w.end) })),
     );
   }
+  await touchResource(tx, resourceId);
+}
+
+/** Drop one date's override; false when there was none. */
+export async function deleteOverride(tx: TenantTx, resourceId: string, date: string): Promise<boolean> {
+  const deleted = await tx('date_overrides').where({ resource_id: resourceId, date }).del();
+  if (deleted) await touchResource(tx, resourceId);
+  return deleted > 0;
 }
 
 export async function insertHoliday(tx: TenantTx, h: { name: string; start: string; end: string }): Promise<string> {
@@ -249,6 +258,24 @@ export async function resourceIdsOfServices(tx: TenantTx, serviceIds: string[]):
   return out;
 }
 
+/**
+ * A service's or resource's version for stale-edit checks: its updated_at to
+ * the microsecond, which every change of the row (and of a resource's
+ * schedule) moves. With `lock`, the row is locked for the rest of the
+ * transaction, so the version cannot move between the check and the write.
+ * Undefined when there is no such row.
+ */
+export async function rowVersion(tx: TenantTx, table: 'services' | 'resources', id: string, opts: { lock?: boolean } = {}): Promise<string | undefined> {
+  const q = tx(table).where({ id }).first<{ version: string } | undefined>(tx.raw(`to_char(updated_at, 'YYYY-MM-DD"T"HH24:MI:SS.US') as version`));
+  const row = await (opts.lock ? q.forUpdate() : q);
+  return row?.version;
+}
+
+/** Move a resource's version after a change that is not to its own row (its schedule). */
+export async function touchResource(tx: TenantTx, id: string): Promise<void> {
+  await tx('resources').where({ id }).update({ updated_at: tx.fn.now() });
+}
+
 export async function updateResourceRow(tx: TenantTx, id: string, patch: Partial<Pick<Resource, 'name' | 'kind' | 'timeZone' | 'position' | 'active'>>): Promise<Resource | undefined> {
   const [row] = await tx('resources')
     .where({ id })
@@ -283,6 +310,7 @@ export async function futureOverridesOf(tx: TenantTx, resourceId: string, fromDa
 
 export async function deleteOverridesFrom(tx: TenantTx, resourceId: string, fromDate: string): Promise<void> {
   await tx('date_overrides').where({ resource_id: resourceId }).where('date', '>=', fromDate).del();
+  await touchResource(tx, resourceId);
 }
 
 export interface Holiday {

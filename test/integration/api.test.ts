@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
@@ -237,6 +238,51 @@ describe('bookings over the API', () => {
     expect(statuses).toEqual([200, 200, 200, 429]);
     const limited = await c.get('/resources');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+});
+
+describe('two integrations editing at once', () => {
+  it('answers an ETag and refuses a write over a newer version with 412 when If-Match says so, changing nothing', async () => {
+    const { key } = await provision('versions');
+    const c = api(app, key);
+    const rid = (await c.post('/resources', { name: 'Room', time_zone: 'Europe/London' })).body.id as string;
+    const sid = (await c.post('/services', { name: 'Session', duration_minutes: 60, resource_ids: [rid] })).body.id as string;
+
+    const read = await c.get(`/services/${sid}`);
+    const etag = read.headers.etag as string;
+    expect(etag).toMatch(/^"\d{4}-\d{2}-\d{2}T[\d:.]+"$/);
+    const first = await c.patch(`/services/${sid}`, { name: 'Session A' }).set('If-Match', etag);
+    expect(first.status).toBe(200);
+    expect(first.headers.etag).not.toBe(etag);
+    // The second writer read the same version: refused, and the first writer's change stands.
+    const second = await c.patch(`/services/${sid}`, { name: 'Session B' }).set('If-Match', etag);
+    expect(second.status).toBe(412);
+    expect(second.headers['content-type']).toContain('application/problem+json');
+    expect(second.body).toMatchObject({ type: expect.stringContaining('precondition_failed'), status: 412 });
+    expect((await c.get(`/services/${sid}`)).body.name).toBe('Session A');
+    // A list of tags, '*', or no If-Match at all: the write goes ahead.
+    expect((await c.patch(`/services/${sid}`, { name: 'Session C' }).set('If-Match', `"other", ${first.headers.etag as string}`)).status).toBe(200);
+    expect((await c.patch(`/services/${sid}`, { name: 'Session D' }).set('If-Match', '*')).status).toBe(200);
+    expect((await c.patch(`/services/${sid}`, { name: 'Session E' })).status).toBe(200);
+    // A weak tag never matches If-Match (strong comparison).
+    const now = (await c.get(`/services/${sid}`)).headers.etag as string;
+    expect((await c.patch(`/services/${sid}`, { name: 'Session F' }).set('If-Match', `W/${now}`)).status).toBe(412);
+
+    // A resource and its schedule share one version: changing either moves it.
+    const schedule = await c.get(`/resources/${rid}/schedule`);
+    const resourceTag = (await c.get(`/resources/${rid}`)).headers.etag as string;
+    expect(schedule.headers.etag).toBe(resourceTag);
+    const renamed = await c.patch(`/resources/${rid}`, { name: 'Room 1' }).set('If-Match', resourceTag);
+    expect(renamed.status).toBe(200);
+    const week = { weekly: [{ day: 'mon', start: '09:00', end: '17:00' }], overrides: [] };
+    expect((await c.put(`/resources/${rid}/schedule`, week).set('If-Match', resourceTag)).status).toBe(412);
+    expect((await c.get(`/resources/${rid}/schedule`)).body.weekly).toEqual([]);
+    const saved = await c.put(`/resources/${rid}/schedule`, week).set('If-Match', renamed.headers.etag as string);
+    expect(saved.status).toBe(200);
+    expect((await c.patch(`/resources/${rid}`, { name: 'Room 2' }).set('If-Match', renamed.headers.etag as string)).status).toBe(412);
+    expect((await c.get(`/resources/${rid}`)).body.name).toBe('Room 1');
+    // Unknown ids are still 404, If-Match or not.
+    expect((await c.patch(`/services/${randomUUID()}`, { name: 'X' }).set('If-Match', etag)).status).toBe(404);
   });
 });
 
