@@ -78,19 +78,29 @@ export async function cachedTenantBySlug(db: Database, slug: string): Promise<Te
   const hit = tenantCache.get(key);
   const now = Date.now();
   if (hit && hit.expires > now) return hit.tenant;
-  const tenant = await tenantBySlug(db, slug);
-  if (!tenant) {
-    tenantCache.delete(key);
-    return undefined;
-  }
+  // The read itself is shared: requests that arrive while it runs (every
+  // request of a busy tenant, when the copy expires) wait for the same one.
+  const read = tenantBySlug(db, slug);
   if (tenantCache.size >= TENANT_CACHE_MAX) tenantCache.clear();
-  tenantCache.set(key, { tenant, expires: now + TENANT_CACHE_MS });
-  return tenant;
+  const entry: { tenant: Promise<Tenant | undefined>; expires: number; id?: string } = { tenant: read, expires: now + TENANT_CACHE_MS };
+  tenantCache.set(key, entry);
+  const forget = () => {
+    if (tenantCache.get(key) === entry) tenantCache.delete(key);
+  };
+  try {
+    const tenant = await read;
+    if (tenant) entry.id = tenant.id;
+    else forget();
+    return tenant;
+  } catch (err) {
+    forget();
+    throw err;
+  }
 }
 
 export const TENANT_CACHE_MS = 2000;
 const TENANT_CACHE_MAX = 10_000;
-const tenantCache = new Map<string, { tenant: Tenant; expires: number }>();
+const tenantCache = new Map<string, { tenant: Promise<Tenant | undefined>; expires: number; id?: string }>();
 /** Each Database its own key space (tests run several in one process). */
 const databaseKeys = new WeakMap<Database, number>();
 let databaseCount = 0;
@@ -102,7 +112,8 @@ const databaseKey = (db: Database): number => {
 
 /** Forget a tenant's cached copy in this process, after changing it. */
 function forgetTenant(id: string): void {
-  for (const [key, entry] of tenantCache) if (entry.tenant.id === id) tenantCache.delete(key);
+  // A read still in flight may have seen the old row: forget those too.
+  for (const [key, entry] of tenantCache) if (entry.id === undefined || entry.id === id) tenantCache.delete(key);
 }
 
 /** Every tenant id, for maintenance jobs that then open `withTenant` per tenant. */

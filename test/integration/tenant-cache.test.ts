@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTenant } from '../../src/db/tenant.ts';
+import type { AppDeps } from '../../src/deps.ts';
+import { cachedTenantBySlug, updateBranding } from '../../src/tenancy/queries.ts';
+import { createTestDb, testDeps, type TestDb } from '../support/db.ts';
+import { makeTenant } from '../support/http.ts';
+
+/** Host → tenant, remembered per process for a moment (src/tenancy/queries.ts). */
+let t: TestDb;
+let deps: AppDeps;
+beforeAll(async () => {
+  t = await createTestDb();
+  deps = testDeps(t);
+  await makeTenant(deps, 'cached');
+});
+afterAll(() => t.drop());
+
+describe('cachedTenantBySlug', () => {
+  it('shares one read between requests that arrive together', async () => {
+    const all = await Promise.all(Array.from({ length: 50 }, () => cachedTenantBySlug(deps.db, 'cached')));
+    expect(all[0]?.slug).toBe('cached');
+    expect(new Set(all).size).toBe(1); // one object: one read
+  });
+
+  it('serves the saved settings at once in the process that saved them', async () => {
+    const before = await cachedTenantBySlug(deps.db, 'cached');
+    await withTenant(deps.db, before!.id, (tx) => updateBranding(tx, { name: 'Renamed', logoUrl: null, accentColor: '#123456', timeZone: 'UTC' }));
+    const after = await cachedTenantBySlug(deps.db, 'cached');
+    expect(after).toMatchObject({ name: 'Renamed', accentColor: '#123456', timeZone: 'UTC' });
+  });
+
+  it('does not remember unknown names, so one created later is found at once', async () => {
+    expect(await cachedTenantBySlug(deps.db, 'later')).toBeUndefined();
+    await makeTenant(deps, 'later');
+    expect((await cachedTenantBySlug(deps.db, 'later'))?.slug).toBe('later');
+  });
+});
