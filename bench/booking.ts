@@ -7,6 +7,8 @@
  * BENCH_CONCURRENCY (default "16,64"):
  *   distinct   every request books a different free slot (round-robin over
  *              RESOURCES resources, quarter hours over DAYS days) → 303s
+ *   picker     every request GETs the times page (14-day strip, one day's
+ *              times) for a resource and a start date of the grid → 200s
  *   contended  every client fights for the same slot of one resource; when it
  *              is taken (a 303, or a 409 saying so) everyone moves to the next
  *   ceiling    raw single-statement INSERTs of the same columns into
@@ -56,14 +58,14 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = 2;
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '16,64').split(',').map(Number);
 /** Which scenarios to run (e.g. BENCH_SCENARIOS=distinct for a profile of the booking path alone). */
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'distinct,contended,ceiling').split(','));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'distinct,picker,contended,ceiling').split(','));
 const CPU_PROFILE = process.env.BENCH_CPU_PROFILE;
 const TARGET_RATIO = 0.3;
 
 // ---------------------------------------------------------------- shared types
 
 interface HttpSpec {
-  scenario: 'distinct' | 'contended';
+  scenario: 'distinct' | 'contended' | 'picker';
   port: number;
   serviceId: string;
   concurrency: number;
@@ -183,6 +185,19 @@ async function runHttp(spec: HttpSpec, ready: () => Promise<void>): Promise<Http
     clients.map(async (c, ci) => {
       let n = 0;
       while (performance.now() < deadline) {
+        if (spec.scenario === 'picker') {
+          // A customer opening the times page: the 14-day strip and one day's times, for a resource and a start date of the grid.
+          const k = cursor++;
+          const from = new Date(spec.base + (k % DAYS) * DAY).toISOString().slice(0, 10);
+          const t = performance.now();
+          const res = await send(c.agent, c.port, 'GET', `/book/${spec.serviceId}?resource=${spec.resourceIds[k % spec.resourceIds.length]!}&tz=${encodeURIComponent(ZONE)}&from=${from}`, { Cookie: c.cookie }, undefined, false);
+          const ms = performance.now() - t;
+          all.push(ms);
+          statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+          if (res.status === 200) ok.push(ms);
+          else sample ??= `${res.status}: ${res.body.replace(/\s+/g, ' ').slice(0, 400)}`;
+          continue;
+        }
         const k = spec.scenario === 'distinct' ? cursor++ : current;
         const slot = spec.scenario === 'distinct' ? distinctSlot(spec, k) : { resourceId: spec.resourceIds[0]!, start: spec.base + k * SLOT_MIN * MINUTE };
         const t = performance.now();
@@ -214,7 +229,7 @@ async function runHttp(spec: HttpSpec, ready: () => Promise<void>): Promise<Http
   const elapsedMs = performance.now() - t0;
   for (const c of clients) c.agent.destroy();
   const doubleWins = [...winsBySlot.values()].filter((w) => w > 1).length;
-  const nextCursor = spec.scenario === 'distinct' ? cursor : current + 1;
+  const nextCursor = spec.scenario === 'contended' ? current + 1 : cursor;
   return { setupMs, elapsedMs, statuses, all, ok, taken, nextCursor, doubleWins, ...(sample ? { sample } : {}) };
 }
 
@@ -466,8 +481,8 @@ async function main(): Promise<void> {
         worker!.postMessage(spec);
       });
 
-    const cursors = { distinct: 0, contended: 0 };
-    const httpScenario = async (scenario: 'distinct' | 'contended', concurrency: number, durationMs: number, record: boolean) => {
+    const cursors = { distinct: 0, contended: 0, picker: 0 };
+    const httpScenario = async (scenario: 'distinct' | 'contended' | 'picker', concurrency: number, durationMs: number, record: boolean) => {
       const before = await activeCount();
       let cpu0 = cpuSnapshot(postmasterPid);
       let elu0 = performance.eventLoopUtilization();
@@ -477,7 +492,7 @@ async function main(): Promise<void> {
         serviceId: service.id,
         concurrency,
         durationMs,
-        resourceIds: scenario === 'distinct' ? grid : [hot],
+        resourceIds: scenario === 'contended' ? [hot] : grid,
         base,
         cursor: cursors[scenario],
       }, () => {
@@ -489,15 +504,16 @@ async function main(): Promise<void> {
       cursors[scenario] = r.nextCursor;
       const newRows = (await activeCount()) - before;
       const label = `${scenario}${record ? '' : ' (warm-up)'} C=${concurrency}`;
-      const won = r.statuses['303'] ?? 0;
+      // picker: the pages served (200); the others: the bookings made (303).
+      const won = r.statuses[scenario === 'picker' ? '200' : '303'] ?? 0;
       const taken = r.statuses['409'] ?? 0;
-      const other = Object.entries(r.statuses).filter(([s]) => s !== '303' && s !== '409');
+      const other = Object.entries(r.statuses).filter(([s]) => (scenario === 'picker' ? s !== '200' : s !== '303' && s !== '409'));
       const ov = await overlaps();
       check(label, ov === 0, `${ov} overlapping active bookings`);
-      check(label, newRows === won, `${newRows} new bookings but ${won} answers 303`);
+      check(label, newRows === (scenario === 'picker' ? 0 : won), `${newRows} new bookings but ${won} answers ${scenario === 'picker' ? 'of pages' : '303'}`);
       check(label, other.length === 0, `unexpected answers ${JSON.stringify(Object.fromEntries(other))}; first: ${r.sample ?? ''}`);
       check(label, r.doubleWins === 0, `${r.doubleWins} slots answered 303 twice`);
-      if (scenario === 'distinct') check(label, taken === 0, `${taken} distinct slots answered 409`);
+      if (scenario !== 'contended') check(label, taken === 0, `${taken} answers 409`);
       if (scenario === 'contended') {
         const dup = await scalar(
           `select count(*) from (select starts_at from bookings where resource_id = $1 and status in ('held','confirmed') group by starts_at having count(*) > 1) d`,
@@ -625,6 +641,10 @@ async function main(): Promise<void> {
     await checks.query('analyze');
     if (SCENARIOS.has('distinct')) await profiled('distinct', async () => {
       for (const c of CONCURRENCY) await httpScenario('distinct', c, SECONDS * 1000, true);
+    });
+    // The times page, after the bookings above: its strip and times are computed around them.
+    if (SCENARIOS.has('picker')) await profiled('picker', async () => {
+      for (const c of CONCURRENCY) await httpScenario('picker', c, SECONDS * 1000, true);
     });
     if (SCENARIOS.has('contended')) await profiled('contended', async () => {
       for (const c of CONCURRENCY) await httpScenario('contended', c, SECONDS * 1000, true);
