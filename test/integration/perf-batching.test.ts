@@ -12,9 +12,10 @@ import { makeTenant } from '../support/http.ts';
 import { makeResource, makeService } from '../support/catalog.ts';
 
 /**
- * The batched follow-ups of the booking path (one statement for many rows
- * and jobs) keep the rules of the one-at-a-time code they replaced, and a
- * booking that loses at the INSERT without a savepoint is still a 409.
+ * The booking path's batched statements keep the rules of the one-at-a-time
+ * code they replaced: follow-ups (one statement for many rows and jobs), the
+ * two-call booking (booking_context, then book, verified by digest), and a
+ * booking that loses at the INSERT to a writer that takes no lock.
  */
 let t: TestDb;
 let deps: AppDeps;
@@ -196,7 +197,7 @@ describe('a booking that loses at the INSERT', () => {
     expect(next.booking.resourceId).toBe(resource1);
   });
 
-  it('goes on to the next resource for "any available" (the savepoint path)', async () => {
+  it('goes on to the next resource for "any available"', async () => {
     const start = '2026-05-22T10:00:00Z';
     const outcome = await raceWithRawWriter(resource1, start, () =>
       createBooking(deps, a, { source: 'public', userId: null }, { serviceId, resourceId: null, start: Date.parse(start), customer, notes: null }),
