@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { uuidParam } from '../http/params.ts';
 import { withTenant, type TenantTx } from '../db/tenant.ts';
+import { lockResource } from '../bookings/queries.ts';
 import { notFound } from '../http/errors.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
 import { audit } from '../audit/log.ts';
@@ -68,6 +69,10 @@ export function blockRoutes(deps: AppDeps): Router {
     const saved = await withTenant(deps.db, tenantOf(res).id, async (tx) => {
       const resource = await visibleResource(tx, viewerOf(req), f.resourceId);
       if (!resource) return false;
+      // The bookings' lock: a booking being written now commits first (and
+      // the block lands beside it), or sees the block and is refused; never
+      // a booking inside the block once the page says it is blocked.
+      await lockResource(tx, resource.id);
       const start = wallTimeToInstant(f.date, f.start, resource.time_zone);
       const end = wallTimeToInstant(f.date, f.end, resource.time_zone);
       const [row] = await tx('busy_blocks')

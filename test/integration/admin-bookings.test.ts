@@ -187,6 +187,30 @@ describe('blocking time and the audit log', () => {
     expect(await auditRows('block.delete')).toHaveLength(1);
   });
 
+  it('waits for a booking being written on the resource before blocking its time (the bookings\' lock)', async () => {
+    const staff = await signedIn(app, HOST, 'sam@desk.example');
+    // Hold the resource's booking lock, as book does between its check and its commit.
+    const holder = await t.db.app.transaction();
+    await holder.raw("select set_config('app.tenant_id', ?, true)", [tenantId]);
+    await holder.raw('select lock_resource(?::uuid)', [nyc]);
+    let done = false;
+    const posting = staff.post('/admin/blocks', { resourceId: nyc, date: '2026-03-13', start: '12:00', end: '13:00', label: 'Waits' }).then((r) => {
+      done = true;
+      return r;
+    });
+    let waiting = 0;
+    for (let i = 0; i < 100 && !waiting; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      waiting = Number((await t.owner.raw(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'`)).rows[0].n);
+    }
+    expect(waiting).toBe(1);
+    expect(done).toBe(false);
+    expect(await t.owner('busy_blocks').where({ label: 'Waits' })).toHaveLength(0);
+    await holder.commit();
+    expect((await posting).status).toBe(303);
+    expect(await t.owner('busy_blocks').where({ label: 'Waits' })).toHaveLength(1);
+  });
+
   it('lists admin actions with before and after for owners and admins, not staff', async () => {
     const owner = await signedIn(app, HOST, 'owner@desk.example');
     await owner.post('/admin/settings', { name: 'Desk & Co', accentColor: '#112233', timeZone: 'America/New_York', logoUrl: '' });
