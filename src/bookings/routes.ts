@@ -25,14 +25,18 @@ export function bookingRoutes(deps: AppDeps): Router {
   const tenantOf = (res: Response) => res.locals.tenant as Tenant;
   const bookLimit = rateLimit(deps, { name: 'book', limit: 30, windowSeconds: 10 * 60, key: (req) => `${tenantOf(req.res!).id}:${req.ip}` });
 
-  r.get('/', async (_req, res) => {
+  /** The services, optionally with why the visitor is back here (a form for a service that is gone). */
+  async function home(res: Response, status: number, message?: string) {
     const tenant = tenantOf(res);
     const services = await withTenant(deps.db, tenant.id, (tx) => activeServices(tx));
-    res.render('public/home', {
+    res.status(status).render('public/home', {
       title: tenant.name,
+      message,
       services: services.map((s) => ({ ...s, price: s.priceMinor ? formatMoney(s.priceMinor, s.currency) : '', duration: formatDuration(s.durationMin) })),
     });
-  });
+  }
+
+  r.get('/', (_req, res) => home(res, 200));
 
   r.get('/book/:serviceId', async (req, res) => {
     const tenant = tenantOf(res);
@@ -58,10 +62,26 @@ export function bookingRoutes(deps: AppDeps): Router {
     res.render('bookings/details', detailsModel(avail, q, start, {}, {}));
   });
 
+  // Bad input on the booking form answers 422 with the reason and writes
+  // nothing: a time zone that is not one (the times page, to choose again),
+  // an option or a service that is not offered (the times page of any
+  // option, or the services). A URL that names no service stays a 404.
   r.post('/book/:serviceId', bookLimit, async (req, res) => {
+    try {
+      await submit(req, res);
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 404 && !res.headersSent) return home(res, 422, err.message);
+      throw err;
+    }
+  });
+
+  async function submit(req: Request, res: Response) {
     const tenant = tenantOf(res);
     const body = (req.body ?? {}) as Record<string, string>;
     const q = pickerQuery(req, tenant, deps.now(), String(req.params.serviceId), body.resource, body.tz);
+    if (typeof body.tz === 'string' && body.tz !== '' && !isValidTimeZone(body.tz)) {
+      return renderPicker(deps, req, res, q, 422, 'Choose a time zone from the list.');
+    }
     const parsed = CreateBooking.safeParse({
       serviceId: q.serviceId,
       resourceId: q.resource === 'any' ? null : q.resource,
@@ -85,9 +105,13 @@ export function bookingRoutes(deps: AppDeps): Router {
       if (err instanceof HttpError && (err.status === 409 || err.type === 'not_a_slot')) {
         return renderPicker(deps, req, res, { ...q, date: localDate(start, q.tz) }, err.status, err.message);
       }
+      // An option not offered: the times of any option, saying why (a service that is gone: the services, above).
+      if (err instanceof HttpError && err.status === 404 && q.resource !== 'any') {
+        return renderPicker(deps, req, res, { ...q, resource: 'any', date: localDate(start, q.tz) }, 422, err.message);
+      }
       throw err;
     }
-  });
+  }
 
   return r;
 }

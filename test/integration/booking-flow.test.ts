@@ -135,16 +135,27 @@ describe('bad booking input changes nothing', () => {
     expect(await bookingCount()).toBe(before);
   });
 
-  it('unknown service → 404, unknown resource → 404, bad time zone falls back to the business zone', async () => {
+  it('an unknown service or option, or a time zone that is not one → 422 with the reason; pages of unknown services stay 404', async () => {
     const c = new Client(app, HOST);
     await c.open(`/book/${serviceId}?resource=any`);
     const before = await bookingCount();
-    expect((await c.post('/book/00000000-0000-4000-8000-000000000000', { resource: 'any', start: '2026-03-10T10:00:00-04:00', name: 'A', email: 'a@example.com', tz: 'UTC' })).status).toBe(404);
-    expect((await c.post(`/book/${serviceId}`, { resource: '00000000-0000-4000-8000-000000000000', start: '2026-03-10T10:00:00-04:00', name: 'A', email: 'a@example.com', tz: 'UTC' })).status).toBe(404);
+    const form = { start: '2026-03-10T10:00:00-04:00', name: 'A', email: 'a@example.com' };
+    const service = await c.post('/book/00000000-0000-4000-8000-000000000000', { ...form, resource: 'any', tz: 'UTC' });
+    expect(service.status).toBe(422);
+    expect(service.text).toContain('That service does not exist.');
+    expect(service.text).toContain('Colour'); // the services to choose from instead
+    const option = await c.post(`/book/${serviceId}`, { ...form, resource: '00000000-0000-4000-8000-000000000000', tz: 'UTC' });
+    expect(option.status).toBe(422);
+    expect(option.text).toContain('That option is not offered for this service.');
+    const zone = await c.post(`/book/${serviceId}`, { ...form, resource: 'any', tz: 'Not/AZone' });
+    expect(zone.status).toBe(422);
+    expect(zone.text).toContain('Choose a time zone from the list.');
+    expect(await bookingCount()).toBe(before);
+    // Pages: an unknown service is not there; a bad zone in a link falls back to the business zone.
     expect((await c.get('/book/not-a-uuid')).status).toBe(404);
+    expect((await c.get('/book/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     const page = await c.get(`/book/${serviceId}?resource=any&tz=Not/AZone`);
     expect(page.text).toContain('America/New_York');
-    expect(await bookingCount()).toBe(before);
   });
 });
 

@@ -59,15 +59,18 @@ describe('tenant isolation over HTTP', () => {
     expect(res.text).not.toContain('bravo secret');
   });
 
-  it("answers 404 on A's host for B's ids and tokens, and shows none of B's data", async () => {
+  it("answers on A's host for B's ids and tokens as for unknown ones, and shows none of B's data", async () => {
     const c = new Client(app, A);
     const service = await c.get(`/book/${bServiceId}?resource=any`);
     expect(service.status).toBe(404);
     expect(service.text).not.toContain('Bravo secret service');
     expect((await c.get(`/book/${bServiceId}/details?resource=any&start=${new Date(bStart).toISOString()}`)).status).toBe(404);
     await c.open('/');
+    // Posting the booking form for it: the same answer as for a service that does not exist (422, nothing written).
     const post = await c.post(`/book/${bServiceId}`, { resource: 'any', start: new Date(bStart + 3_600_000).toISOString(), name: 'X', email: 'x@example.com', tz: 'UTC' });
-    expect(post.status).toBe(404);
+    expect(post.status).toBe(422);
+    expect(post.text).toContain('That service does not exist.');
+    expect(post.text).not.toContain('Bravo secret service');
     const manage = await c.get(`/manage/${bManageToken}`);
     expect(manage.status).toBe(404);
     expect(manage.text).not.toContain('Bea');
