@@ -219,14 +219,17 @@ export function adminBookingRoutes(deps: AppDeps): Router {
     const columns = await withTenant(deps.db, tenant.id, async (tx) => {
       const resources = await visibleResources(tx, viewerOf(req));
       const hours = await gridHours(tx, resources, date, date);
-      return Promise.all(
-        resources.map(async (res0) => ({
+      // One query at a time: a transaction is one connection.
+      const out = [];
+      for (const res0 of resources) {
+        out.push({
           resource: res0,
           items: await gridItemsOn(tx, viewerOf(req), date, res0.time_zone, res0),
           now: nowRow(deps.now().getTime(), date, res0.time_zone),
           open: rowsTouched(openIntervals(hours.resources.filter((h) => h.resourceId === res0.id), hours.holidays, dayInstantRange(date, res0.time_zone)), date, res0.time_zone),
-        })),
-      );
+        });
+      }
+      return out;
     });
     const rows = visibleRows(columns.flatMap((c) => c.items), columns.map((c) => c.now), columns.flatMap((c) => [...c.open]));
     res.render('admin/day', {

@@ -7,8 +7,9 @@ import { dayInstantRange } from '../scheduling/index.ts';
 import { isoInZone } from '../bookings/present.ts';
 import { bookingView, cancelBooking, rescheduleBooking } from '../bookings/changes.ts';
 import { listBookings } from '../bookings/queries.ts';
+import { resourceById, serviceById, type Resource, type Service } from '../catalog/queries.ts';
 import { bookingJson } from '../bookings/serialize.ts';
-import { createBooking, describeBooking, findAvailability, type Actor } from '../bookings/service.ts';
+import { createBooking, findAvailability, type Actor } from '../bookings/service.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { AvailabilityQuery, BookingCreate, BookingListQuery, CancelBody, MAX_AVAILABILITY_DAYS, parse, RescheduleBody } from './schemas.ts';
 import { list } from './serialize.ts';
@@ -52,7 +53,14 @@ export function bookingApi(deps: AppDeps): Router {
     const q = parse(BookingListQuery, req.query);
     const page = await withTenant(deps.db, tenantId(res), async (tx) => {
       const p = await listBookings(tx, { from: q.from, to: q.to, status: q.status, resourceId: q.resource_id, serviceId: q.service_id, startingAfter: q.starting_after, limit: q.limit });
-      return { data: await Promise.all(p.data.map(async (b) => bookingJson(await describeBooking(tx, b)))), hasMore: p.hasMore };
+      // Each service and resource read once per page, one query at a time (a transaction is one connection).
+      const services = new Map<string, Service>();
+      const resources = new Map<string, Resource>();
+      for (const b of p.data) {
+        if (!services.has(b.serviceId)) services.set(b.serviceId, (await serviceById(tx, b.serviceId))!);
+        if (!resources.has(b.resourceId)) resources.set(b.resourceId, (await resourceById(tx, b.resourceId))!);
+      }
+      return { data: p.data.map((b) => bookingJson({ booking: b, service: services.get(b.serviceId)!, resource: resources.get(b.resourceId)! })), hasMore: p.hasMore };
     });
     res.json(list(page.data, page.hasMore));
   });
