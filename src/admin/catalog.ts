@@ -98,7 +98,7 @@ export function catalogRoutes(deps: AppDeps): Router {
   r.get('/resources/:id', (req, res) => resourcePage(req, res));
 
   r.post('/resources/:id/check', (req, res) => {
-    idOf(req);
+    idOf(req); // a malformed id is a 404 here too, as for the save
     answerCheck(res, checkResourceForm(req.body), FORM_LABELS.resource);
   });
   r.post('/resources/:id', async (req, res) => {
@@ -123,7 +123,7 @@ export function catalogRoutes(deps: AppDeps): Router {
   });
 
   r.post('/resources/:id/hours/check', (req, res) => {
-    idOf(req);
+    idOf(req); // a malformed id is a 404 here too, as for the save
     answerCheck(res, checkWeekForm(req.body), FORM_LABELS.hours);
   });
   r.post('/resources/:id/hours', async (req, res) => {
@@ -142,7 +142,7 @@ export function catalogRoutes(deps: AppDeps): Router {
   });
 
   r.post('/resources/:id/overrides/check', (req, res) => {
-    idOf(req);
+    idOf(req); // a malformed id is a 404 here too, as for the save
     answerCheck(res, checkOverrideForm(req.body), FORM_LABELS.override);
   });
   r.post('/resources/:id/overrides', async (req, res) => {
@@ -240,7 +240,7 @@ export function catalogRoutes(deps: AppDeps): Router {
 
   r.post('/services/check', checkService);
   r.post('/services/:id/check', (req, res) => {
-    idOf(req);
+    idOf(req); // a malformed id is a 404 here too, as for the save
     checkService(req, res);
   });
   r.post('/services', (req, res) => saveService(req, res, undefined));

@@ -5,15 +5,11 @@ import { notFound } from '../http/errors.ts';
 import { randomUUID } from 'node:crypto';
 import { offerFromJson, resourceById, serviceById, serviceWithResources, type Resource, type Service } from '../catalog/queries.ts';
 import { computeAnyResourceSlots, explainSlot, type AnyResourceSlot, type Interval, type RejectReason } from '../scheduling/index.ts';
-import { planMessages } from '../notifications/plan.ts';
-import { MAX_SEND_ATTEMPTS, notificationInput, SEND_TASK } from '../notifications/queries.ts';
-import { DELIVER_TASK, MAX_ATTEMPTS as WEBHOOK_MAX_ATTEMPTS, webhookEvent } from '../webhooks/service.ts';
 import type { CreateBooking } from './commands.ts';
 import { slotRefused } from './errors.ts';
-import { ACTOR } from './events.ts';
+import { createdFollowUps } from './events.ts';
 import { manageDigest, newManageSecret } from './manage-link.ts';
 import { book, bookingByManageDigest, bookingContext, bookingOf, lockResource, mergeInputs, toSlotQuery, type Booking, type BookingSource, type NewBooking } from './queries.ts';
-import { bookingJson } from './serialize.ts';
 import { currentTenant, type Tenant } from '../tenancy/queries.ts';
 
 /**
@@ -103,20 +99,21 @@ const STAFF_HORIZON_DAYS = 3650;
  */
 const OPTIMISTIC_ATTEMPTS = 3;
 
-type Attempt = { created: Created } | { refused: RejectReason } | { changed: true };
+/** A decision's outcome; `changed` carries the offer's resources, which the fallback tries in turn. */
+type Attempt = { created: Created } | { refused: RejectReason } | { changed: true; resources: Resource[] };
 
 export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, cmd: CreateBooking, opts: CreateOptions = {}): Promise<Created> {
   checkIds(cmd.serviceId, cmd.resourceId);
+  let resources: Resource[] | undefined;
   for (let i = 0; i < (opts.optimisticAttempts ?? OPTIMISTIC_ATTEMPTS); i++) {
     const result = await attempt(deps, deps.db, tenantId, by, cmd, opts, cmd.resourceId);
     if ('created' in result) return result.created;
     if ('refused' in result) throw slotRefused(result.refused);
+    resources = result.resources;
   }
   // The resource keeps changing under us (a busy calendar): decide under its
   // lock, one resource at a time, in the order "any available" tries them.
-  const { resources } = checkedOffer(offerFromJson((await bookingContext(deps.db, tenantId, {
-    serviceId: cmd.serviceId, resourceId: cmd.resourceId, range: { start: cmd.start, end: cmd.start + 1 }, start: null,
-  })).offer), cmd.resourceId);
+  resources ??= (await withTenant(deps.db, tenantId, (tx) => loadOffer(tx, cmd.serviceId, cmd.resourceId))).resources;
   const reasons: RejectReason[] = [];
   for (const resource of resources) {
     const result = await withTenant(deps.db, tenantId, async (tx) => {
@@ -181,25 +178,18 @@ async function attempt(
     createdBy: by.userId,
   };
   const booking = bookingOf(tenantId, row, now);
-  const view = { booking, service: offer.service, resource };
   const settings = ctx.settings!;
-  const { queue } = planMessages(
-    { reminderOffsets: settings.reminder_offsets, notificationEmail: settings.notification_email, staffEmail: settings.staff_emails[resource.id] ?? null },
-    'created', view, now,
-  );
-  const event = webhookEvent('booking.created', { booking: bookingJson(view) }, now);
+  const followUps = createdFollowUps({ booking, service: offer.service, resource }, by, {
+    reminderOffsets: settings.reminder_offsets, notificationEmail: settings.notification_email, staffEmail: settings.staff_emails[resource.id] ?? null,
+  }, now);
   try {
-    const written = await book(on, tenantId, row, now, decisions[resource.id]!, {
-      history: { event: 'created', actor: ACTOR[by.source], actor_user_id: by.userId, detail: null },
-      notify: { task: SEND_TASK, max_attempts: MAX_SEND_ATTEMPTS, input: notificationInput(queue) },
-      event: { task: DELIVER_TASK, max_attempts: WEBHOOK_MAX_ATTEMPTS, ...event },
-    });
-    return written ? { created: { booking, manageToken: secret.token } } : { changed: true };
+    const written = await book(on, tenantId, row, now, decisions[resource.id]!, followUps);
+    return written ? { created: { booking, manageToken: secret.token } } : { changed: true, resources: offer.resources };
   } catch (err) {
     // A writer that does not take the lock (raw SQL, a future code path)
     // still cannot double-book: the exclusion constraint refuses, and a
     // fresh decision sees its booking.
-    if ((err as { code?: string }).code === '23P01') return { changed: true };
+    if ((err as { code?: string }).code === '23P01') return { changed: true, resources: offer.resources };
     throw err;
   }
 }

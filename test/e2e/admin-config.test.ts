@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/tenancy/seed.ts';
 import { tenantBySlug } from '../../src/tenancy/queries.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
-import { launchBrowser, serveDemo } from './browser.ts';
+import { demoOwnerOnPhone, launchBrowser, serveDemo } from './browser.ts';
 
 const SHOTS = fileURLToPath(new URL('../../test-results/e2e/', import.meta.url));
 let t: TestDb;
@@ -79,13 +79,7 @@ async function checkFitsAPhone(page: Page, name: string, minInputs: number): Pro
 
 describe('configuring the business on a phone', () => {
   it('fits services, a service, a resource’s hours and holidays on the screen, and checks forms as they are typed', async () => {
-    const context = await browser!.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, locale: 'en-US' });
-    const page = await context.newPage();
-    await page.goto(`${origin}/login`);
-    await page.getByLabel('Email').fill(DEMO.email);
-    await page.getByLabel('Password').fill(DEMO.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${origin}/admin`);
+    const page = await demoOwnerOnPhone(browser!, origin, { width: 360, height: 740 });
 
     await page.goto(`${origin}/admin/services`);
     expect(await page.locator('h1').textContent()).toBe('Services');
@@ -131,6 +125,6 @@ describe('configuring the business on a phone', () => {
     // Nothing typed was saved along the way.
     expect(await t.owner('holidays')).toHaveLength(holidaysBefore);
     expect((await t.owner('services').where({ id: serviceId }).first()).deposit_minor).toBe(0);
-    await context.close();
+    await page.context().close();
   }, 60_000);
 });

@@ -12,7 +12,7 @@ import { DEMO } from '../../src/tenancy/seed.ts';
 import { createBooking } from '../../src/bookings/service.ts';
 import { tenantBySlug } from '../../src/tenancy/queries.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
-import { launchBrowser, serveDemo } from './browser.ts';
+import { demoOwnerOnPhone, launchBrowser, serveDemo } from './browser.ts';
 
 const SHOTS = fileURLToPath(new URL('../../test-results/e2e/', import.meta.url));
 let t: TestDb;
@@ -50,13 +50,7 @@ afterAll(async () => {
 
 describe('the dashboard day view on a phone', () => {
   it('shows the day with its booking, fits the screen, and opens the booking', async () => {
-    const context = await browser!.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, locale: 'en-US' });
-    const page = await context.newPage();
-    await page.goto(`${origin}/login`);
-    await page.getByLabel('Email').fill(DEMO.email);
-    await page.getByLabel('Password').fill(DEMO.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${origin}/admin`);
+    const page = await demoOwnerOnPhone(browser!, origin, { width: 390, height: 844 });
     await page.goto(`${origin}/admin/day?date=${date}`);
     const item = page.locator('.time-grid__item', { hasText: 'Phoebe Phone' });
     await expect(item.count()).resolves.toBe(1);
@@ -86,6 +80,6 @@ describe('the dashboard day view on a phone', () => {
     await page.getByText('Service saved.').waitFor();
     await page.screenshot({ path: `${SHOTS}/admin-04-service-saved.png`, fullPage: true });
     expect((await t.owner('services').where({ id: service.id }).first()).name).toBe('First consultation');
-    await context.close();
+    await page.context().close();
   }, 60_000);
 });

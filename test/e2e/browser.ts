@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import type { AppDeps } from '../../src/deps.ts';
 import { createApp } from '../../src/http/app.ts';
-import { seedDemoIfEmpty } from '../../src/tenancy/seed.ts';
+import { DEMO, seedDemoIfEmpty } from '../../src/tenancy/seed.ts';
 import { testDeps, type TestDb } from '../support/db.ts';
 import { freePort } from '../support/net.ts';
 
@@ -61,4 +61,16 @@ export async function serveDemo(t: TestDb): Promise<{ deps: AppDeps; origin: str
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A phone-sized page (touch, 2× pixels) signed in through the login form as the demo owner, on the dashboard. */
+export async function demoOwnerOnPhone(browser: Browser, origin: string, viewport: { width: number; height: number }): Promise<Page> {
+  const context = await browser.newContext({ viewport, isMobile: true, hasTouch: true, deviceScaleFactor: 2, locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(`${origin}/login`);
+  await page.getByLabel('Email').fill(DEMO.email);
+  await page.getByLabel('Password').fill(DEMO.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${origin}/admin`);
+  return page;
 }

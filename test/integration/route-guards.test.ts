@@ -41,7 +41,11 @@ async function anonymousAnswers(app: express.Express): Promise<Map<string, numbe
 describe('default-deny routers', () => {
   it('refuses anonymous requests to every /admin and /api route', async () => {
     const answers = await anonymousAnswers(createApp(deps));
-    expect([...answers.keys()]).toEqual(expect.arrayContaining(['GET /admin', 'GET /admin/settings', 'POST /admin/settings', 'GET /api/v1/resources', 'POST /api/v1/bookings', 'DELETE /api/v1/services/:id']));
+    expect([...answers.keys()]).toEqual(expect.arrayContaining([
+      'GET /admin', 'GET /admin/settings', 'POST /admin/settings', 'GET /api/v1/resources', 'POST /api/v1/bookings', 'DELETE /api/v1/services/:id',
+      // The as-you-type checks (htmx) are routes like any other: behind the same guard.
+      'POST /admin/services/check', 'POST /admin/resources/check', 'POST /admin/resources/:id/hours/check', 'POST /admin/resources/:id/overrides/check', 'POST /admin/holidays/check',
+    ]));
     for (const [route, status] of answers) expect(status, route).toBe(401);
   });
 
