@@ -3,9 +3,10 @@ import type { AppDeps } from '../deps.ts';
 import { withTenant } from '../db/tenant.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
 import { requireRole } from '../http/guards.ts';
+import { useTenant } from '../http/host.ts';
 import { recentOutbox } from '../mail/outbox.ts';
 import { Branding, NotificationSettingsForm } from '../tenancy/commands.ts';
-import { updateBookingPageSettings, updateBranding, updateNotificationSettings } from '../tenancy/queries.ts';
+import { currentTenant, updateBookingPageSettings, updateBranding, updateNotificationSettings } from '../tenancy/queries.ts';
 import { PolicyForm } from '../tenancy/policy.ts';
 import { recentNotifications } from '../notifications/queries.ts';
 import { outboxMessage } from '../mail/outbox.ts';
@@ -31,6 +32,13 @@ import { bookingsStartingOn } from './booking-queries.ts';
 export function adminRoutes(deps: AppDeps): Router {
   const r = Router();
   const managers = requireRole('owner', 'admin');
+  // Settings are edited and shown here: the tenant as it is now, not the
+  // routing copy that may be a moment old (a form opened on a stale copy
+  // would save old values back).
+  r.use(async (_req, res, next) => {
+    useTenant(res, await withTenant(deps.db, (res.locals.tenant as Tenant).id, currentTenant));
+    next();
+  });
 
   // "Today" is the business's calendar day, across the resources the user may see (staff: their own);
   // each time in its resource's zone, the next booking still going ahead marked.

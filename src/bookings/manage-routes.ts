@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { HttpError } from '../http/errors.ts';
+import { useTenant } from '../http/host.ts';
 import { rateLimit } from '../http/rate-limit.ts';
 import { formatInZoneWithName, isValidTimeZone, localDate } from '../scheduling/index.ts';
 import type { Tenant } from '../tenancy/queries.ts';
@@ -37,7 +38,7 @@ export function manageRoutes(deps: AppDeps): Router {
     const found = await bookingForManageToken(deps, tenantOf(res).id, token);
     if (!found) throw invalidLink();
     const { tenant, ...view } = found;
-    res.locals.tenant = tenant; // the rules as they are now decide (and the page shows them)
+    useTenant(res, tenant); // the rules as they are now decide (and the page shows them)
     if (view.booking.end.getTime() <= deps.now().getTime()) throw endedLink();
     return { ...view, token };
   }

@@ -1,6 +1,6 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import type { AppDeps } from '../deps.ts';
-import { cachedTenantBySlug } from '../tenancy/queries.ts';
+import { cachedTenantBySlug, type Tenant } from '../tenancy/queries.ts';
 import { describePolicy } from '../tenancy/policy.ts';
 
 export type Site = { kind: 'root' } | { kind: 'tenant'; slug: string } | { kind: 'unknown' };
@@ -31,9 +31,19 @@ export function resolveTenant(deps: AppDeps): RequestHandler {
       res.status(404).render('errors/unknown-tenant', { title: 'No such booking page', slug: site.slug });
       return;
     }
-    res.locals.tenant = tenant;
-    // The cancellation policy in words, for every page that shows it.
-    res.locals.policyLines = describePolicy(tenant.cancellationPolicy);
+    useTenant(res, tenant);
     next();
   };
+}
+
+/**
+ * The request's tenant, and what every page derives from it. Routing uses
+ * a copy up to TENANT_CACHE_MS old (`cachedTenantBySlug`); a router whose
+ * pages edit or decide by the tenant's settings (the dashboard, the manage
+ * link) reads the row again and puts it here.
+ */
+export function useTenant(res: Response, tenant: Tenant): void {
+  res.locals.tenant = tenant;
+  // The cancellation policy in words, for every page that shows it.
+  res.locals.policyLines = describePolicy(tenant.cancellationPolicy);
 }

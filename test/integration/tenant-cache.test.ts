@@ -3,7 +3,8 @@ import { withTenant } from '../../src/db/tenant.ts';
 import type { AppDeps } from '../../src/deps.ts';
 import { cachedTenantBySlug, updateBranding } from '../../src/tenancy/queries.ts';
 import { createTestDb, testDeps, type TestDb } from '../support/db.ts';
-import { makeTenant } from '../support/http.ts';
+import { createApp } from '../../src/http/app.ts';
+import { makeTenant, signedIn } from '../support/http.ts';
 
 /** Host → tenant, remembered per process for a moment (src/tenancy/queries.ts). */
 let t: TestDb;
@@ -33,5 +34,17 @@ describe('cachedTenantBySlug', () => {
     expect(await cachedTenantBySlug(deps.db, 'later')).toBeUndefined();
     await makeTenant(deps, 'later');
     expect((await cachedTenantBySlug(deps.db, 'later'))?.slug).toBe('later');
+  });
+
+  it('lets the dashboard show and edit the settings as they are now, not the routing copy', async () => {
+    await makeTenant(deps, 'fresh', { email: 'owner@fresh.example' });
+    const app = createApp(deps);
+    const owner = await signedIn(app, 'fresh.slotwise.test', 'owner@fresh.example');
+    expect((await owner.get('/')).text).toContain('fresh business'); // the routing copy is now cached
+    // Another process saves (this one cannot forget its copy).
+    await t.owner('tenants').where({ slug: 'fresh' }).update({ name: 'Fresh Renamed', booking_intro: 'New intro' });
+    const settings = await owner.get('/admin/settings');
+    expect(settings.text).toContain('Fresh Renamed');
+    expect(settings.text).toContain('New intro');
   });
 });
