@@ -320,3 +320,42 @@ describe("a daily cap's digest covers the engine's local day, in zones whose mid
     }
   });
 });
+
+describe('the work each booking does in Postgres does not grow with the tables', () => {
+  // What one transaction did so far, from the statistics views' per-transaction counters.
+  const seqScansOfJobs = async (tx: { raw: (sql: string) => Promise<{ rows: { n: string }[] }> }) =>
+    Number((await tx.raw(`select seq_scan as n from pg_stat_xact_all_tables where schemaname = 'graphile_worker' and relname = '_private_jobs'`)).rows[0]!.n);
+
+  it("enqueues without reading graphile-worker's whole jobs table, even with a generic plan made while the table was small", async () => {
+    const add = (tag: string, n: number) =>
+      `select app_private.add_jobs('maintenance__purge_expired', array(select '{}'::jsonb from generate_series(1, ${n})),
+         array(select now() + interval '30 days' from generate_series(1, ${n})), array(select '${tag}:' || i from generate_series(1, ${n}) i), 1)`;
+    await t.owner.raw('analyze graphile_worker._private_jobs'); // statistics of a small table
+    const scans = await withTenant(deps.db, a, async (tx) => {
+      // `book` and `queue_notifications` plan generically; graphile_worker.add_jobs inherits it.
+      await tx.raw(`set local plan_cache_mode = force_generic_plan`);
+      await tx.raw(add('warm', 3)); // planned now, on those statistics, and kept
+      await tx.raw(add('grow', 3000)); // then the table grows, as future reminders make it
+      // The "xact" view holds what the backend has not reported yet, which may include earlier transactions: count the difference.
+      const before = await seqScansOfJobs(tx as never);
+      for (let i = 0; i < 8; i++) await tx.raw(add(`scan${i}`, 3));
+      return (await seqScansOfJobs(tx as never)) - before;
+    });
+    expect(scans).toBe(0);
+  });
+
+  it('reads the inputs of each resource once per booking_context', async () => {
+    const start = Date.parse('2026-06-09T10:00:00Z');
+    const calls = await t.owner.transaction(async (tx) => {
+      await tx.raw(`set local track_functions = 'all'`);
+      // The "xact" view holds what the backend has not reported yet, which may include earlier transactions: count the difference.
+      const count = async () => Number((await tx.raw(`select coalesce(sum(calls), 0) as n from pg_stat_xact_user_functions where funcname = 'slot_inputs'`)).rows[0].n);
+      const before = await count();
+      await tx.raw(`select booking_context(?, ?, ?, ?, ?, ?::date, ?::date, null, ?)`, [
+        a, serviceId, resource1, new Date(start).toISOString(), new Date(start + 1).toISOString(), '2026-06-09', '2026-06-09', new Date(start).toISOString(),
+      ]);
+      return (await count()) - before;
+    });
+    expect(calls).toBe(1);
+  });
+});
