@@ -2,6 +2,7 @@ import type { Database } from '../db/database.ts';
 import { tenantCall, type TenantTx } from '../db/tenant.ts';
 import { minuteToHHMM, type OfferJson, type Resource, type Service } from '../catalog/queries.ts';
 import type { Interval, ResourceSchedule, SlotQuery, Weekday } from '../scheduling/index.ts';
+import type { MessageSettings } from '../notifications/queries.ts';
 
 export type BookingStatus = 'held' | 'confirmed' | 'cancelled' | 'completed' | 'no_show';
 export type BookingSource = 'public' | 'admin' | 'api' | 'waitlist' | 'series';
@@ -157,7 +158,7 @@ export interface BookingContext {
   /** For a booking at `start`, per offered resource: the inputs its verdict depends on, and their digest for `book`. */
   decisions: Record<string, DecisionInputs> | null;
   /** For a booking: what planning its messages needs. */
-  settings: { reminder_offsets: number[]; notification_email: string | null; staff_emails: Record<string, string> } | null;
+  settings: MessageSettings | null;
 }
 
 /**

@@ -24,7 +24,7 @@ const reminderKey = (bookingId: string, offset: number) => `reminder:${bookingId
  * batch of rows and jobs.
  */
 export async function planBookingNotifications(deps: AppDeps, tx: TenantTx, change: BookingChange, view: BookingView, reason: string | null = null): Promise<void> {
-  const settings = await notificationSettings(tx, view.resource.userId);
+  const settings = await notificationSettings(tx, view.resource.id);
   const { queue, passed } = planMessages(settings, change, view, deps.now(), reason);
   // Before queueing: a reminder at an unchanged instant must find its old
   // row skipped, to revive it. A booking created in this transaction has no

@@ -87,15 +87,20 @@ export interface NotificationSettings {
 }
 
 /** What planning a booking's messages needs of the tenant and the resource's staff member, in one read. */
-export async function notificationSettings(tx: TenantTx, staffUserId: string | null): Promise<NotificationSettings> {
-  const { rows } = await tx.raw<{ rows: { reminder_offsets_minutes: number[]; notification_email: string | null; staff_email: string | null }[] }>(
-    `select t.reminder_offsets_minutes, t.notification_email, (select u.email from users u where u.id = ?::uuid) as staff_email
-     from tenants t where t.id = ?`,
-    [staffUserId, tx.tenantId],
-  ).options({ name: 'slotwise_notification_settings' }); // named, as above
-  const row = rows[0];
-  if (!row) throw new Error(`tenant ${tx.tenantId} not visible in its own transaction`);
-  return { reminderOffsets: row.reminder_offsets_minutes, notificationEmail: row.notification_email, staffEmail: row.staff_email };
+export async function notificationSettings(tx: TenantTx, resourceId: string): Promise<NotificationSettings> {
+  // The same SQL function booking_context reads them with (migrations/0014).
+  const { rows } = await tx.raw<{ rows: { s: MessageSettings | null }[] }>(`select message_settings(array[?::uuid]) as s`, [resourceId])
+    .options({ name: 'slotwise_message_settings' }); // named, as above
+  const s = rows[0]?.s;
+  if (!s) throw new Error(`tenant ${tx.tenantId} not visible in its own transaction`);
+  return { reminderOffsets: s.reminder_offsets, notificationEmail: s.notification_email, staffEmail: s.staff_emails[resourceId] ?? null };
+}
+
+/** What `message_settings` returns: the tenant's, and the staff e-mail of each resource that has a staff member. */
+export interface MessageSettings {
+  reminder_offsets: number[];
+  notification_email: string | null;
+  staff_emails: Record<string, string>;
 }
 
 /**
