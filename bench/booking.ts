@@ -326,11 +326,11 @@ function cpuSnapshot(postmasterPid: number): CpuSnapshot {
 }
 
 /** Per-operation CPU, and the share of the machine other processes (not this bench, not its Postgres) used meanwhile. */
-function cpuSince(a: CpuSnapshot, b: CpuSnapshot, ops: number): { appPerOp: number; pgPerOp: number; sqlPerOp: number; foreign: number } {
+function cpuSince(a: CpuSnapshot, b: CpuSnapshot, ops: number): { appPerOp: number; clientsPerOp: number; pgPerOp: number; sqlPerOp: number; foreign: number } {
   const wall = b.at - a.at;
   const foreign = (b.machine - a.machine - (b.node - a.node) - (b.pg - a.pg)) / (wall * availableParallelism());
   const per = (x: number) => x / Math.max(1, ops);
-  return { appPerOp: per(b.app - a.app), pgPerOp: per(b.pg - a.pg), sqlPerOp: per(b.sql - a.sql), foreign: Math.max(0, foreign) };
+  return { appPerOp: per(b.app - a.app), clientsPerOp: per(b.node - a.node - (b.app - a.app)), pgPerOp: per(b.pg - a.pg), sqlPerOp: per(b.sql - a.sql), foreign: Math.max(0, foreign) };
 }
 
 interface Row {
@@ -346,6 +346,8 @@ interface Row {
   overlaps: number;
   newRows: number;
   appCpuPerOp: number;
+  /** the rest of this process: the load generator's thread (for ceiling, nothing), GC and libuv helpers */
+  clientsCpuPerOp: number;
   pgCpuPerOp: number;
   sqlPerOp: number;
   appBusy: number;
@@ -536,6 +538,7 @@ async function main(): Promise<void> {
         overlaps: ov,
         newRows,
         appCpuPerOp: cpu.appPerOp,
+        clientsCpuPerOp: cpu.clientsPerOp,
         pgCpuPerOp: cpu.pgPerOp,
         sqlPerOp: cpu.sqlPerOp,
         appBusy,
@@ -622,6 +625,7 @@ async function main(): Promise<void> {
           overlaps: ov,
           newRows,
           appCpuPerOp: cpu.appPerOp,
+          clientsCpuPerOp: cpu.clientsPerOp,
           pgCpuPerOp: cpu.pgPerOp,
           sqlPerOp: cpu.sqlPerOp,
           appBusy: NaN,
@@ -654,10 +658,10 @@ async function main(): Promise<void> {
 
     const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
     const table = [
-      ['scenario', 'C', '303/ins', '409', 'other', 'per s', 'p50 ms', 'p95 ms', 'p50 409 ms', 'overlaps', 'app CPU ms/req', 'pg CPU ms/req', 'SQL/req', 'app loop busy', 'others\' CPU'],
+      ['scenario', 'C', '303/ins', '409', 'other', 'per s', 'p50 ms', 'p95 ms', 'p50 409 ms', 'overlaps', 'app CPU ms/req', 'clients CPU ms/req', 'pg CPU ms/req', 'SQL/req', 'app loop busy', 'others\' CPU'],
       ...rows.map((r) => [
         r.scenario, String(r.concurrency), String(r.ok), String(r.taken), r.other, f(r.perSecond), f(r.p50), f(r.p95), f(r.p50Taken), String(r.overlaps),
-        f(r.appCpuPerOp, 2), f(r.pgCpuPerOp, 2), f(r.sqlPerOp), Number.isFinite(r.appBusy) ? `${Math.round(r.appBusy * 100)} %` : '-', `${Math.round(r.foreign * 100)} %`,
+        f(r.appCpuPerOp, 2), f(r.clientsCpuPerOp, 2), f(r.pgCpuPerOp, 2), f(r.sqlPerOp), Number.isFinite(r.appBusy) ? `${Math.round(r.appBusy * 100)} %` : '-', `${Math.round(r.foreign * 100)} %`,
       ]),
     ];
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
@@ -678,7 +682,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(
-      `app CPU = this process's main thread (the app; for ceiling, the pg client); pg CPU = the postmaster and its children; ` +
+      `app CPU = this process's main thread (the app; for ceiling, the pg client); clients CPU = the rest of this process (the load generator's thread, GC and libuv helpers); pg CPU = the postmaster and its children; ` +
         `others' CPU = share of the ${availableParallelism()} cores used by other processes meanwhile (load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')})`,
     );
     const totalOverlaps = rows.reduce((s, r) => s + r.overlaps, 0);
