@@ -1,5 +1,7 @@
 import type { Database } from '../db/database.ts';
 import { tenantCall, type TenantTx } from '../db/tenant.ts';
+import { Coalescer } from '../db/coalesce.ts';
+import { log } from '../log.ts';
 import { minuteToHHMM, type OfferJson, type Resource, type Service } from '../catalog/queries.ts';
 import type { Interval, ResourceSchedule, SlotQuery, Weekday } from '../scheduling/index.ts';
 import type { MessageSettings } from '../notifications/queries.ts';
@@ -194,8 +196,9 @@ export function mergeInputs(list: SlotInputs[]): SlotInputs {
  * The offer (the service, and the resource or all resources offering it),
  * and either the engine's inputs for them around `range` or, for a booking
  * at `start`, each resource's decision inputs and the message settings: one
- * statement, one snapshot, its own tenant transaction (SQL function `booking_context`), or
- * one statement of `on` if that is a tenant transaction.
+ * snapshot (SQL function `booking_context`). Inside a tenant transaction
+ * `on`, one statement of it; on the pool, a statement of its own, shared
+ * with the tenant's other reads of the same moment (`booking_contexts`).
  */
 export async function bookingContext(
   on: Database | TenantTx,
@@ -203,10 +206,18 @@ export async function bookingContext(
   q: { serviceId: string; resourceId: string | null; range: Interval; excludeBookingId?: string | undefined; start: number | null },
 ): Promise<BookingContext> {
   const w = inputWindow(q.range);
+  const r: ContextRequest = {
+    service: q.serviceId, resource: q.resourceId, from: w.from, to: w.to, from_day: w.fromDay, to_day: w.toDay,
+    exclude: q.excludeBookingId ?? null, start: q.start === null ? null : iso(q.start),
+  };
+  return 'tenantId' in on ? contextOne(on, tenantId, r) : coalescersOf(on).context.send(tenantId, r);
+}
+
+function contextOne(on: Database | TenantTx, tenantId: string, r: ContextRequest): Promise<BookingContext> {
   return tenantCall<BookingContext>(
     on, tenantId, 'slotwise_booking_context',
     'select booking_context(?::uuid, ?::uuid, ?::uuid, ?::timestamptz, ?::timestamptz, ?::date, ?::date, ?::uuid, ?::timestamptz) as context',
-    [q.serviceId, q.resourceId, w.from, w.to, w.fromDay, w.toDay, q.excludeBookingId ?? null, q.start === null ? null : iso(q.start)],
+    [r.service, r.resource, r.from, r.to, r.from_day, r.to_day, r.exclude, r.start],
   );
 }
 
@@ -234,12 +245,18 @@ export interface BookFollowUps {
 }
 
 /**
- * Write a booking decided on `bookingContext`'s snapshot, in one statement
- * that is its own transaction (SQL function `book`): the resource's lock,
- * then the digest of its inputs read again (for the same range) must equal
- * `check.digest` (else nothing is written: false), then the INSERT under the exclusion constraint (an
- * overlap still raises 23P01) and its follow-ups. False when the inputs
- * changed. Inside a tenant transaction `on`, one statement of it.
+ * Write a booking decided on `bookingContext`'s snapshot (SQL function
+ * `book`): the resource's lock, then the digest of its inputs read again
+ * (for the same range) must equal `check.digest` (else nothing is written:
+ * false), then the INSERT under the exclusion constraint (an overlap still
+ * raises 23P01) and its follow-ups, in one transaction. False when the
+ * inputs changed.
+ *
+ * Inside a tenant transaction `on`, one statement of it. On the pool, its
+ * own transaction, shared with the tenant's other bookings that are written
+ * at the same moment (group commit, `book_together`): each keeps every
+ * guarantee above, and the statement's and the transaction's fixed costs
+ * are paid once for all of them.
  */
 export async function book(
   on: Database | TenantTx,
@@ -249,18 +266,99 @@ export async function book(
   check: InputsDigest,
   followUps: BookFollowUps,
 ): Promise<boolean> {
-  const row = {
-    id: b.id, service_id: b.serviceId, resource_id: b.resourceId, starts_at: iso(b.start), ends_at: iso(b.end),
-    blocked: `[${iso(b.blocked.start)},${iso(b.blocked.end)})`, status: b.status, customer_name: b.customer.name,
-    customer_email: b.customer.email, customer_phone: b.customer.phone, customer_time_zone: b.customer.timeZone, notes: b.notes,
-    manage_nonce: b.manageNonce, manage_token_hash: b.manageTokenDigest, source: b.source, created_by: b.createdBy, created_at: createdAt.toISOString(),
+  const item = bookItem(b, createdAt, check, followUps);
+  return 'tenantId' in on ? bookOne(on, tenantId, item) : coalescersOf(on).book.send(tenantId, item);
+}
+
+/** One booking as `book` and `book_together` take it. */
+interface BookItem {
+  booking: Record<string, unknown> & { resource_id: string };
+  digest: string;
+  range: { from: string; to: string; from_day: string; to_day: string };
+  history: BookFollowUps['history'];
+  notify: BookFollowUps['notify'];
+  event: BookFollowUps['event'];
+}
+
+function bookItem(b: NewBooking, createdAt: Date, check: InputsDigest, followUps: BookFollowUps): BookItem {
+  return {
+    booking: {
+      id: b.id, service_id: b.serviceId, resource_id: b.resourceId, starts_at: iso(b.start), ends_at: iso(b.end),
+      blocked: `[${iso(b.blocked.start)},${iso(b.blocked.end)})`, status: b.status, customer_name: b.customer.name,
+      customer_email: b.customer.email, customer_phone: b.customer.phone, customer_time_zone: b.customer.timeZone, notes: b.notes,
+      manage_nonce: b.manageNonce, manage_token_hash: b.manageTokenDigest, source: b.source, created_by: b.createdBy, created_at: createdAt.toISOString(),
+    },
+    digest: check.digest,
+    range: { from: check.from, to: check.to, from_day: check.day, to_day: check.day },
+    ...followUps,
   };
+}
+
+function bookOne(on: Database | TenantTx, tenantId: string, item: BookItem): Promise<boolean> {
   return tenantCall<boolean>(
     on, tenantId, 'slotwise_book',
     'select book(?::uuid, ?::json, ?, ?::json, ?::json, ?::jsonb, ?::jsonb) as written',
-    [JSON.stringify(row), check.digest, JSON.stringify({ from: check.from, to: check.to, from_day: check.day, to_day: check.day }),
-      JSON.stringify(followUps.history), JSON.stringify(followUps.notify), JSON.stringify(followUps.event)],
+    [JSON.stringify(item.booking), item.digest, JSON.stringify(item.range),
+      JSON.stringify(item.history), JSON.stringify(item.notify), JSON.stringify(item.event)],
   );
+}
+
+/**
+ * Per pool and tenant: at most two statements of each kind at a time (the
+ * machine's cores, not its connections, bound how fast they go); what
+ * arrives meanwhile leaves together, up to 32, bookings one per resource.
+ */
+const MAX_RUNNING = 2;
+const MAX_ITEMS = 32;
+
+interface ContextRequest {
+  service: string;
+  resource: string | null;
+  from: string;
+  to: string;
+  from_day: string;
+  to_day: string;
+  exclude: string | null;
+  start: string | null;
+}
+
+interface Coalescers {
+  context: Coalescer<ContextRequest, BookingContext>;
+  book: Coalescer<BookItem, boolean>;
+}
+
+const coalescers = new WeakMap<Database, Coalescers>();
+
+/** A shared statement that fails is rare (a writer that takes no lock, a row deleted meanwhile): worth a line in the log. */
+const split = (statement: string) => (tenantId: string, items: number, err: unknown) =>
+  log.warn('shared statement failed; sending its items one by one', { statement, tenantId, items, code: (err as { code?: unknown }).code, err });
+
+/** The booking path's shared statements on `db`'s pool (exported for tests and the benchmark). */
+export function coalescersOf(db: Database): Coalescers {
+  let c = coalescers.get(db);
+  if (!c) {
+    c = {
+      context: new Coalescer<ContextRequest, BookingContext>({
+        one: (tenantId, r) => contextOne(db, tenantId, r),
+        many: (tenantId, rs) => tenantCall<BookingContext[]>(db, tenantId, 'slotwise_booking_contexts',
+          'select booking_contexts(?::uuid, ?::json) as contexts', [JSON.stringify(rs)]),
+        maxRunning: MAX_RUNNING,
+        maxItems: MAX_ITEMS,
+        onSplit: split('booking_contexts'),
+      }),
+      book: new Coalescer<BookItem, boolean>({
+        one: (tenantId, item) => bookOne(db, tenantId, item),
+        many: (tenantId, items) => tenantCall<boolean[]>(db, tenantId, 'slotwise_book_together',
+          'select book_together(?::uuid, ?::json) as written', [JSON.stringify(items)]),
+        conflictKey: (item) => item.booking.resource_id,
+        maxRunning: MAX_RUNNING,
+        maxItems: MAX_ITEMS,
+        onSplit: split('book_together'),
+      }),
+    };
+    coalescers.set(db, c);
+  }
+  return c;
 }
 
 /** A new booking as `book` inserts it (sequence 0, created at `createdAt`). */

@@ -4,7 +4,7 @@ import { withTenant } from '../../src/db/tenant.ts';
 import type { AppDeps } from '../../src/deps.ts';
 import { createBooking } from '../../src/bookings/service.ts';
 import { queueNotifications, SEND_TASK } from '../../src/notifications/queries.ts';
-import { book, bookingContext, type BookFollowUps, type NewBooking } from '../../src/bookings/queries.ts';
+import { book, bookingContext, coalescersOf, type BookFollowUps, type NewBooking } from '../../src/bookings/queries.ts';
 import { DELIVER_TASK } from '../../src/webhooks/service.ts';
 import { dayInstantRange, localDate } from '../../src/scheduling/index.ts';
 import { createTestDb, TestClock, testDeps, type TestDb } from '../support/db.ts';
@@ -357,5 +357,93 @@ describe('the work each booking does in Postgres does not grow with the tables',
       return (await count()) - before;
     });
     expect(calls).toBe(1);
+  });
+});
+
+describe('bookings written at the same moment share a statement (book_together) and keep their guarantees', () => {
+  const customer = { name: 'Gus', email: 'gus@example.com', phone: null, timeZone: 'UTC' };
+  let rooms: string[];
+  let together: string;
+  beforeAll(async () => {
+    rooms = [];
+    for (let i = 0; i < 6; i++) rooms.push((await makeResource(deps, a, `Hall ${i}`, 'Europe/London', [['00:00', '24:00']], 60 + i)).id);
+    together = (await makeService(deps, a, rooms, { name: 'Together', horizonDays: 365 })).id;
+  });
+  const followUps = (id: string, email: string): BookFollowUps => ({
+    history: { event: 'created', actor: 'customer', actor_user_id: null, detail: null },
+    notify: { task: SEND_TASK, max_attempts: 10, input: [{ booking_id: id, kind: 'booking_confirmation', to_address: email, scheduled_for: new Date().toISOString(), payload: {}, job_key: null }] },
+    event: { task: DELIVER_TASK, max_attempts: 12, id: randomUUID(), type: 'booking.created', payload: {} },
+  });
+  const newBooking = (id: string, resourceId: string, start: number, service = together): NewBooking => ({
+    id, serviceId: service, resourceId, start, end: start + 30 * 60_000, blocked: { start, end: start + 30 * 60_000 }, status: 'confirmed',
+    customer, notes: null, manageNonce: randomUUID(), manageTokenDigest: randomUUID(), source: 'public', createdBy: null,
+  });
+  const decide = async (resourceId: string, start: number) =>
+    (await bookingContext(deps.db, a, { serviceId: together, resourceId, range: { start, end: start + 1 }, start })).decisions![resourceId]!;
+  /** Calls made in one tick: the first ones find the statements free and go alone, the rest queue and leave together. */
+  const all = <T>(calls: (() => Promise<T>)[]) => Promise.allSettled(calls.map((c) => c()));
+
+  it('writes each booking with its history and messages, refuses a stale one alone, and never puts one resource twice in a statement', async () => {
+    const start = Date.parse('2026-07-01T09:00:00Z');
+    const decisions = await Promise.all(rooms.map((r) => decide(r, start)));
+    // Hall 3 changes after its decision: a busy block over the slot.
+    await t.owner('busy_blocks').insert({ tenant_id: a, resource_id: rooms[3], during: '[2026-07-01T09:00:00Z,2026-07-01T09:30:00Z)' });
+    // Hall 0 twice, at different times: both decided on the same (empty) calendar, neither overlapping the other.
+    const later = await decide(rooms[0]!, start + 3_600_000);
+    const ids = [...rooms.map(() => randomUUID()), randomUUID()];
+    const stats = { ...coalescersOf(deps.db).book.stats };
+    const results = await all([
+      ...rooms.map((r, i) => () => book(deps.db, a, newBooking(ids[i]!, r, start), new Date(), decisions[i]!, followUps(ids[i]!, `c${i}@example.com`))),
+      () => book(deps.db, a, newBooking(ids[6]!, rooms[0]!, start + 3_600_000), new Date(), later, followUps(ids[6]!, 'c6@example.com')),
+    ]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : r.reason))).toEqual([true, true, true, false, true, true, true]);
+    const after = coalescersOf(deps.db).book.stats;
+    expect(after.together - stats.together).toBeGreaterThanOrEqual(1);
+    expect(after.items - stats.items).toBe(7);
+    for (const [i, id] of ids.entries()) {
+      const n = i === 3 ? 0 : 1;
+      expect(await t.owner('bookings').where({ id }), `booking ${i}`).toHaveLength(n);
+      expect(await t.owner('booking_history').where({ booking_id: id, event: 'created' }), `history ${i}`).toHaveLength(n);
+      expect(await t.owner('notifications').where({ booking_id: id }), `messages ${i}`).toHaveLength(n);
+    }
+  });
+
+  it("sends a failed statement's bookings again one by one: the bad one fails alone, the others are written", async () => {
+    const start = Date.parse('2026-07-02T09:00:00Z');
+    const decisions = await Promise.all(rooms.map((r) => decide(r, start)));
+    const ids = rooms.map(() => randomUUID());
+    // Booking 4 names a service that does not exist: its foreign key fails the whole shared statement.
+    const results = await all(rooms.map((r, i) => () =>
+      book(deps.db, a, newBooking(ids[i]!, r, start, i === 4 ? randomUUID() : together), new Date(), decisions[i]!, followUps(ids[i]!, `d${i}@example.com`))));
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as { code?: string }).code))).toEqual([true, true, true, true, '23503', true]);
+    for (const [i, id] of ids.entries()) expect(await t.owner('bookings').where({ id }), `booking ${i}`).toHaveLength(i === 4 ? 0 : 1);
+    expect(await t.owner('notifications').where({ to_address: 'd4@example.com' })).toHaveLength(0);
+  });
+
+  it('keeps each booking\'s own message settings when bookings that queue them differently arrive together', async () => {
+    const start = Date.parse('2026-07-04T09:00:00Z');
+    const decisions = await Promise.all(rooms.map((r) => decide(r, start)));
+    const ids = rooms.map(() => randomUUID());
+    const attempts = [10, 10, 10, 7, 10, 3];
+    const results = await all(rooms.map((r, i) => () => {
+      const f = followUps(ids[i]!, `e${i}@example.com`);
+      return book(deps.db, a, newBooking(ids[i]!, r, start), new Date(), decisions[i]!, { ...f, notify: { ...f.notify, max_attempts: attempts[i]! } });
+    }));
+    expect(results.map((r) => r.status === 'fulfilled' && r.value)).toEqual(rooms.map(() => true));
+    for (const [i, id] of ids.entries()) {
+      const { rows } = await t.owner.raw(
+        `select j.max_attempts from graphile_worker._private_jobs j join notifications n on j.payload ->> 'notificationId' = n.id::text where n.booking_id = ?`, [id]);
+      expect(rows.map((row: { max_attempts: number }) => row.max_attempts), `booking ${i}`).toEqual([attempts[i]]);
+    }
+  });
+
+  it('reads decisions together (booking_contexts) with the same answers as one at a time', async () => {
+    const start = Date.parse('2026-07-03T09:00:00Z');
+    const alone = [];
+    for (const r of rooms) alone.push(await decide(r, start));
+    const stats = { ...coalescersOf(deps.db).context.stats };
+    const shared = await Promise.all(rooms.map((r) => decide(r, start)));
+    expect(coalescersOf(deps.db).context.stats.together - stats.together).toBeGreaterThanOrEqual(1);
+    expect(shared).toEqual(alone);
   });
 });
