@@ -249,7 +249,7 @@ describe('the one-call booking (booking_context, then book)', () => {
     expect(await book(deps.db, b, newBooking(foreign, start + 3_600_000), new Date(), aSees, followUps(foreign))).toBe(false);
     // … and with the digest of what B sees, the foreign key refuses A's resource under B.
     const bSees = await withTenant(deps.db, b, async (tx) =>
-      (await tx.raw(`select md5(slot_inputs(array[?::uuid], ?::timestamptz, ?::timestamptz, ?::date, ?::date, null)::text) as d`,
+      (await tx.raw(`select md5(x.inputs::text) as d from resource_inputs(array[?::uuid], ?::timestamptz, ?::timestamptz, ?::date, ?::date, null) x`,
         [resource1, aSees.from, aSees.to, aSees.day, aSees.day])).rows[0].d as string);
     await expect(book(deps.db, b, newBooking(foreign, start + 3_600_000), new Date(), { ...aSees, digest: bSees }, followUps(foreign)))
       .rejects.toMatchObject({ code: '23503' });
@@ -344,19 +344,61 @@ describe('the work each booking does in Postgres does not grow with the tables',
     expect(scans).toBe(0);
   });
 
-  it('reads the inputs of each resource once per booking_context', async () => {
+  it('gives each resource the inputs the list of times reads for it alone (resource_inputs and slot_inputs agree)', async () => {
+    // A week of everything the engine reads, on both resources, and the dates around it.
+    const r3 = (await makeResource(deps, a, 'Agree', 'Europe/London', [['08:00', '12:00'], ['13:00', '18:00']], 40)).id;
+    await t.owner('date_overrides').insert([{ tenant_id: a, resource_id: r3, date: '2026-08-11' }, { tenant_id: a, resource_id: r3, date: '2026-08-12' }]);
+    await t.owner('date_override_windows').insert([
+      { tenant_id: a, resource_id: r3, date: '2026-08-11', start_minute: 600, end_minute: 660 },
+      { tenant_id: a, resource_id: r3, date: '2026-08-11', start_minute: 540, end_minute: 570 },
+    ]);
+    await t.owner('holidays').insert({ tenant_id: a, name: 'Closed for stock-taking', start_date: '2026-08-13', end_date: '2026-08-14' });
+    await t.owner('busy_blocks').insert([
+      { tenant_id: a, resource_id: r3, during: '[2026-08-10T09:00:00Z,2026-08-10T10:00:00Z)' },
+      { tenant_id: a, resource_id: resource1, during: '[2026-08-10T11:00:00Z,2026-08-10T12:00:00Z)' },
+    ]);
+    const made = [];
+    for (const [r, at] of [[r3, '2026-08-10T13:00:00Z'], [r3, '2026-08-10T07:00:00Z'], [resource1, '2026-08-10T14:00:00Z']] as const) {
+      made.push(await createBooking(deps, a, { source: 'admin', userId: null }, {
+        serviceId: (await makeService(deps, a, [r], { name: `Agree ${made.length}`, horizonDays: 365 })).id, resourceId: r, start: Date.parse(at),
+        customer: { name: 'Ann', email: 'ann@example.com', phone: null, timeZone: 'UTC' }, notes: null,
+      }));
+    }
+    const range = ['2026-08-09T00:00:00Z', '2026-08-15T00:00:00Z', '2026-08-09', '2026-08-15'];
+    for (const exclude of [null, made[0]!.booking.id]) {
+      await withTenant(deps.db, a, async (tx) => {
+        const each = (await tx.raw(`select resource_id, inputs::text as t from resource_inputs(array[?::uuid, ?::uuid], ?::timestamptz, ?::timestamptz, ?::date, ?::date, ?::uuid)`,
+          [r3, resource1, ...range, exclude])).rows as { resource_id: string; t: string }[];
+        expect(each.map((x) => x.resource_id)).toEqual([r3, resource1]);
+        for (const x of each) {
+          const alone = (await tx.raw(`select slot_inputs(array[?::uuid], ?::timestamptz, ?::timestamptz, ?::date, ?::date, ?::uuid)::text as t`,
+            [x.resource_id, ...range, exclude])).rows[0].t as string;
+          expect(x.t).toBe(alone);
+        }
+        const r3Inputs = JSON.parse(each[0]!.t);
+        expect([r3Inputs.weekly.length, r3Inputs.overrides.length, r3Inputs.holidays.length, r3Inputs.bookings.length, r3Inputs.busy.length])
+          .toEqual([14, 2, 1, exclude ? 1 : 2, 1]);
+      });
+    }
+  });
+
+  it('reads the decision inputs of all offered resources in one zone with one call, once', async () => {
     const start = Date.parse('2026-06-09T10:00:00Z');
-    const calls = await t.owner.transaction(async (tx) => {
+    const callsFor = (resource: string | null) => t.owner.transaction(async (tx) => {
       await tx.raw(`set local track_functions = 'all'`);
       // The "xact" view holds what the backend has not reported yet, which may include earlier transactions: count the difference.
-      const count = async () => Number((await tx.raw(`select coalesce(sum(calls), 0) as n from pg_stat_xact_user_functions where funcname = 'slot_inputs'`)).rows[0].n);
-      const before = await count();
-      await tx.raw(`select booking_context(?, ?, ?, ?, ?, ?::date, ?::date, null, ?)`, [
-        a, serviceId, resource1, new Date(start).toISOString(), new Date(start + 1).toISOString(), '2026-06-09', '2026-06-09', new Date(start).toISOString(),
+      const counts = async () => new Map<string, number>((await tx.raw(`select funcname, calls from pg_stat_xact_user_functions where funcname in ('slot_inputs', 'resource_inputs')`))
+        .rows.map((r: { funcname: string; calls: string }) => [r.funcname, Number(r.calls)] as const));
+      const before = await counts();
+      const { rows } = await tx.raw(`select booking_context(?, ?, ?, ?, ?, ?::date, ?::date, null, ?) as c`, [
+        a, serviceId, resource, new Date(start).toISOString(), new Date(start + 1).toISOString(), '2026-06-09', '2026-06-09', new Date(start).toISOString(),
       ]);
-      return (await count()) - before;
+      const calls = [...(await counts())].map(([f, n]) => [f, n - (before.get(f) ?? 0)]).filter(([, n]) => n);
+      return { decisions: Object.keys(rows[0].c.decisions).sort(), calls: Object.fromEntries(calls) };
     });
-    expect(calls).toBe(1);
+    expect(await callsFor(resource1)).toEqual({ decisions: [resource1], calls: { resource_inputs: 1 } });
+    // "Any available": both London resources, one read.
+    expect(await callsFor(null)).toEqual({ decisions: [resource1, resource2].sort(), calls: { resource_inputs: 1 } });
   });
 });
 
