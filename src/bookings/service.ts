@@ -99,7 +99,11 @@ const STAFF_HORIZON_DAYS = 3650;
  */
 const OPTIMISTIC_ATTEMPTS = 3;
 
-/** A decision's outcome; `changed` carries the offer's resources, which the fallback tries in turn. */
+/**
+ * A decision's outcome; `changed` carries the resources the engine found
+ * free (in the offer's order), all of which another booking took first:
+ * the fallback tries them in turn.
+ */
 type Attempt = { created: Created } | { refused: RejectReason } | { changed: true; resources: Resource[] };
 
 export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, cmd: CreateBooking, opts: CreateOptions = {}): Promise<Created> {
@@ -112,7 +116,9 @@ export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, 
     resources = result.resources;
   }
   // The resource keeps changing under us (a busy calendar): decide under its
-  // lock, one resource at a time, in the order "any available" tries them.
+  // lock, one resource at a time, in the order "any available" tries them:
+  // those the last decision found free (the others were refused for a
+  // reason of their own), or, without attempts, every offered one.
   resources ??= (await withTenant(deps.db, tenantId, (tx) => loadOffer(tx, cmd.serviceId, cmd.resourceId))).resources;
   const reasons: RejectReason[] = [];
   for (const resource of resources) {
@@ -127,10 +133,10 @@ export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, 
 }
 
 /**
- * Decide on one snapshot and write: the first resource (in the offer's
- * order) the engine accepts the start for, booked by `book`. `on` is the
- * pool (each call its own transaction) or a tenant transaction holding the
- * resource's lock.
+ * Decide on one snapshot and write: the first resource, in the offer's
+ * order, that the engine accepts the start for and `book` writes. `on` is
+ * the pool (each call its own transaction) or a tenant transaction holding
+ * the resource's lock.
  */
 async function attempt(
   deps: AppDeps,
@@ -152,13 +158,42 @@ async function attempt(
   const decisions = ctx.decisions!;
   const query = toSlotQuery(mergeInputs(offer.resources.map((r) => decisions[r.id]!.inputs)), service, offer.resources, range, now.getTime());
   const reasons: RejectReason[] = [];
-  const resource = offer.resources.find((r) => {
-    const verdict = explainSlot(query, r.id, start);
-    if (!verdict.ok) reasons.push(verdict.reason);
-    return verdict.ok;
-  });
-  if (!resource) return { refused: mostRelevant(reasons) };
+  const free: Resource[] = [];
+  const settings = ctx.settings!;
+  // "Any available": the resources in the offer's order, each judged when
+  // its turn comes. When another booking takes a free one first, its digest
+  // has changed and the next free one is tried on the same decision (its
+  // own digest still checks it under its lock), rather than reading
+  // everything again.
+  for (const resource of offer.resources) {
+    const verdict = explainSlot(query, resource.id, start);
+    if (!verdict.ok) {
+      reasons.push(verdict.reason);
+      continue;
+    }
+    free.push(resource);
+    const { row, booking, secret } = draft(deps, tenantId, by, cmd, service, resource, now);
+    const followUps = createdFollowUps({ booking, service: offer.service, resource }, by, {
+      reminderOffsets: settings.reminder_offsets, notificationEmail: settings.notification_email, staffEmail: settings.staff_emails[resource.id] ?? null,
+    }, now);
+    try {
+      if (await book(on, tenantId, row, now, decisions[resource.id]!, followUps)) return { created: { booking, manageToken: secret.token } };
+    } catch (err) {
+      // A writer that does not take the lock (raw SQL, a future code path)
+      // still cannot double-book: the exclusion constraint refuses, and a
+      // fresh decision sees its booking. Inside a transaction the error
+      // has ended it: decide again from the start.
+      if ((err as { code?: string }).code !== '23P01') throw err;
+      if ('tenantId' in on) break;
+    }
+  }
+  if (!free.length) return { refused: mostRelevant(reasons) };
+  return { changed: true, resources: free };
+}
 
+/** The booking `cmd` asks for, on `resource`, as `book` writes it, with its manage link's secret. */
+function draft(deps: AppDeps, tenantId: string, by: Actor, cmd: CreateBooking, service: Service, resource: Resource, now: Date) {
+  const start = cmd.start;
   const end = start + service.durationMin * MINUTE;
   const id = randomUUID();
   const secret = newManageSecret(deps.config, id);
@@ -177,21 +212,7 @@ async function attempt(
     source: by.source,
     createdBy: by.userId,
   };
-  const booking = bookingOf(tenantId, row, now);
-  const settings = ctx.settings!;
-  const followUps = createdFollowUps({ booking, service: offer.service, resource }, by, {
-    reminderOffsets: settings.reminder_offsets, notificationEmail: settings.notification_email, staffEmail: settings.staff_emails[resource.id] ?? null,
-  }, now);
-  try {
-    const written = await book(on, tenantId, row, now, decisions[resource.id]!, followUps);
-    return written ? { created: { booking, manageToken: secret.token } } : { changed: true, resources: offer.resources };
-  } catch (err) {
-    // A writer that does not take the lock (raw SQL, a future code path)
-    // still cannot double-book: the exclusion constraint refuses, and a
-    // fresh decision sees its booking.
-    if ((err as { code?: string }).code === '23P01') return { changed: true, resources: offer.resources };
-    throw err;
-  }
+  return { row, booking: bookingOf(tenantId, row, now), secret };
 }
 
 /** With several resources, "taken" beats "not a slot": the time was offered, someone else got it. */

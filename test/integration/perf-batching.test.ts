@@ -479,6 +479,17 @@ describe('bookings written at the same moment share a statement (book_together) 
     }
   });
 
+  it('"any available" books the next free resource on the same decision when another booking takes the first', async () => {
+    const pair = (await makeService(deps, a, [rooms[0]!, rooms[1]!], { name: 'Pair', horizonDays: 365 })).id;
+    const start = Date.parse('2026-07-05T09:00:00Z');
+    const reads = coalescersOf(deps.db).context.stats.items;
+    const both = await Promise.all(['x@example.com', 'y@example.com'].map((email) =>
+      createBooking(deps, a, { source: 'public', userId: null }, { serviceId: pair, resourceId: null, start, customer: { ...customer, email }, notes: null })));
+    // Both decided on the same snapshot (Hall 0 first); the one that lost Hall 0 got Hall 1 without deciding again.
+    expect(both.map((c) => c.booking.resourceId).sort()).toEqual([rooms[0], rooms[1]].sort());
+    expect(coalescersOf(deps.db).context.stats.items - reads).toBe(2);
+  });
+
   it('reads decisions together (booking_contexts) with the same answers as one at a time', async () => {
     const start = Date.parse('2026-07-03T09:00:00Z');
     const alone = [];
