@@ -75,7 +75,11 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoDay = (ms: number) => iso(ms).slice(0, 10);
 
-/** What the SQL function `slot_inputs` returns (migrations/0012): one JSON array per input, rows as tuples. */
+/**
+ * The engine's inputs as the SQL functions return them, one JSON array per
+ * input, rows as tuples: `slot_inputs` (migrations/0012) for a list of times,
+ * `resource_inputs` (migrations/0016) per resource for a decision.
+ */
 export interface SlotInputs {
   weekly: [resourceId: string, weekday: Weekday, startMinute: number, endMinute: number][];
   overrides: [resourceId: string, date: string, windows: [startMinute: number, endMinute: number][]][];

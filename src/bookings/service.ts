@@ -11,6 +11,7 @@ import { createdFollowUps } from './events.ts';
 import { manageDigest, newManageSecret } from './manage-link.ts';
 import { book, bookingByManageDigest, bookingContext, bookingOf, lockResource, mergeInputs, toSlotQuery, type Booking, type BookingSource, type NewBooking } from './queries.ts';
 import { currentTenant, type Tenant } from '../tenancy/queries.ts';
+import { settingsFor } from '../notifications/queries.ts';
 
 /**
  * The one booking service (DESIGN "Booking"). Every caller — public page,
@@ -173,9 +174,7 @@ async function attempt(
     }
     free.push(resource);
     const { row, booking, secret } = draft(deps, tenantId, by, cmd, service, resource, now);
-    const followUps = createdFollowUps({ booking, service: offer.service, resource }, by, {
-      reminderOffsets: settings.reminder_offsets, notificationEmail: settings.notification_email, staffEmail: settings.staff_emails[resource.id] ?? null,
-    }, now);
+    const followUps = createdFollowUps({ booking, service: offer.service, resource }, by, settingsFor(settings, resource.id), now);
     try {
       if (await book(on, tenantId, row, now, decisions[resource.id]!, followUps)) return { created: { booking, manageToken: secret.token } };
     } catch (err) {

@@ -93,8 +93,13 @@ export async function notificationSettings(tx: TenantTx, resourceId: string): Pr
     .options({ name: 'slotwise_message_settings' }); // named, as above
   const s = rows[0]?.s;
   if (!s) throw new Error(`tenant ${tx.tenantId} not visible in its own transaction`);
-  return { reminderOffsets: s.reminder_offsets, notificationEmail: s.notification_email, staffEmail: s.staff_emails[resourceId] ?? null };
+  return settingsFor(s, resourceId);
 }
+
+/** The settings of one resource's booking messages, from what `message_settings` read for several. */
+export const settingsFor = (s: MessageSettings, resourceId: string): NotificationSettings => ({
+  reminderOffsets: s.reminder_offsets, notificationEmail: s.notification_email, staffEmail: s.staff_emails[resourceId] ?? null,
+});
 
 /** What `message_settings` returns: the tenant's, and the staff e-mail of each resource that has a staff member. */
 export interface MessageSettings {

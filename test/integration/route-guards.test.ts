@@ -45,6 +45,9 @@ describe('default-deny routers', () => {
       'GET /admin', 'GET /admin/settings', 'POST /admin/settings', 'GET /api/v1/resources', 'POST /api/v1/bookings', 'DELETE /api/v1/services/:id',
       // The as-you-type checks (htmx) are routes like any other: behind the same guard.
       'POST /admin/services/check', 'POST /admin/resources/check', 'POST /admin/resources/:id/hours/check', 'POST /admin/resources/:id/overrides/check', 'POST /admin/holidays/check',
+      'POST /admin/services/:id/check', 'POST /admin/resources/:id/check',
+      // A booking made by staff for a customer.
+      'GET /admin/bookings/new', 'POST /admin/bookings/new',
     ]));
     for (const [route, status] of answers) expect(status, route).toBe(401);
   });
