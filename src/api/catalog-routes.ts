@@ -88,7 +88,7 @@ export function catalogApi(deps: AppDeps): Router {
     if (!version) throw notFound(missing);
     checkIfMatch(req, version);
   };
-  const serviceWithResources = async (t: TenantTx, id: string) => {
+  const serviceOut = async (t: TenantTx, id: string) => {
     const s = await serviceById(t, id);
     if (!s) throw notFound('No such service.');
     return serviceJson(s, (await resourceIdsOfServices(t, [id])).get(id) ?? []);
@@ -116,13 +116,13 @@ export function catalogApi(deps: AppDeps): Router {
       await checkResources(t, b.resource_ids);
       const s = await insertService(t, { ...rules, name: b.name, description: b.description, priceMinor: b.price, depositMinor: b.deposit, currency: b.currency, position: 0 });
       await setServiceResources(t, s.id, b.resource_ids);
-      return serviceWithResources(t, s.id);
+      return serviceOut(t, s.id);
     });
     res.status(201).json(out);
   });
   r.get('/services/:id', async (req, res) => {
     const id = idParam(req.params.id);
-    const { out, version } = await tx(res, async (t) => ({ out: await serviceWithResources(t, id), version: (await rowVersion(t, 'services', id))! }));
+    const { out, version } = await tx(res, async (t) => ({ out: await serviceOut(t, id), version: (await rowVersion(t, 'services', id))! }));
     setEtag(res, version);
     res.json(out);
   });
@@ -157,7 +157,7 @@ export function catalogApi(deps: AppDeps): Router {
         await checkResources(t, b.resource_ids);
         await setServiceResources(t, id, b.resource_ids);
       }
-      return { out: await serviceWithResources(t, id), version: (await rowVersion(t, 'services', id))! };
+      return { out: await serviceOut(t, id), version: (await rowVersion(t, 'services', id))! };
     });
     setEtag(res, version);
     res.json(out);

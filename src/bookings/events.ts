@@ -1,7 +1,7 @@
 import type { AppDeps } from '../deps.ts';
 import type { TenantTx } from '../db/tenant.ts';
 import { planBookingNotifications, planMessages } from '../notifications/plan.ts';
-import { MAX_SEND_ATTEMPTS, notificationInput, SEND_TASK, type NotificationSettings } from '../notifications/queries.ts';
+import { MAX_SEND_ATTEMPTS, notificationInput, SEND_TASK, type ResourceMessageSettings } from '../notifications/queries.ts';
 import { DELIVER_TASK, emitEvent, MAX_ATTEMPTS as WEBHOOK_MAX_ATTEMPTS, webhookEvent } from '../webhooks/service.ts';
 import { bookingJson } from './serialize.ts';
 import type { Actor, BookingView } from './service.ts';
@@ -32,7 +32,7 @@ export async function bookingChanged(
  * the same history line, messages and webhook event `bookingChanged` writes
  * for later changes, decided here, written in the booking's statement.
  */
-export function createdFollowUps(view: BookingView, by: Actor, settings: NotificationSettings, now: Date): BookFollowUps {
+export function createdFollowUps(view: BookingView, by: Actor, settings: ResourceMessageSettings, now: Date): BookFollowUps {
   const { queue } = planMessages(settings, 'created', view, now);
   const event = webhookEvent('booking.created', { booking: bookingJson(view) }, now);
   return {

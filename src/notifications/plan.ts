@@ -1,7 +1,7 @@
 import type { AppDeps } from '../deps.ts';
 import type { TenantTx } from '../db/tenant.ts';
 import type { BookingView } from '../bookings/service.ts';
-import { notificationSettings, queueNotifications, skipPendingReminders, type NewNotification, type NotificationKind, type NotificationSettings } from './queries.ts';
+import { resourceMessageSettings, queueNotifications, skipPendingReminders, type NewNotification, type NotificationKind, type ResourceMessageSettings } from './queries.ts';
 
 export type BookingChange = 'created' | 'cancelled' | 'rescheduled';
 
@@ -24,7 +24,7 @@ const reminderKey = (bookingId: string, offset: number) => `reminder:${bookingId
  * batch of rows and jobs.
  */
 export async function planBookingNotifications(deps: AppDeps, tx: TenantTx, change: BookingChange, view: BookingView, reason: string | null = null): Promise<void> {
-  const settings = await notificationSettings(tx, view.resource.id);
+  const settings = await resourceMessageSettings(tx, view.resource.id);
   const { queue, passed } = planMessages(settings, change, view, deps.now(), reason);
   // Before queueing: a reminder at an unchanged instant must find its old
   // row skipped, to revive it. A booking created in this transaction has no
@@ -39,7 +39,7 @@ export async function planBookingNotifications(deps: AppDeps, tx: TenantTx, chan
  * Shared by `planBookingNotifications` and the one-call booking (`book`).
  */
 export function planMessages(
-  settings: NotificationSettings,
+  settings: ResourceMessageSettings,
   change: BookingChange,
   view: BookingView,
   now: Date,
@@ -63,7 +63,7 @@ export function planMessages(
 }
 
 /** The staff member linked to the resource, and the tenant's notification address; each once. */
-function staffRecipients(s: NotificationSettings): string[] {
+function staffRecipients(s: ResourceMessageSettings): string[] {
   const out = new Set<string>();
   if (s.staffEmail) out.add(s.staffEmail);
   if (s.notificationEmail) out.add(s.notificationEmail.toLowerCase());

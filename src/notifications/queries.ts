@@ -77,7 +77,7 @@ export function notificationInput(list: NewNotification[]) {
   }));
 }
 
-export interface NotificationSettings {
+export interface ResourceMessageSettings {
   /** Minutes before a booking's start at which the customer gets a reminder. */
   reminderOffsets: number[];
   /** The tenant's front-desk address for staff notices. */
@@ -87,7 +87,7 @@ export interface NotificationSettings {
 }
 
 /** What planning a booking's messages needs of the tenant and the resource's staff member, in one read. */
-export async function notificationSettings(tx: TenantTx, resourceId: string): Promise<NotificationSettings> {
+export async function resourceMessageSettings(tx: TenantTx, resourceId: string): Promise<ResourceMessageSettings> {
   // The same SQL function booking_context reads them with (migrations/0014).
   const { rows } = await tx.raw<{ rows: { s: MessageSettings | null }[] }>(`select message_settings(array[?::uuid]) as s`, [resourceId])
     .options({ name: 'slotwise_message_settings' }); // named, as above
@@ -97,7 +97,7 @@ export async function notificationSettings(tx: TenantTx, resourceId: string): Pr
 }
 
 /** The settings of one resource's booking messages, from what `message_settings` read for several. */
-export const settingsFor = (s: MessageSettings, resourceId: string): NotificationSettings => ({
+export const settingsFor = (s: MessageSettings, resourceId: string): ResourceMessageSettings => ({
   reminderOffsets: s.reminder_offsets, notificationEmail: s.notification_email, staffEmail: s.staff_emails[resourceId] ?? null,
 });
 
