@@ -1,4 +1,4 @@
-import type { Database } from '../db/database.ts';
+import { perDatabase, type Database } from '../db/database.ts';
 import { tenantCall, type TenantTx } from '../db/tenant.ts';
 import { Coalescer } from '../db/coalesce.ts';
 import { log } from '../log.ts';
@@ -331,39 +331,30 @@ interface Coalescers {
   book: Coalescer<BookItem, boolean>;
 }
 
-const coalescers = new WeakMap<Database, Coalescers>();
-
 /** A shared statement that fails is rare (a writer that takes no lock, a row deleted meanwhile): worth a line in the log. */
 const split = (statement: string) => (tenantId: string, items: number, err: unknown) =>
   log.warn('shared statement failed; sending its items one by one', { statement, tenantId, items, code: (err as { code?: unknown }).code, err });
 
 /** The booking path's shared statements on `db`'s pool (exported for tests and the benchmark). */
-export function coalescersOf(db: Database): Coalescers {
-  let c = coalescers.get(db);
-  if (!c) {
-    c = {
-      context: new Coalescer<ContextRequest, BookingContext>({
-        one: (tenantId, r) => contextOne(db, tenantId, r),
-        many: (tenantId, rs) => tenantCall<BookingContext[]>(db, tenantId, 'slotwise_booking_contexts',
-          'select booking_contexts(?::uuid, ?::json) as contexts', [JSON.stringify(rs)]),
-        maxRunning: MAX_RUNNING,
-        maxItems: MAX_ITEMS,
-        onSplit: split('booking_contexts'),
-      }),
-      book: new Coalescer<BookItem, boolean>({
-        one: (tenantId, item) => bookOne(db, tenantId, item),
-        many: (tenantId, items) => tenantCall<boolean[]>(db, tenantId, 'slotwise_book_together',
-          'select book_together(?::uuid, ?::json) as written', [JSON.stringify(items)]),
-        conflictKey: (item) => item.booking.resource_id,
-        maxRunning: MAX_RUNNING,
-        maxItems: MAX_ITEMS,
-        onSplit: split('book_together'),
-      }),
-    };
-    coalescers.set(db, c);
-  }
-  return c;
-}
+export const coalescersOf = perDatabase((db): Coalescers => ({
+  context: new Coalescer<ContextRequest, BookingContext>({
+    one: (tenantId, r) => contextOne(db, tenantId, r),
+    many: (tenantId, rs) => tenantCall<BookingContext[]>(db, tenantId, 'slotwise_booking_contexts',
+      'select booking_contexts(?::uuid, ?::json) as contexts', [JSON.stringify(rs)]),
+    maxRunning: MAX_RUNNING,
+    maxItems: MAX_ITEMS,
+    onSplit: split('booking_contexts'),
+  }),
+  book: new Coalescer<BookItem, boolean>({
+    one: (tenantId, item) => bookOne(db, tenantId, item),
+    many: (tenantId, items) => tenantCall<boolean[]>(db, tenantId, 'slotwise_book_together',
+      'select book_together(?::uuid, ?::json) as written', [JSON.stringify(items)]),
+    conflictKey: (item) => item.booking.resource_id,
+    maxRunning: MAX_RUNNING,
+    maxItems: MAX_ITEMS,
+    onSplit: split('book_together'),
+  }),
+}));
 
 /** A new booking as `book` inserts it (sequence 0, created at `createdAt`). */
 export const bookingOf = (tenantId: string, b: NewBooking, createdAt: Date): Booking => ({

@@ -65,3 +65,17 @@ export function ownerPgPool(databaseUrl: string, max = 4): pg.Pool {
   pool.on('connect', (client) => client.on('error', (err) => log.error('database connection failed (owner pool)', { err })));
   return pool;
 }
+
+/**
+ * One `T` per Database, made on first use: the process's shared state of a
+ * pool (the rate limiter, the booking path's coalescers and writes in
+ * flight). Another process has its own.
+ */
+export function perDatabase<T>(make: (db: Database) => T): (db: Database) => T {
+  const made = new WeakMap<Database, T>();
+  return (db) => {
+    let value = made.get(db);
+    if (value === undefined) made.set(db, (value = make(db)));
+    return value;
+  };
+}

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { AppDeps } from '../deps.ts';
-import type { Database } from '../db/database.ts';
+import { perDatabase, type Database } from '../db/database.ts';
 import { log } from '../log.ts';
 import { tooManyRequests } from './errors.ts';
 
@@ -92,14 +92,8 @@ export class RateLimiter {
   }
 }
 
-const limiters = new WeakMap<Database, RateLimiter>();
-
 /** The process's limiter for `db`, shared by the web routes and the API. */
-export function rateLimiterOf(db: Database): RateLimiter {
-  let l = limiters.get(db);
-  if (!l) limiters.set(db, (l = new RateLimiter(db)));
-  return l;
-}
+export const rateLimiterOf = perDatabase((db) => new RateLimiter(db));
 
 export interface LimitOptions {
   name: string;
