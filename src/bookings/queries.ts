@@ -2,6 +2,7 @@ import { perDatabase, type Database } from '../db/database.ts';
 import { tenantCall, type TenantTx } from '../db/tenant.ts';
 import { Coalescer } from '../db/coalesce.ts';
 import { log } from '../log.ts';
+import { WritesInFlight } from './in-flight.ts';
 import { minuteToHHMM, type OfferJson, type Resource, type Service } from '../catalog/queries.ts';
 import type { Interval, ResourceSchedule, SlotQuery, Weekday } from '../scheduling/index.ts';
 import type { MessageSettings } from '../notifications/queries.ts';
@@ -271,8 +272,12 @@ export async function book(
   followUps: BookFollowUps,
 ): Promise<boolean> {
   const item = bookItem(b, createdAt, check, followUps);
-  return 'tenantId' in on ? bookOne(on, tenantId, item) : coalescersOf(on).book.send(tenantId, item);
+  if ('tenantId' in on) return bookOne(on, tenantId, item);
+  return writesInFlightOf(on).track(tenantId, b.resourceId, b.blocked, coalescersOf(on).book.send(tenantId, item));
 }
+
+/** The bookings `book` is writing on `db`'s pool at this moment (see WritesInFlight). */
+export const writesInFlightOf = perDatabase(() => new WritesInFlight());
 
 /** One booking as `book` and `book_together` take it. */
 interface BookItem {

@@ -9,7 +9,7 @@ import type { CreateBooking } from './commands.ts';
 import { slotRefused } from './errors.ts';
 import { createdFollowUps } from './events.ts';
 import { manageDigest, newManageSecret } from './manage-link.ts';
-import { book, bookingByManageDigest, bookingContext, bookingOf, lockResource, mergeInputs, toSlotQuery, type Booking, type BookingSource, type NewBooking } from './queries.ts';
+import { book, bookingByManageDigest, bookingContext, bookingOf, lockResource, mergeInputs, toSlotQuery, writesInFlightOf, type Booking, type BookingSource, type NewBooking } from './queries.ts';
 import { currentTenant, type Tenant } from '../tenancy/queries.ts';
 import { settingsFor } from '../notifications/queries.ts';
 
@@ -150,6 +150,8 @@ async function attempt(
 ): Promise<Attempt> {
   const start = cmd.start;
   const range = { start, end: start + 1 };
+  const inFlight = 'tenantId' in on ? undefined : writesInFlightOf(on);
+  const mark = inFlight?.mark() ?? 0;
   const ctx = await bookingContext(on, tenantId, { serviceId: cmd.serviceId, resourceId, range, start });
   const offer = checkedOffer(offerFromJson(ctx.offer), resourceId);
   const relaxed = opts.staffOverride && by.source === 'admin';
@@ -161,11 +163,32 @@ async function attempt(
   const reasons: RejectReason[] = [];
   const free: Resource[] = [];
   const settings = ctx.settings!;
+  /** 'failed': the exclusion constraint refused inside a transaction, which it has ended. */
+  const write = async (resource: Resource): Promise<Created | 'changed' | 'failed'> => {
+    const { row, booking, secret } = draft(deps, tenantId, by, cmd, service, resource, now);
+    const followUps = createdFollowUps({ booking, service: offer.service, resource }, by, settingsFor(settings, resource.id), now);
+    try {
+      return (await book(on, tenantId, row, now, decisions[resource.id]!, followUps)) ? { booking, manageToken: secret.token } : 'changed';
+    } catch (err) {
+      // A writer that does not take the lock (raw SQL, a future code path)
+      // still cannot double-book: the exclusion constraint refuses, and a
+      // fresh decision sees its booking. Inside a transaction the error
+      // has ended it: decide again from the start.
+      if ((err as { code?: string }).code !== '23P01') throw err;
+      return 'tenantId' in on ? 'failed' : 'changed';
+    }
+  };
   // "Any available": the resources in the offer's order, each judged when
   // its turn comes. When another booking takes a free one first, its digest
   // has changed and the next free one is tried on the same decision (its
   // own digest still checks it under its lock), rather than reading
-  // everything again.
+  // everything again. What this process wrote over the same time since the
+  // read is known to have changed a resource, and what it is writing
+  // probably will: such resources are passed over, the second kind tried
+  // after the others if its write failed. Customers who ask for one start
+  // together thus spread over the free resources rather than all writing
+  // the first.
+  const later: { resource: Resource; pending: Promise<boolean>[] }[] = [];
   for (const resource of offer.resources) {
     const verdict = explainSlot(query, resource.id, start);
     if (!verdict.ok) {
@@ -173,18 +196,21 @@ async function attempt(
       continue;
     }
     free.push(resource);
-    const { row, booking, secret } = draft(deps, tenantId, by, cmd, service, resource, now);
-    const followUps = createdFollowUps({ booking, service: offer.service, resource }, by, settingsFor(settings, resource.id), now);
-    try {
-      if (await book(on, tenantId, row, now, decisions[resource.id]!, followUps)) return { created: { booking, manageToken: secret.token } };
-    } catch (err) {
-      // A writer that does not take the lock (raw SQL, a future code path)
-      // still cannot double-book: the exclusion constraint refuses, and a
-      // fresh decision sees its booking. Inside a transaction the error
-      // has ended it: decide again from the start.
-      if ((err as { code?: string }).code !== '23P01') throw err;
-      if ('tenantId' in on) break;
+    const others = inFlight?.since(tenantId, resource.id, draftBlocked(service, start), mark);
+    if (others?.written) continue;
+    if (others?.pending.length) {
+      later.push({ resource, pending: others.pending });
+      continue;
     }
+    const result = await write(resource);
+    if (result === 'failed') break;
+    if (result !== 'changed') return { created: result };
+  }
+  for (const { resource, pending } of later) {
+    if ((await Promise.all(pending)).some(Boolean)) continue; // taken since the read
+    const result = await write(resource);
+    if (result === 'failed') break;
+    if (result !== 'changed') return { created: result };
   }
   if (!free.length) return { refused: mostRelevant(reasons) };
   return { changed: true, resources: free };
@@ -202,7 +228,7 @@ function draft(deps: AppDeps, tenantId: string, by: Actor, cmd: CreateBooking, s
     resourceId: resource.id,
     start,
     end,
-    blocked: { start: start - service.bufferBeforeMin * MINUTE, end: end + service.bufferAfterMin * MINUTE },
+    blocked: draftBlocked(service, start),
     status: 'confirmed',
     customer: cmd.customer,
     notes: cmd.notes,
@@ -213,6 +239,12 @@ function draft(deps: AppDeps, tenantId: string, by: Actor, cmd: CreateBooking, s
   };
   return { row, booking: bookingOf(tenantId, row, now), secret };
 }
+
+/** What a booking of `service` at `start` blocks: its time and the buffers around it. */
+const draftBlocked = (service: Service, start: number) => ({
+  start: start - service.bufferBeforeMin * MINUTE,
+  end: start + (service.durationMin + service.bufferAfterMin) * MINUTE,
+});
 
 /** With several resources, "taken" beats "not a slot": the time was offered, someone else got it. */
 export function mostRelevant(reasons: RejectReason[]): RejectReason {

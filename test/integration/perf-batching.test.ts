@@ -490,6 +490,18 @@ describe('bookings written at the same moment share a statement (book_together) 
     expect(coalescersOf(deps.db).context.stats.items - reads).toBe(2);
   });
 
+  it('"any available" spreads customers who book one start at the same moment over the free resources, one write each', async () => {
+    const start = Date.parse('2026-07-06T09:00:00Z');
+    const reads = coalescersOf(deps.db).context.stats.items;
+    const writes = coalescersOf(deps.db).book.stats.items;
+    const made = await Promise.all(rooms.map((_, i) =>
+      createBooking(deps, a, { source: 'public', userId: null }, { serviceId: together, resourceId: null, start, customer: { ...customer, email: `s${i}@example.com` }, notes: null })));
+    expect(made.map((c) => c.booking.resourceId).sort()).toEqual([...rooms].sort());
+    // One decision and one write each; without spreading, the k-th customer could write up to k times.
+    expect(coalescersOf(deps.db).context.stats.items - reads).toBe(rooms.length);
+    expect(coalescersOf(deps.db).book.stats.items - writes).toBeLessThanOrEqual(rooms.length + 1);
+  });
+
   it('reads decisions together (booking_contexts) with the same answers as one at a time', async () => {
     const start = Date.parse('2026-07-03T09:00:00Z');
     const alone = [];
