@@ -34,7 +34,8 @@ const REMEMBER_MS = 2_000;
  * as before.
  */
 export class WritesInFlight {
-  readonly #writes = new Map<string, Write[]>();
+  /** Per tenant, per resource. */
+  readonly #writes = new Map<string, Map<string, Write[]>>();
   #counter = 0;
   #swept = performance.now();
 
@@ -45,14 +46,15 @@ export class WritesInFlight {
 
   /** `write`, known as writing `blocked` on the resource until it settles, and, if it wrote, for a while after. */
   track(tenantId: string, resourceId: string, blocked: Interval, write: Promise<boolean>): Promise<boolean> {
-    const key = `${tenantId}:${resourceId}`;
     if (performance.now() - this.#swept > REMEMBER_MS) this.#sweep();
     const entry: Write = { blocked, written: write.then((ok) => ok, () => false) };
-    this.#writes.set(key, [...this.#live(key), entry]);
+    const live = this.#live(tenantId, resourceId); // may drop the tenant's map: look it up after
+    let tenant = this.#writes.get(tenantId);
+    if (!tenant) this.#writes.set(tenantId, (tenant = new Map()));
+    tenant.set(resourceId, [...live, entry]);
     void entry.written.then((ok) => {
       if (ok) entry.writtenAt = { mark: ++this.#counter, ms: performance.now() };
-      else this.#writes.set(key, this.#live(key).filter((w) => w !== entry));
-      if (!this.#writes.get(key)?.length) this.#writes.delete(key);
+      else this.#keep(tenantId, resourceId, this.#live(tenantId, resourceId).filter((w) => w !== entry));
     });
     return write;
   }
@@ -62,7 +64,7 @@ export class WritesInFlight {
    * `mark`, and the outcomes of those still in flight.
    */
   since(tenantId: string, resourceId: string, blocked: Interval, mark: number): { written: boolean; pending: Promise<boolean>[] } {
-    const overlapping = this.#live(`${tenantId}:${resourceId}`).filter((w) => w.blocked.start < blocked.end && blocked.start < w.blocked.end);
+    const overlapping = this.#live(tenantId, resourceId).filter((w) => overlaps(w.blocked, blocked));
     return {
       written: overlapping.some((w) => w.writtenAt && w.writtenAt.mark > mark),
       pending: overlapping.filter((w) => !w.writtenAt).map((w) => w.written),
@@ -72,19 +74,53 @@ export class WritesInFlight {
   /** Forget what was written too long ago on every resource, not only on those asked about again. */
   #sweep(): void {
     this.#swept = performance.now();
-    for (const key of [...this.#writes.keys()]) this.#live(key);
+    for (const [tenantId, tenant] of [...this.#writes]) for (const resourceId of [...tenant.keys()]) this.#live(tenantId, resourceId);
   }
 
-  /** The key's writes that are in flight or were written within REMEMBER_MS (older ones are dropped). */
-  #live(key: string): Write[] {
-    const list = this.#writes.get(key);
+  /** The resource's writes that are in flight or were written within REMEMBER_MS (older ones are dropped). */
+  #live(tenantId: string, resourceId: string): Write[] {
+    const list = this.#writes.get(tenantId)?.get(resourceId);
     if (!list) return [];
     const horizon = performance.now() - REMEMBER_MS;
     const live = list.filter((w) => !w.writtenAt || w.writtenAt.ms >= horizon);
-    if (live.length !== list.length) {
-      if (live.length) this.#writes.set(key, live);
-      else this.#writes.delete(key);
-    }
+    if (live.length !== list.length) this.#keep(tenantId, resourceId, live);
     return live;
+  }
+
+  #keep(tenantId: string, resourceId: string, list: Write[]): void {
+    const tenant = this.#writes.get(tenantId);
+    if (!tenant) return;
+    if (list.length) tenant.set(resourceId, list);
+    else if (tenant.delete(resourceId) && !tenant.size) this.#writes.delete(tenantId);
+  }
+}
+
+const overlaps = (a: Interval, b: Interval) => a.start < b.end && b.start < a.end;
+
+/**
+ * How many bookings this process is making right now, per tenant and start
+ * (deciding or writing): how many customers want that time at once. "Any
+ * available" reads that many more resources than it would alone, since the
+ * others may take the first ones it finds.
+ */
+export class Crowds {
+  readonly #counts = new Map<string, number>();
+
+  /** Counts one more until the returned function is called. */
+  join(tenantId: string, start: number): () => void {
+    const key = `${tenantId}:${start}`;
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      const n = (this.#counts.get(key) ?? 1) - 1;
+      if (n) this.#counts.set(key, n);
+      else this.#counts.delete(key);
+    };
+  }
+
+  size(tenantId: string, start: number): number {
+    return this.#counts.get(`${tenantId}:${start}`) ?? 0;
   }
 }

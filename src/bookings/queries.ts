@@ -166,6 +166,11 @@ export interface BookingContext {
   decisions: Record<string, DecisionInputs> | null;
   /** For a booking: what planning its messages needs. */
   settings: MessageSettings | null;
+  /**
+   * With `first`: the offered resources an active booking blocks over the
+   * time the new one would block (certainly busy; no decision inputs read).
+   */
+  taken: string[];
 }
 
 /**
@@ -201,19 +206,22 @@ export function mergeInputs(list: SlotInputs[]): SlotInputs {
  * The offer (the service, and the resource or all resources offering it),
  * and either the engine's inputs for them around `range` or, for a booking
  * at `start`, each resource's decision inputs and the message settings: one
- * snapshot (SQL function `booking_context`). Inside a tenant transaction
+ * snapshot (SQL function `booking_context`). With `first`, the decision
+ * inputs of only the first `first` resources, in the offer's order, that no
+ * active booking blocks at that time, and the blocked ones as `taken`; the
+ * others are not read. Inside a tenant transaction
  * `on`, one statement of it; on the pool, a statement of its own, shared
  * with the tenant's other reads of the same moment (`booking_contexts`).
  */
 export async function bookingContext(
   on: Database | TenantTx,
   tenantId: string,
-  q: { serviceId: string; resourceId: string | null; range: Interval; excludeBookingId?: string | undefined; start: number | null },
+  q: { serviceId: string; resourceId: string | null; range: Interval; excludeBookingId?: string | undefined; start: number | null; first?: number | null },
 ): Promise<BookingContext> {
   const w = inputWindow(q.range);
   const r: ContextRequest = {
     service: q.serviceId, resource: q.resourceId, from: w.from, to: w.to, from_day: w.fromDay, to_day: w.toDay,
-    exclude: q.excludeBookingId ?? null, start: q.start === null ? null : iso(q.start),
+    exclude: q.excludeBookingId ?? null, start: q.start === null ? null : iso(q.start), first: q.first ?? null,
   };
   return 'tenantId' in on ? contextOne(on, tenantId, r) : coalescersOf(on).context.send(tenantId, r);
 }
@@ -221,8 +229,8 @@ export async function bookingContext(
 function contextOne(on: Database | TenantTx, tenantId: string, r: ContextRequest): Promise<BookingContext> {
   return tenantCall<BookingContext>(
     on, tenantId, 'slotwise_booking_context',
-    'select booking_context(?::uuid, ?::uuid, ?::uuid, ?::timestamptz, ?::timestamptz, ?::date, ?::date, ?::uuid, ?::timestamptz) as context',
-    [r.service, r.resource, r.from, r.to, r.from_day, r.to_day, r.exclude, r.start],
+    'select booking_context(?::uuid, ?::uuid, ?::uuid, ?::timestamptz, ?::timestamptz, ?::date, ?::date, ?::uuid, ?::timestamptz, ?::integer) as context',
+    [r.service, r.resource, r.from, r.to, r.from_day, r.to_day, r.exclude, r.start, r.first],
   );
 }
 
@@ -329,6 +337,7 @@ interface ContextRequest {
   to_day: string;
   exclude: string | null;
   start: string | null;
+  first: number | null;
 }
 
 interface Coalescers {

@@ -1,5 +1,5 @@
 import type { AppDeps } from '../deps.ts';
-import type { Database } from '../db/database.ts';
+import { perDatabase, type Database } from '../db/database.ts';
 import { isUuid, withTenant, type TenantTx } from '../db/tenant.ts';
 import { notFound } from '../http/errors.ts';
 import { randomUUID } from 'node:crypto';
@@ -8,6 +8,7 @@ import { computeAnyResourceSlots, explainSlot, type AnyResourceSlot, type Interv
 import type { CreateBooking } from './commands.ts';
 import { slotRefused } from './errors.ts';
 import { createdFollowUps } from './events.ts';
+import { Crowds } from './in-flight.ts';
 import { manageDigest, newManageSecret } from './manage-link.ts';
 import { book, bookingByManageDigest, bookingContext, bookingOf, lockResource, mergeInputs, toSlotQuery, writesInFlightOf, type Booking, type BookingSource, type NewBooking } from './queries.ts';
 import { currentTenant, type Tenant } from '../tenancy/queries.ts';
@@ -101,6 +102,18 @@ const STAFF_HORIZON_DAYS = 3650;
 const OPTIMISTIC_ATTEMPTS = 3;
 
 /**
+ * "Any available" first reads the decision inputs of this many offered
+ * resources that no booking blocks at the start (in the offer's order),
+ * plus one for each other booking this process is making at that start
+ * (those may take the first ones), and all of them only if none of those
+ * can be booked.
+ */
+const FIRST_READ = 4;
+
+/** The bookings this process is making per tenant and start, on `db`'s pool. */
+const crowdsOf = perDatabase(() => new Crowds());
+
+/**
  * A decision's outcome; `changed` carries the resources the engine found
  * free (in the offer's order), all of which another booking took first:
  * the fallback tries them in turn.
@@ -137,7 +150,9 @@ export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, 
  * Decide on one snapshot and write: the first resource, in the offer's
  * order, that the engine accepts the start for and `book` writes. `on` is
  * the pool (each call its own transaction) or a tenant transaction holding
- * the resource's lock.
+ * the resource's lock. `first`: read the decision inputs of only the first
+ * `first` offered resources that no booking blocks at that time (null:
+ * all); unset, as many as "any available" needs on the pool.
  */
 async function attempt(
   deps: AppDeps,
@@ -147,19 +162,33 @@ async function attempt(
   cmd: CreateBooking,
   opts: CreateOptions,
   resourceId: string | null,
+  first?: number | null,
 ): Promise<Attempt> {
+  if (first === undefined && !resourceId && !('tenantId' in on)) {
+    // As many as one customer needs, and one more for each other customer after that time.
+    const crowds = crowdsOf(on);
+    const leave = crowds.join(tenantId, cmd.start);
+    try {
+      return await attempt(deps, on, tenantId, by, cmd, opts, resourceId, FIRST_READ + crowds.size(tenantId, cmd.start) - 1);
+    } finally {
+      leave();
+    }
+  }
   const start = cmd.start;
   const range = { start, end: start + 1 };
   const inFlight = 'tenantId' in on ? undefined : writesInFlightOf(on);
   const mark = inFlight?.mark() ?? 0;
-  const ctx = await bookingContext(on, tenantId, { serviceId: cmd.serviceId, resourceId, range, start });
+  const ctx = await bookingContext(on, tenantId, { serviceId: cmd.serviceId, resourceId, range, start, first: first ?? null });
   const offer = checkedOffer(offerFromJson(ctx.offer), resourceId);
   const relaxed = opts.staffOverride && by.source === 'admin';
   const service = relaxed ? { ...offer.service, minNoticeMin: 0, horizonDays: STAFF_HORIZON_DAYS } : offer.service;
   const now = deps.now();
   // The engine decides on exactly the inputs `book` will compare.
   const decisions = ctx.decisions!;
-  const query = toSlotQuery(mergeInputs(offer.resources.map((r) => decisions[r.id]!.inputs)), service, offer.resources, range, now.getTime());
+  const read = offer.resources.filter((r) => decisions[r.id]);
+  const query = toSlotQuery(mergeInputs(read.map((r) => decisions[r.id]!.inputs)), service, read, range, now.getTime());
+  const taken = new Set(ctx.taken);
+  let unread = false;
   const reasons: RejectReason[] = [];
   const free: Resource[] = [];
   const settings = ctx.settings!;
@@ -190,6 +219,11 @@ async function attempt(
   // the first.
   const later: { resource: Resource; pending: Promise<boolean>[] }[] = [];
   for (const resource of offer.resources) {
+    if (!decisions[resource.id]) {
+      if (taken.has(resource.id)) reasons.push('busy');
+      else unread = true;
+      continue;
+    }
     const verdict = explainSlot(query, resource.id, start);
     if (!verdict.ok) {
       reasons.push(verdict.reason);
@@ -212,6 +246,8 @@ async function attempt(
     if (result === 'failed') break;
     if (result !== 'changed') return { created: result };
   }
+  // None of those read could be booked: decide on all of them.
+  if (unread) return attempt(deps, on, tenantId, by, cmd, opts, resourceId, null);
   if (!free.length) return { refused: mostRelevant(reasons) };
   return { changed: true, resources: free };
 }

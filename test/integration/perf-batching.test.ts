@@ -502,6 +502,34 @@ describe('bookings written at the same moment share a statement (book_together) 
     expect(coalescersOf(deps.db).book.stats.items - writes).toBeLessThanOrEqual(rooms.length + 1);
   });
 
+  it('"any available" reads the first resources no booking blocks at that time, and all of them only when none of those can be booked', async () => {
+    const book1 = (start: number, email: string) =>
+      createBooking(deps, a, { source: 'public', userId: null }, { serviceId: together, resourceId: null, start, customer: { ...customer, email }, notes: null });
+    const context = (start: number, first: number | null) =>
+      bookingContext(deps.db, a, { serviceId: together, resourceId: null, range: { start, end: start + 1 }, start, first });
+    // Halls 0 and 2 are booked at 09:00 (30 minutes); a booking at 09:30 would not overlap them.
+    const nine = Date.parse('2026-07-07T09:00:00Z');
+    for (const hall of [0, 2]) await createBooking(deps, a, { source: 'public', userId: null }, { serviceId: together, resourceId: rooms[hall]!, start: nine, customer, notes: null });
+    const overlapping = await context(nine, 2);
+    expect(overlapping.taken).toEqual([rooms[0], rooms[2]]);
+    expect(Object.keys(overlapping.decisions!).sort()).toEqual([rooms[1], rooms[3]].sort());
+    expect(Object.keys(overlapping.settings!.staff_emails)).toEqual([]); // read for the same two, none has staff
+    const clear = await context(nine + 30 * 60_000, 2);
+    expect(clear.taken).toEqual([]);
+    expect(Object.keys(clear.decisions!).sort()).toEqual([rooms[0], rooms[1]].sort());
+    expect(Object.keys((await context(nine, null)).decisions!)).toHaveLength(rooms.length);
+    // With hall 1 taken too, the first free is hall 3: one read.
+    const reads = coalescersOf(deps.db).context.stats.items;
+    await createBooking(deps, a, { source: 'public', userId: null }, { serviceId: together, resourceId: rooms[1]!, start: nine, customer, notes: null });
+    expect((await book1(nine, 'f1@example.com')).booking.resourceId).toBe(rooms[3]);
+    expect(coalescersOf(deps.db).context.stats.items - reads).toBe(2); // hall 1's named booking, then this one
+    // Halls 0-4 closed on the 8th: the first read (four halls) finds none it can book, the second reads all and books hall 5.
+    await t.owner('date_overrides').insert(rooms.slice(0, 5).map((r) => ({ tenant_id: a, resource_id: r, date: '2026-07-08' })));
+    const before = coalescersOf(deps.db).context.stats.items;
+    expect((await book1(Date.parse('2026-07-08T09:00:00Z'), 'f2@example.com')).booking.resourceId).toBe(rooms[5]);
+    expect(coalescersOf(deps.db).context.stats.items - before).toBe(2);
+  });
+
   it('reads decisions together (booking_contexts) with the same answers as one at a time', async () => {
     const start = Date.parse('2026-07-03T09:00:00Z');
     const alone = [];

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WritesInFlight } from '../../src/bookings/in-flight.ts';
+import { Crowds, WritesInFlight } from '../../src/bookings/in-flight.ts';
 
 const at = (h: number) => Date.parse('2026-07-06T00:00:00Z') + h * 3_600_000;
 const slot = { start: at(9), end: at(10) };
@@ -62,5 +62,23 @@ describe('WritesInFlight', () => {
     expect(w.since('t1', 'r1', slot, before).written).toBe(true);
     vi.spyOn(performance, 'now').mockReturnValue(now + 2_100);
     expect(w.since('t1', 'r1', slot, before).written).toBe(false);
+  });
+});
+
+describe('Crowds', () => {
+  it('counts the bookings being made per tenant and start until each leaves, once', () => {
+    const crowds = new Crowds();
+    const first = crowds.join('t1', at(9));
+    const second = crowds.join('t1', at(9));
+    crowds.join('t1', at(10));
+    crowds.join('t2', at(9));
+    expect(crowds.size('t1', at(9))).toBe(2);
+    first();
+    first();
+    expect(crowds.size('t1', at(9))).toBe(1);
+    second();
+    expect(crowds.size('t1', at(9))).toBe(0);
+    expect(crowds.size('t1', at(10))).toBe(1);
+    expect(crowds.size('t2', at(9))).toBe(1);
   });
 });
