@@ -339,20 +339,29 @@ function percentile(sorted: number[], p: number): number {
 
 const CLK_TCK_MS = 10; // USER_HZ = 100 on Linux
 
-/** CPU ms of a /proc stat line (utime + stime). */
-function statCpuMs(stat: string): { ppid: number; ms: number } {
+/**
+ * CPU ms of a /proc stat line: utime + stime, and `children`, the CPU of
+ * its children that have exited and been waited for (cutime + cstime).
+ */
+function statCpuMs(stat: string): { ppid: number; ms: number; children: number } {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { ppid: Number(f[1]), ms: (Number(f[11]) + Number(f[12])) * CLK_TCK_MS };
+  return { ppid: Number(f[1]), ms: (Number(f[11]) + Number(f[12])) * CLK_TCK_MS, children: (Number(f[13]) + Number(f[14])) * CLK_TCK_MS };
 }
 
-/** CPU time so far of the postmaster and its children (backends, walwriter, …). */
+/**
+ * CPU time so far of the postmaster and its children (backends, walwriter,
+ * …), those running and those that have exited: a backend that ends during
+ * a scenario (a pool closing a connection) takes its CPU with it from
+ * /proc, and the postmaster's count of its children's gives it back.
+ */
 function postgresCpuMs(postmasterPid: number): number {
   let total = 0;
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const { ppid, ms } = statCpuMs(readFileSync(`/proc/${name}/stat`, 'utf8'));
-      if (Number(name) === postmasterPid || ppid === postmasterPid) total += ms;
+      const { ppid, ms, children } = statCpuMs(readFileSync(`/proc/${name}/stat`, 'utf8'));
+      if (Number(name) === postmasterPid) total += ms + children;
+      else if (ppid === postmasterPid) total += ms;
     } catch {
       // exited meanwhile
     }
