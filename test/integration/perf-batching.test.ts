@@ -326,6 +326,23 @@ describe('the work each booking does in Postgres does not grow with the tables',
   const seqScansOfJobs = async (tx: { raw: (sql: string) => Promise<{ rows: { n: string }[] }> }) =>
     Number((await tx.raw(`select seq_scan as n from pg_stat_xact_all_tables where schemaname = 'graphile_worker' and relname = '_private_jobs'`)).rows[0]!.n);
 
+  it('keeps no index whose columns lead another index of the same table (every write would maintain it for nothing)', async () => {
+    const { rows } = await t.owner.raw(`
+      select a.indexrelid::regclass::text as redundant, b.indexrelid::regclass::text as covered_by
+        from pg_index a
+        join pg_index b on b.indrelid = a.indrelid and b.indexrelid <> a.indexrelid
+        join pg_class c on c.oid = a.indrelid
+        join pg_namespace n on n.oid = c.relnamespace
+        join pg_class ia on ia.oid = a.indexrelid
+        join pg_class ib on ib.oid = b.indexrelid
+       where n.nspname = 'public' and not a.indisunique
+         and ia.relam = (select oid from pg_am where amname = 'btree') and ib.relam = ia.relam
+         and a.indpred is null and b.indpred is null and a.indexprs is null and b.indexprs is null
+         and (b.indkey::text = a.indkey::text or b.indkey::text like a.indkey::text || ' %')
+         and b.indclass::text like a.indclass::text || '%'`);
+    expect(rows).toEqual([]);
+  });
+
   it("enqueues without reading graphile-worker's whole jobs table, even with a generic plan made while the table was small", async () => {
     const add = (tag: string, n: number) =>
       `select app_private.add_jobs('maintenance__purge_expired', array(select '{}'::jsonb from generate_series(1, ${n})),
