@@ -780,6 +780,17 @@ async function main(): Promise<void> {
           `(target ≥ ${TARGET_RATIO * 100} %: ${ratio >= TARGET_RATIO ? 'met' : 'MISSED'})`,
       );
     }
+    // Capacity against capacity: each side at the concurrency where it goes fastest (a per-C ratio
+    // divides the app's, which group commit raises with C, by the ceiling's, which contention lowers).
+    const best = (names: string[]) => rows.filter((r) => names.includes(r.scenario)).sort((x, y) => y.perSecond - x.perSecond)[0];
+    const bestApp = best(['distinct']);
+    const bestCeiling = best(['ceiling', 'ceiling-1st']);
+    if (CONCURRENCY.length > 1 && bestApp && bestCeiling) {
+      console.log(
+        `best of each: app ${f(bestApp.perSecond)} bookings/s (C=${bestApp.concurrency}) vs ceiling ${f(bestCeiling.perSecond)} inserts/s ` +
+          `(C=${bestCeiling.concurrency}) = ${f((100 * bestApp.perSecond) / bestCeiling.perSecond)} %`,
+      );
+    }
     console.log(
       `app CPU = this process's main thread (the app; for ceiling, the pg client); clients CPU = the rest of this process (the load generator's thread, GC and libuv helpers); pg CPU = the postmaster and its children; ` +
         `others' CPU = share of the ${availableParallelism()} cores used by other processes meanwhile (load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')})`,
