@@ -514,8 +514,9 @@ describe('bookings written at the same moment share a statement (book_together) 
     const made = await Promise.all(rooms.map((_, i) =>
       createBooking(deps, a, { source: 'public', userId: null }, { serviceId: together, resourceId: null, start, customer: { ...customer, email: `s${i}@example.com` }, notes: null })));
     expect(made.map((c) => c.booking.resourceId).sort()).toEqual([...rooms].sort());
-    // One decision and one write each; without spreading, the k-th customer could write up to k times.
-    expect(coalescersOf(deps.db).context.stats.items - reads).toBe(rooms.length);
+    // About one decision and one write each; without spreading, the k-th customer could write up to k times.
+    // A customer whose every free resource was taken meanwhile decides once more rather than write in vain.
+    expect(coalescersOf(deps.db).context.stats.items - reads).toBeLessThanOrEqual(rooms.length + 1);
     expect(coalescersOf(deps.db).book.stats.items - writes).toBeLessThanOrEqual(rooms.length + 1);
   });
 
