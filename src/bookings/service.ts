@@ -217,6 +217,7 @@ async function attempt(
   // after the others if its write failed. Customers who ask for one start
   // together thus spread over the free resources rather than all writing
   // the first.
+  const blocked = draftBlocked(service, start);
   const later: { resource: Resource; pending: Promise<boolean>[] }[] = [];
   for (const resource of offer.resources) {
     if (!decisions[resource.id]) {
@@ -230,7 +231,7 @@ async function attempt(
       continue;
     }
     free.push(resource);
-    const others = inFlight?.since(tenantId, resource.id, draftBlocked(service, start), mark);
+    const others = inFlight?.since(tenantId, resource.id, blocked, mark);
     if (others?.written) continue;
     if (others?.pending.length) {
       later.push({ resource, pending: others.pending });

@@ -1,4 +1,4 @@
-import type { Database } from '../db/database.ts';
+import { perDatabase, type Database } from '../db/database.ts';
 import type { TenantTx } from '../db/tenant.ts';
 import type { CancellationPolicy } from './policy.ts';
 
@@ -102,13 +102,8 @@ export const TENANT_CACHE_MS = 2000;
 const TENANT_CACHE_MAX = 10_000;
 const tenantCache = new Map<string, { tenant: Promise<Tenant | undefined>; expires: number; id?: string }>();
 /** Each Database its own key space (tests run several in one process). */
-const databaseKeys = new WeakMap<Database, number>();
 let databaseCount = 0;
-const databaseKey = (db: Database): number => {
-  let k = databaseKeys.get(db);
-  if (k === undefined) databaseKeys.set(db, (k = ++databaseCount));
-  return k;
-};
+const databaseKey = perDatabase(() => ++databaseCount);
 
 /** Forget a tenant's cached copy in this process, after changing it. */
 function forgetTenant(id: string): void {
