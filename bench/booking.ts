@@ -13,6 +13,17 @@
  *              times) for a resource and a start date of the grid → 200s
  *   contended  every client fights for the same slot of one resource; when it
  *              is taken (a 303, or a 409 saying so) everyone moves to the next
+ *   open       distinct slots again, but open loop: customers arrive at a fixed
+ *              rate, BENCH_OPEN_RATIO (default 0.3) of the first ceiling run's
+ *              best, whether or not earlier ones have had their answer (as
+ *              real customers do); each arrival takes an idle one of
+ *              BENCH_OPEN_CLIENTS (default 512) keep-alive connections, and its
+ *              latency counts from its scheduled arrival, so a backlog shows
+ *              (no coordinated omission); it runs twice BENCH_SECONDS. Sustained
+ *              if the bookings made per second, until the last answer, reach
+ *              97 % of the rate offered, and no backlog builds: the median
+ *              latency of the last fifth of the arrivals is at most 1.5 times
+ *              that of the second fifth.
  *   ceiling    raw single-statement INSERTs of the same columns into
  *              `bookings` through pg as the owner, no HTTP, no app; run once
  *              before the app scenarios and once after, the ratio taking the
@@ -61,13 +72,20 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = 2;
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '16,64').split(',').map(Number);
 /** Which scenarios to run (e.g. BENCH_SCENARIOS=distinct for a profile of the booking path alone). */
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'distinct,any,picker,contended,ceiling').split(','));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'distinct,open,any,picker,contended,ceiling').split(','));
 const CPU_PROFILE = process.env.BENCH_CPU_PROFILE;
 const TARGET_RATIO = 0.3;
+/** The open loop's arrival rate, as a share of the first ceiling run's best (see "open" above). */
+const OPEN_RATIO = Number(process.env.BENCH_OPEN_RATIO ?? TARGET_RATIO);
+const OPEN_CLIENTS = Number(process.env.BENCH_OPEN_CLIENTS ?? 512);
+/** Open loop: bookings per second until the last answer, at least this share of the rate offered… */
+const SUSTAINED = 0.97;
+/** …and the last fifth of the arrivals waiting at most this many times as long (median) as the second fifth. */
+const BACKLOG = 1.5;
 
 // ---------------------------------------------------------------- shared types
 
-type HttpScenario = 'distinct' | 'any' | 'contended' | 'picker';
+type HttpScenario = 'distinct' | 'any' | 'contended' | 'picker' | 'open';
 
 interface HttpSpec {
   scenario: HttpScenario;
@@ -81,6 +99,8 @@ interface HttpSpec {
   base: number;
   /** Index of the first slot to use; the result says where the next run starts. */
   cursor: number;
+  /** open: arrivals per second (`concurrency` is then the number of connections). */
+  rate?: number;
 }
 
 interface HttpResult {
@@ -96,6 +116,12 @@ interface HttpResult {
   doubleWins: number;
   /** First body of an unexpected status, for diagnosis. */
   sample?: string;
+  /** open: the most requests in flight at once, and arrivals that found no idle connection. */
+  peak?: number;
+  queued?: number;
+  /** open: median latency (ms) of the second fifth of the arrivals, and of the last fifth. */
+  early?: number;
+  late?: number;
 }
 
 // ------------------------------------------------------- load generator (worker)
@@ -260,6 +286,68 @@ async function runHttp(spec: HttpSpec, ready: () => Promise<void>): Promise<Http
   let current = spec.cursor; // contended: the slot everyone is after
   const t0 = performance.now();
   const deadline = t0 + spec.durationMs;
+  const book = (c: VirtualClient, slot: { resourceId: string; start: number }, email: string) =>
+    c.post(`/book/${spec.serviceId}`, {
+      resource: slot.resourceId,
+      tz: ZONE,
+      start: new Date(slot.start).toISOString(),
+      name: 'Bench Customer',
+      email,
+      phone: '',
+      notes: '',
+    });
+  if (spec.scenario === 'open') {
+    const idle = [...clients];
+    const waiting: ((c: VirtualClient) => void)[] = [];
+    const release = (c: VirtualClient) => {
+      const next = waiting.shift();
+      if (next) next(c);
+      else idle.push(c);
+    };
+    let inFlight = 0;
+    let peak = 0;
+    let queued = 0;
+    let last = t0;
+    const interval = 1000 / spec.rate!;
+    const total = Math.floor(spec.durationMs / interval);
+    const fifths: number[][] = [[], [], [], [], []];
+    const arrive = async (k: number, scheduled: number) => {
+      let c = idle.pop();
+      if (!c) {
+        queued++;
+        c = await new Promise<VirtualClient>((resolve) => waiting.push(resolve));
+      }
+      peak = Math.max(peak, ++inFlight);
+      const res = await book(c, distinctSlot(spec, k), `open${k}@bench.test`);
+      inFlight--;
+      release(c);
+      last = performance.now();
+      const ms = last - scheduled; // from the arrival, not from when a connection was free
+      all.push(ms);
+      fifths[Math.min(4, Math.floor(((scheduled - t0) / interval / total) * 5))]!.push(ms);
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+      if (res.status === 303) {
+        ok.push(ms);
+        winsBySlot.set(k, (winsBySlot.get(k) ?? 0) + 1);
+      } else if (res.status === 409) taken.push(ms);
+      else sample ??= `${res.status}: ${res.body.replace(/\s+/g, ' ').slice(0, 400)}`;
+    };
+    const arrivals: Promise<void>[] = [];
+    while (arrivals.length < total) {
+      // Every arrival due by now, each with its own scheduled instant.
+      const due = Math.min(total, Math.floor((performance.now() - t0) / interval) + 1);
+      while (arrivals.length < due) arrivals.push(arrive(cursor++, t0 + arrivals.length * interval));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await Promise.all(arrivals);
+    for (const c of clients) c.close();
+    const doubleWins = [...winsBySlot.values()].filter((w) => w > 1).length;
+    const median = (xs: number[]) => percentile(xs.sort((a, b) => a - b), 50);
+    return {
+      setupMs, elapsedMs: last - t0, statuses, all, ok, taken, nextCursor: cursor, doubleWins, peak, queued,
+      early: median(fifths[1]!), late: median(fifths[4]!), ...(sample ? { sample } : {}),
+    };
+  }
   await Promise.all(
     clients.map(async (c, ci) => {
       let n = 0;
@@ -282,15 +370,7 @@ async function runHttp(spec: HttpSpec, ready: () => Promise<void>): Promise<Http
           : spec.scenario === 'any' ? anySlot(spec, k)
           : { resourceId: spec.resourceIds[0]!, start: spec.base + k * SLOT_MIN * MINUTE };
         const t = performance.now();
-        const res = await c.post(`/book/${spec.serviceId}`, {
-          resource: slot.resourceId,
-          tz: ZONE,
-          start: new Date(slot.start).toISOString(),
-          name: 'Bench Customer',
-          email: `c${ci}.${n++}@bench.test`,
-          phone: '',
-          notes: '',
-        });
+        const res = await book(c, slot, `c${ci}.${n++}@bench.test`);
         const ms = performance.now() - t;
         all.push(ms);
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
@@ -425,7 +505,13 @@ function cpuSince(a: CpuSnapshot, b: CpuSnapshot, ops: number): { appPerOp: numb
 
 interface Row {
   scenario: string;
+  /** open: the most requests in flight at once */
   concurrency: number;
+  /** open: arrivals per second, arrivals that waited for a connection, median latency of the second and of the last fifth */
+  offered?: number;
+  queued?: number;
+  early?: number;
+  late?: number;
   ok: number;
   taken: number;
   other: string;
@@ -573,8 +659,10 @@ async function main(): Promise<void> {
         worker!.postMessage(spec);
       });
 
+    // open books on the distinct grid, after the slots distinct took.
     const cursors = { distinct: 0, any: 0, contended: 0, picker: 0 };
-    const httpScenario = async (scenario: HttpScenario, concurrency: number, durationMs: number, record: boolean) => {
+    const gridOf = (scenario: HttpScenario) => (scenario === 'open' ? 'distinct' : scenario);
+    const httpScenario = async (scenario: HttpScenario, concurrency: number, durationMs: number, record: boolean, rate?: number) => {
       const before = await activeCount();
       let cpu0 = cpuSnapshot(postmasterPid);
       let elu0 = performance.eventLoopUtilization();
@@ -586,16 +674,17 @@ async function main(): Promise<void> {
         durationMs,
         resourceIds: scenario === 'contended' ? [hot] : grid,
         base,
-        cursor: cursors[scenario],
+        cursor: cursors[gridOf(scenario)],
+        ...(rate ? { rate } : {}),
       }, () => {
         cpu0 = cpuSnapshot(postmasterPid);
         elu0 = performance.eventLoopUtilization();
       });
       const appBusy = performance.eventLoopUtilization(elu0).utilization;
       const cpu = cpuSince(cpu0, cpuSnapshot(postmasterPid), r.all.length);
-      cursors[scenario] = r.nextCursor;
+      cursors[gridOf(scenario)] = r.nextCursor;
       const newRows = (await activeCount()) - before;
-      const label = `${scenario}${record ? '' : ' (warm-up)'} C=${concurrency}`;
+      const label = `${scenario}${record ? '' : ' (warm-up)'} ${rate ? `at ${rate.toFixed(1)}/s` : `C=${concurrency}`}`;
       // picker: the pages served (200); the others: the bookings made (303).
       const won = r.statuses[scenario === 'picker' ? '200' : '303'] ?? 0;
       const taken = r.statuses['409'] ?? 0;
@@ -617,7 +706,8 @@ async function main(): Promise<void> {
       const all = r.all.sort((a, b) => a - b);
       rows.push({
         scenario,
-        concurrency,
+        concurrency: r.peak ?? concurrency,
+        ...(rate ? { offered: rate, queued: r.queued ?? 0, early: r.early ?? NaN, late: r.late ?? NaN } : {}),
         ok: won,
         taken,
         other: other.map(([s, n]) => `${s}×${n}`).join(' ') || '-',
@@ -736,10 +826,15 @@ async function main(): Promise<void> {
     // The ceiling runs both before the app scenarios and after them, and the
     // ratio takes the higher: the host's speed drifts within minutes, and a
     // slow spell during one ceiling run must not flatter the ratio.
-    if (SCENARIOS.has('ceiling') && SCENARIOS.has('distinct')) for (const c of CONCURRENCY) await ceiling(c, SECONDS * 1000, 'ceiling-1st');
+    if (SCENARIOS.has('ceiling') && (SCENARIOS.has('distinct') || SCENARIOS.has('open'))) for (const c of CONCURRENCY) await ceiling(c, SECONDS * 1000, 'ceiling-1st');
     if (SCENARIOS.has('distinct')) await profiled('distinct', async () => {
       for (const c of CONCURRENCY) await httpScenario('distinct', c, SECONDS * 1000, true);
     });
+    // Customers who do not wait for each other, at the target's rate of the ceiling measured above.
+    const firstCeiling = Math.max(...rows.filter((r) => r.scenario === 'ceiling-1st').map((r) => r.perSecond));
+    if (SCENARIOS.has('open') && Number.isFinite(firstCeiling)) {
+      await httpScenario('open', OPEN_CLIENTS, 2 * SECONDS * 1000, true, OPEN_RATIO * firstCeiling);
+    }
     // "Any available", the customer's usual choice: the app decides among all 32 resources.
     if (SCENARIOS.has('any')) await profiled('any', async () => {
       for (const c of CONCURRENCY) await httpScenario('any', c, SECONDS * 1000, true);
@@ -789,6 +884,19 @@ async function main(): Promise<void> {
       console.log(
         `best of each: app ${f(bestApp.perSecond)} bookings/s (C=${bestApp.concurrency}) vs ceiling ${f(bestCeiling.perSecond)} inserts/s ` +
           `(C=${bestCeiling.concurrency}) = ${f((100 * bestApp.perSecond) / bestCeiling.perSecond)} %`,
+      );
+    }
+    // The target as customers load the app: can it take bookings at that share of the ceiling's rate?
+    const open = rows.find((r) => r.scenario === 'open');
+    if (open?.offered && bestCeiling) {
+      const sustained = open.perSecond >= SUSTAINED * open.offered && open.late! <= BACKLOG * open.early!;
+      const share = open.offered / bestCeiling.perSecond;
+      console.log(
+        `open loop: ${f(open.offered)} arrivals/s (${f(OPEN_RATIO * 100)} % of ${f(firstCeiling)}, the first ceiling run's best) = ${f(share * 100)} % of the best ceiling; ` +
+          `${f(open.perSecond)} bookings/s made (${f((100 * open.perSecond) / open.offered)} %), p95 ${f(open.p95)} ms from arrival, ` +
+          `median ${f(open.early!)} ms in the second fifth and ${f(open.late!)} in the last, at most ${open.concurrency} in flight, ` +
+          `${open.queued} arrivals waited for a connection: ${sustained ? 'sustained' : 'NOT sustained'} ` +
+          `(target: ≥ ${TARGET_RATIO * 100} % of the ceiling sustained: ${sustained && share >= TARGET_RATIO ? 'met' : 'MISSED'})`,
       );
     }
     console.log(
