@@ -64,7 +64,7 @@ describe('the bookings exclusion constraint, on its own', () => {
     await expect(revive).rejects.toMatchObject({ code: '23P01' });
   });
 
-  it('refuses a blocked range further from the start than a service and its buffers can reach (the engine-input read relies on it)', async () => {
+  it('refuses a blocked range further from the start than a service and its buffers can reach', async () => {
     // A buffer before of more than a day, or an end plus buffer more than two days after the start.
     await expect(insertRaw(resourceId, ['2026-07-05T08:00:00Z', '2026-07-06T10:30:00Z'], 'confirmed', ['2026-07-06T09:00:00Z', '2026-07-06T10:00:00Z']))
       .rejects.toMatchObject({ code: '23514', constraint: 'bookings_blocked_near_start' });

@@ -399,6 +399,92 @@ describe('the work each booking does in Postgres does not grow with the tables',
     }
   });
 
+  describe("a resource's blocking bookings (blocking_bookings)", () => {
+    const DAY = 86_400_000;
+    const T0 = Date.parse('2026-10-01T00:00:00Z');
+    /** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
+    const random = (seed: number) => () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+      return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+    };
+    const pick = <T>(next: () => number, xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    /** Rows written as any code path could: no lock, no engine; `starts_at` at the blocked range's start, ended within a day. */
+    const insert = (resource: string, rows: { from: number; to: number; status: string }[]) =>
+      withTenant(deps.db, a, (tx) => tx('bookings').insert(rows.map((r) => ({
+        tenant_id: a, service_id: serviceId, resource_id: resource, starts_at: iso(r.from), ends_at: iso(Math.min(r.to, r.from + DAY)),
+        blocked: `[${iso(r.from)},${iso(r.to)})`, status: r.status, customer_name: 'Raw', customer_email: 'raw@example.com',
+        customer_time_zone: 'UTC', manage_nonce: randomUUID(), manage_token_hash: randomUUID(), source: 'admin',
+      }))).returning('id'));
+
+    it('are exactly the active ones whose blocked range overlaps, but the one excluded, on a calendar of every length', async () => {
+      const next = random(20261125);
+      const room = (await makeResource(deps, a, 'Random calendar', 'UTC', [['00:00', '24:00']], 50)).id;
+      // Back-to-back and spaced bookings from five minutes to two days (the longest bookings_blocked_near_start allows),
+      // and cancelled ones across them, which block nothing.
+      const rows: { from: number; to: number; status: string }[] = [];
+      for (let at = T0; rows.length < 160;) {
+        at += pick(next, [0, 0, 5, 15, 60, 600]) * 60_000;
+        const to = at + pick(next, [5, 15, 30, 60, 360, 1440, 2880]) * 60_000;
+        rows.push({ from: at, to, status: pick(next, ['confirmed', 'confirmed', 'held']) });
+        if (next() < 0.2) rows.push({ from: at - 30 * 60_000, to: Math.min(to + 30 * 60_000, at - 30 * 60_000 + 2 * DAY), status: 'cancelled' });
+        at = to;
+      }
+      const ids = (await insert(room, rows)).map((r: { id: string }) => r.id);
+      const end = rows.at(-1)!.to;
+      await withTenant(deps.db, a, async (tx) => {
+        for (let i = 0; i < 300; i++) {
+          // Anywhere, or on a booking's edge (where an off-by-one would show).
+          const edge = () => { const r = pick(next, rows); return next() < 0.5 ? r.from : r.to; };
+          const from = next() < 0.5 ? edge() : T0 - DAY + Math.floor(next() * (end - T0 + 2 * DAY) / 60_000) * 60_000;
+          const atEdge = edge();
+          const to = next() < 0.5 && atEdge > from ? atEdge : from + pick(next, [1, 15, 180, 1440, 7200]) * 60_000;
+          const exclude = i % 3 === 0 ? pick(next, ids) : null;
+          const args = [room, iso(from), iso(to), exclude];
+          const found = (await tx.raw(`select id from blocking_bookings(?::uuid, ?::timestamptz, ?::timestamptz, ?::uuid) order by id`, args)).rows;
+          const expected = (await tx.raw(
+            `select id from bookings where resource_id = ? and status in ('held', 'confirmed')
+               and blocked && tstzrange(?::timestamptz, ?::timestamptz, '[)') and id is distinct from ?::uuid order by id`, args)).rows;
+          expect({ from: iso(from), to: iso(to), exclude, found }).toEqual({ from: iso(from), to: iso(to), exclude, found: expected });
+        }
+      });
+    });
+
+    it('are read without the rest of a full calendar: the decision reads one or two rows per resource, however busy the days around', async () => {
+      const room = (await makeResource(deps, a, 'Full calendar', 'UTC', [['00:00', '24:00']], 51)).id;
+      const quarter = 15 * 60_000;
+      // Three days booked every quarter hour but one free slot, at noon of the middle day.
+      const free = T0 + 40 * DAY + 12 * 3_600_000;
+      const rows = Array.from({ length: 3 * 96 }, (_, i) => T0 + 39 * DAY + i * quarter)
+        .filter((at) => at !== free).map((at) => ({ from: at, to: at + quarter, status: 'confirmed' }));
+      await insert(room, rows);
+      const fullService = (await makeService(deps, a, [room], { name: 'Full', durationMin: 15, intervalMin: 15, horizonDays: 365 })).id;
+      // With statistics, as autovacuum keeps them in a running deployment (on a table it has never
+      // analysed, the planner cannot tell the indexes apart and may filter a resource's every booking).
+      await t.owner.raw('analyze bookings');
+      // Rows of `bookings` a statement fetched, from the per-transaction statistics (as the runtime role, with the functions' generic plans).
+      const fetched = (sql: string, args: (string | null)[]) => withTenant(deps.db, a, async (tx) => {
+        const count = async () => Number((await tx.raw(`select coalesce(idx_tup_fetch, 0) + seq_tup_read as n from pg_stat_xact_user_tables where relname = 'bookings'`)).rows[0].n);
+        const before = await count();
+        const { rows: out } = await tx.raw(sql, args);
+        return { out: out[0], rows: (await count()) - before };
+      });
+      for (const [start, taken] of [[free, false], [free + quarter, true]] as const) {
+        const inputs = await fetched(`select inputs::json -> 'bookings' as b from resource_inputs(array[?::uuid], ?::timestamptz, ?::timestamptz, ?::date, ?::date, null)`,
+          [room, iso(start), iso(start + quarter), iso(start).slice(0, 10), iso(start).slice(0, 10)]);
+        expect(inputs.out.b).toHaveLength(taken ? 1 : 0);
+        expect(inputs.rows).toBeLessThanOrEqual(2);
+        // "Any available" first asks which offered resources are taken at that start (p_first).
+        const context = await fetched(`select booking_context(?, ?, null, ?, ?, ?::date, ?::date, null, ?, 0) -> 'taken' as taken`,
+          [a, fullService, iso(start), iso(start + 1), iso(start).slice(0, 10), iso(start).slice(0, 10), iso(start)]);
+        expect(context.out.taken).toEqual(taken ? [room] : []);
+        expect(context.rows).toBeLessThanOrEqual(2);
+      }
+    });
+  });
+
   it('reads the decision inputs of all offered resources in one zone with one call, once', async () => {
     const start = Date.parse('2026-06-09T10:00:00Z');
     const callsFor = (resource: string | null) => t.owner.transaction(async (tx) => {
