@@ -192,9 +192,10 @@ async function attempt(
   const reasons: RejectReason[] = [];
   const free: Resource[] = [];
   const settings = ctx.settings!;
+  const blocked = draftBlocked(service, start);
   /** 'failed': the exclusion constraint refused inside a transaction, which it has ended. */
   const write = async (resource: Resource): Promise<Created | 'changed' | 'failed'> => {
-    const { row, booking, secret } = draft(deps, tenantId, by, cmd, service, resource, now);
+    const { row, booking, secret } = draft(deps, tenantId, by, cmd, service, resource, blocked, now);
     const followUps = createdFollowUps({ booking, service: offer.service, resource }, by, settingsFor(settings, resource.id), now);
     try {
       return (await book(on, tenantId, row, now, decisions[resource.id]!, followUps)) ? { booking, manageToken: secret.token } : 'changed';
@@ -217,7 +218,6 @@ async function attempt(
   // after the others if its write failed. Customers who ask for one start
   // together thus spread over the free resources rather than all writing
   // the first.
-  const blocked = draftBlocked(service, start);
   const later: { resource: Resource; pending: Promise<boolean>[] }[] = [];
   for (const resource of offer.resources) {
     if (!decisions[resource.id]) {
@@ -253,8 +253,8 @@ async function attempt(
   return { changed: true, resources: free };
 }
 
-/** The booking `cmd` asks for, on `resource`, as `book` writes it, with its manage link's secret. */
-function draft(deps: AppDeps, tenantId: string, by: Actor, cmd: CreateBooking, service: Service, resource: Resource, now: Date) {
+/** The booking `cmd` asks for, on `resource`, blocking `blocked`, as `book` writes it, with its manage link's secret. */
+function draft(deps: AppDeps, tenantId: string, by: Actor, cmd: CreateBooking, service: Service, resource: Resource, blocked: Interval, now: Date) {
   const start = cmd.start;
   const end = start + service.durationMin * MINUTE;
   const id = randomUUID();
@@ -265,7 +265,7 @@ function draft(deps: AppDeps, tenantId: string, by: Actor, cmd: CreateBooking, s
     resourceId: resource.id,
     start,
     end,
-    blocked: draftBlocked(service, start),
+    blocked,
     status: 'confirmed',
     customer: cmd.customer,
     notes: cmd.notes,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
 import type { AppDeps } from '../../src/deps.ts';
@@ -402,14 +403,6 @@ describe('the work each booking does in Postgres does not grow with the tables',
   describe("a resource's blocking bookings (blocking_bookings)", () => {
     const DAY = 86_400_000;
     const T0 = Date.parse('2026-10-01T00:00:00Z');
-    /** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
-    const random = (seed: number) => () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-      return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-    };
-    const pick = <T>(next: () => number, xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
     const iso = (ms: number) => new Date(ms).toISOString();
     /** Rows written as any code path could: no lock, no engine; `starts_at` at the blocked range's start, ended within a day. */
     const insert = (resource: string, rows: { from: number; to: number; status: string }[]) =>
@@ -420,36 +413,43 @@ describe('the work each booking does in Postgres does not grow with the tables',
       }))).returning('id'));
 
     it('are exactly the active ones whose blocked range overlaps, but the one excluded, on a calendar of every length', async () => {
-      const next = random(20261125);
       const room = (await makeResource(deps, a, 'Random calendar', 'UTC', [['00:00', '24:00']], 50)).id;
       // Back-to-back and spaced bookings from five minutes to two days (the longest bookings_blocked_near_start allows),
-      // and cancelled ones across them, which block nothing.
+      // and cancelled ones across some of them, which block nothing. One calendar, replayable by its seed.
+      const seed = 20261125;
+      const [steps] = fc.sample(fc.array(fc.record({
+        gap: fc.constantFrom(0, 0, 5, 15, 60, 600),
+        length: fc.constantFrom(5, 15, 30, 60, 360, 1440, 2880),
+        status: fc.constantFrom('confirmed', 'confirmed', 'held'),
+        cancelledAcross: fc.boolean(),
+      }), { minLength: 140, maxLength: 140 }), { seed, numRuns: 1 });
       const rows: { from: number; to: number; status: string }[] = [];
-      for (let at = T0; rows.length < 160;) {
-        at += pick(next, [0, 0, 5, 15, 60, 600]) * 60_000;
-        const to = at + pick(next, [5, 15, 30, 60, 360, 1440, 2880]) * 60_000;
-        rows.push({ from: at, to, status: pick(next, ['confirmed', 'confirmed', 'held']) });
-        if (next() < 0.2) rows.push({ from: at - 30 * 60_000, to: Math.min(to + 30 * 60_000, at - 30 * 60_000 + 2 * DAY), status: 'cancelled' });
+      let at = T0;
+      for (const step of steps!) {
+        at += step.gap * 60_000;
+        const to = at + step.length * 60_000;
+        rows.push({ from: at, to, status: step.status });
+        if (step.cancelledAcross) rows.push({ from: at - 30 * 60_000, to: Math.min(to + 30 * 60_000, at - 30 * 60_000 + 2 * DAY), status: 'cancelled' });
         at = to;
       }
       const ids = (await insert(room, rows)).map((r: { id: string }) => r.id);
-      const end = rows.at(-1)!.to;
-      await withTenant(deps.db, a, async (tx) => {
-        for (let i = 0; i < 300; i++) {
-          // Anywhere, or on a booking's edge (where an off-by-one would show).
-          const edge = () => { const r = pick(next, rows); return next() < 0.5 ? r.from : r.to; };
-          const from = next() < 0.5 ? edge() : T0 - DAY + Math.floor(next() * (end - T0 + 2 * DAY) / 60_000) * 60_000;
-          const atEdge = edge();
-          const to = next() < 0.5 && atEdge > from ? atEdge : from + pick(next, [1, 15, 180, 1440, 7200]) * 60_000;
-          const exclude = i % 3 === 0 ? pick(next, ids) : null;
-          const args = [room, iso(from), iso(to), exclude];
-          const found = (await tx.raw(`select id from blocking_bookings(?::uuid, ?::timestamptz, ?::timestamptz, ?::uuid) order by id`, args)).rows;
-          const expected = (await tx.raw(
-            `select id from bookings where resource_id = ? and status in ('held', 'confirmed')
-               and blocked && tstzrange(?::timestamptz, ?::timestamptz, '[)') and id is distinct from ?::uuid order by id`, args)).rows;
-          expect({ from: iso(from), to: iso(to), exclude, found }).toEqual({ from: iso(from), to: iso(to), exclude, found: expected });
-        }
-      });
+      const minutes = Math.floor((at - T0 + 2 * DAY) / 60_000);
+      // A range anywhere, or on a booking's edges (where an off-by-one would show); a booking excluded or none.
+      const edge = fc.tuple(fc.nat({ max: rows.length - 1 }), fc.boolean()).map(([i, start]) => (start ? rows[i]!.from : rows[i]!.to));
+      const range = fc.tuple(
+        fc.oneof(edge, fc.nat({ max: minutes }).map((m) => T0 - DAY + m * 60_000)),
+        fc.oneof(edge.map((at) => ({ at })), fc.constantFrom(1, 15, 180, 1440, 7200).map((minutes) => ({ minutes }))),
+        fc.option(fc.constantFrom(...ids), { freq: 2 }),
+      ).map(([from, end, exclude]) => ({ from, to: 'at' in end ? end.at : from + end.minutes * 60_000, exclude }))
+        .filter((q) => q.to > q.from);
+      await withTenant(deps.db, a, (tx) => fc.assert(fc.asyncProperty(range, async ({ from, to, exclude }) => {
+        const args = [room, iso(from), iso(to), exclude];
+        const found = (await tx.raw(`select id from blocking_bookings(?::uuid, ?::timestamptz, ?::timestamptz, ?::uuid) order by id`, args)).rows;
+        const expected = (await tx.raw(
+          `select id from bookings where resource_id = ? and status in ('held', 'confirmed')
+             and blocked && tstzrange(?::timestamptz, ?::timestamptz, '[)') and id is distinct from ?::uuid order by id`, args)).rows;
+        expect(found).toEqual(expected);
+      }), { seed, numRuns: 300 }));
     });
 
     it('are read without the rest of a full calendar: the decision reads one or two rows per resource, however busy the days around', async () => {
