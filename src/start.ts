@@ -18,7 +18,11 @@ import type { AppDeps } from './deps.ts';
 const config = loadConfig();
 setLogLevel(config.logLevel);
 
-const pgServer = await openDatabaseServer(config);
+const pgServer = await openDatabaseServer(config).catch((err: unknown) => {
+  // What stops the start is the operator's to fix: say it in one line.
+  console.error(`slotwise: cannot start the database: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
 const applied = await migrate(pgServer.url);
 if (applied.length) log.info('migrations applied', { applied });
 
