@@ -1,5 +1,5 @@
 import type { TenantTx } from '../db/tenant.ts';
-import type { BookingStatus } from '../bookings/queries.ts';
+import type { BookingStatus } from '../bookings/model.ts';
 import { holidaysBetween, overridesOf, weeklyHoursOf } from '../catalog/queries.ts';
 import { dayInstantRange, type DateRange } from '../scheduling/index.ts';
 import { scopeBookings, scopeResources, type Viewer } from './scope.ts';

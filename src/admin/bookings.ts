@@ -3,12 +3,12 @@ import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { uuidParam } from '../http/params.ts';
 import { withTenant, type TenantTx } from '../db/tenant.ts';
-import { HttpError, notFound } from '../http/errors.ts';
+import { notFound, statusOf } from '../http/errors.ts';
 import { fieldErrors } from '../http/forms.ts';
-import { cancelBooking, recordOutcome, rescheduleBooking } from '../bookings/changes.ts';
 import { Instant } from '../bookings/commands.ts';
 import { renderPicker, type PickerFlow, type PickerQuery } from '../bookings/picker.ts';
-import type { Actor } from '../bookings/service.ts';
+import { BookingNotActive, NotStarted, SlotRefused } from '../bookings/errors.ts';
+import { cancelBooking, recordOutcome, rescheduleBooking, type Actor } from '../bookings/service.ts';
 import { notificationsOfBooking } from '../notifications/queries.ts';
 import { audit } from '../audit/log.ts';
 import { dayInstantRange, formatInZoneWithName, isValidISODate, localDate } from '../scheduling/index.ts';
@@ -130,7 +130,7 @@ export function adminBookingRoutes(deps: AppDeps): Router {
     try {
       await cancelBooking(deps, tenantOf(res).id, actorOf(req), b.id, parsed.data.reason || null);
     } catch (err) {
-      if (err instanceof HttpError && err.status === 409) return detail(req, res, 409, { actionError: err.message });
+      if (err instanceof BookingNotActive) return detail(req, res, statusOf(err), { actionError: err.message });
       throw err;
     }
     req.session.flash = 'The booking is cancelled and the customer is being notified.';
@@ -178,8 +178,8 @@ export function adminBookingRoutes(deps: AppDeps): Router {
     try {
       await rescheduleBooking(deps, tenantOf(res).id, actorOf(req), { bookingId: b.id, start: start.data });
     } catch (err) {
-      if (err instanceof HttpError && (err.status === 409 || err.type === 'not_a_slot')) {
-        return renderPicker(deps, req, res, { ...moveQuery(req, b), date: localDate(start.data, b.resource_time_zone) }, err.status, err.message, moveFlow(b));
+      if (err instanceof SlotRefused) {
+        return renderPicker(deps, req, res, { ...moveQuery(req, b), date: localDate(start.data, b.resource_time_zone) }, statusOf(err), err.message, moveFlow(b));
       }
       throw err;
     }
@@ -194,7 +194,7 @@ export function adminBookingRoutes(deps: AppDeps): Router {
     try {
       await recordOutcome(deps, tenantOf(res).id, actorOf(req), b.id, parsed.data.outcome);
     } catch (err) {
-      if (err instanceof HttpError && err.status === 409) return detail(req, res, 409, { actionError: err.message });
+      if (err instanceof BookingNotActive || err instanceof NotStarted) return detail(req, res, statusOf(err), { actionError: err.message });
       throw err;
     }
     req.session.flash = parsed.data.outcome === 'completed' ? 'Marked as completed.' : 'Marked as a no-show.';

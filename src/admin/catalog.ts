@@ -12,6 +12,7 @@ import {
 } from '../catalog/queries.ts';
 import { dayInstantRange, formatInZone, localDate } from '../scheduling/index.ts';
 import { addDays, formatMoney, longDate } from '../bookings/present.ts';
+import { NotOffered } from '../bookings/errors.ts';
 import { findAvailability } from '../bookings/service.ts';
 import { TIME_ZONES } from '../tenancy/timezones.ts';
 import type { Tenant } from '../tenancy/queries.ts';
@@ -291,7 +292,7 @@ async function previewWeek(deps: AppDeps, tenant: Tenant, serviceId: string) {
       return { label: longDate(dayInstantRange(date, zone).start + 43_200_000, zone).replace(/, \d{4}$/, ''), count: day.length, first: day.slice(0, 6).map((s) => formatInZone(s.start, zone)) };
     });
   } catch (err) {
-    if (err instanceof HttpError && err.status === 404) return []; // inactive, or no resources yet
+    if (err instanceof NotOffered) return []; // inactive, or no resources yet
     throw err;
   }
 }

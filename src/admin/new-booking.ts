@@ -2,11 +2,11 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { withTenant } from '../db/tenant.ts';
-import { HttpError } from '../http/errors.ts';
+import { statusOf } from '../http/errors.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
-import { audit } from '../audit/log.ts';
 import { Email } from '../tenancy/commands.ts';
 import { CustomerTimeZone } from '../bookings/commands.ts';
+import { NotOffered, SlotRefused } from '../bookings/errors.ts';
 import { createBooking } from '../bookings/service.ts';
 import { isValidISODate, parseHHMM, wallTimeToInstant } from '../scheduling/index.ts';
 import { TIME_ZONES } from '../tenancy/timezones.ts';
@@ -62,14 +62,12 @@ export function newBookingRoutes(deps: AppDeps): Router {
         { serviceId: f.serviceId, resourceId: f.resourceId, start, customer: { name: f.name, email: f.email, phone: f.phone, timeZone: f.timeZone }, notes: f.notes },
         { staffOverride: true },
       );
-      await withTenant(deps.db, tenantOf(res).id, (tx) =>
-        audit(tx, { userId: req.user!.id }, { action: 'booking.create', subjectType: 'booking', subjectId: booking.id, after: { start: booking.start.toISOString(), resource_id: booking.resourceId, customer: f.email } }),
-      );
       req.session.flash = 'Booked. The customer gets the confirmation by email.';
       res.redirect(303, `/admin/bookings/${booking.id}`);
     } catch (err) {
-      if (err instanceof HttpError && (err.status === 409 || err.status === 422 || err.status === 404)) {
-        return form(req, res, err.status === 404 ? 422 : err.status, formValues(req.body), { time: err.message });
+      // A service or resource no longer offered is, on this form, a choice to make again.
+      if (err instanceof SlotRefused || err instanceof NotOffered) {
+        return form(req, res, err instanceof NotOffered ? 422 : statusOf(err), formValues(req.body), { time: err.message });
       }
       throw err;
     }

@@ -20,7 +20,7 @@ import { staffRoutes } from './staff.ts';
 import { catalogRoutes } from './catalog.ts';
 import { newBookingRoutes } from './new-booking.ts';
 import { audit, recentAudit } from '../audit/log.ts';
-import { BLOCKING_STATUSES } from '../bookings/queries.ts';
+import { BLOCKING_STATUSES } from '../bookings/model.ts';
 import { longDate } from '../bookings/present.ts';
 import { dayInstantRange, formatInZoneWithName, localDate } from '../scheduling/index.ts';
 import { bookingsStartingOn } from './booking-queries.ts';

@@ -5,7 +5,7 @@ import { notFound, validationFailed } from '../http/errors.ts';
 import { uuidParam } from '../http/params.ts';
 import { dayInstantRange } from '../scheduling/index.ts';
 import { isoInZone } from '../bookings/present.ts';
-import { bookingView, cancelBooking, rescheduleBooking } from '../bookings/changes.ts';
+import { bookingView, cancelBooking, rescheduleBooking } from '../bookings/service.ts';
 import { listBookings } from '../bookings/queries.ts';
 import { resourceById, serviceById, type Resource, type Service } from '../catalog/queries.ts';
 import { bookingJson } from '../bookings/serialize.ts';
@@ -38,15 +38,14 @@ export function bookingApi(deps: AppDeps): Router {
 
   r.post('/bookings', async (req, res) => {
     const b = parse(BookingCreate, req.body);
-    const { booking } = await createBooking(deps, tenantId(res), API, {
+    const created = await createBooking(deps, tenantId(res), API, {
       serviceId: b.service_id,
       resourceId: b.resource_id ?? null,
       start: b.start,
       customer: { name: b.customer.name, email: b.customer.email, phone: b.customer.phone ?? null, timeZone: b.customer.timezone },
       notes: b.notes ?? null,
     });
-    const view = await bookingView(deps, tenantId(res), booking.id);
-    res.status(201).json(bookingJson(view!));
+    res.status(201).json(bookingJson(created));
   });
 
   r.get('/bookings', async (req, res) => {

@@ -1,12 +1,13 @@
-import { HttpError } from '../http/errors.ts';
+import { DomainError } from '../errors.ts';
 import type { RejectReason } from '../scheduling/index.ts';
+import type { Booking } from './model.ts';
 
+/**
+ * Why the booking service refuses a change. Each is a DomainError, mapped
+ * to HTTP in one place (src/http/errors.ts): pages catch them by class to
+ * re-render with fresh times, never by status number.
+ */
 export const SLOT_TAKEN_TITLE = 'That time was just taken';
-
-/** 409: someone else holds the time (or the day is full). The page shows fresh times. */
-export function slotTaken(detail = `${SLOT_TAKEN_TITLE}. Please pick another time.`): HttpError {
-  return new HttpError(409, 'slot_unavailable', SLOT_TAKEN_TITLE, detail);
-}
 
 const MESSAGES: Record<RejectReason, string> = {
   unknown_resource: 'Choose one of the offered options.',
@@ -23,9 +24,47 @@ export function reasonMessage(reason: RejectReason): string {
   return MESSAGES[reason];
 }
 
-/** A refused start: a conflict (409) when taken or full, otherwise not a slot at all (422). */
-export function slotRefused(reason: RejectReason): HttpError {
-  if (reason === 'busy') return slotTaken();
-  if (reason === 'max_per_day') return slotTaken(`${MESSAGES.max_per_day} Please pick another day.`);
-  return new HttpError(422, 'not_a_slot', 'Not an available time', MESSAGES[reason], { errors: { start: MESSAGES[reason] } });
+/**
+ * The engine refused the start: a conflict when someone else holds the time
+ * or the day is full (try another), otherwise not one of the offered times.
+ */
+export class SlotRefused extends DomainError {
+  readonly reason: RejectReason;
+
+  constructor(reason: RejectReason) {
+    if (reason === 'busy') super('conflict', 'slot_unavailable', SLOT_TAKEN_TITLE, `${SLOT_TAKEN_TITLE}. Please pick another time.`);
+    else if (reason === 'max_per_day') super('conflict', 'slot_unavailable', SLOT_TAKEN_TITLE, `${MESSAGES.max_per_day} Please pick another day.`);
+    else super('invalid', 'not_a_slot', 'Not an available time', MESSAGES[reason], 'start');
+    this.reason = reason;
+  }
+}
+
+/** The service, or the option asked for, is not offered (gone, inactive, nobody offers it). */
+export class NotOffered extends DomainError {
+  /** Whether it is the option (resource) that is not offered, the service being fine. */
+  readonly option: boolean;
+
+  constructor(detail: string, option: boolean) {
+    super('not_found', 'not_found', 'Not found', detail);
+    this.option = option;
+  }
+}
+
+export class BookingNotFound extends DomainError {
+  constructor() {
+    super('not_found', 'not_found', 'Not found', 'That booking does not exist.');
+  }
+}
+
+/** The booking is cancelled, completed or a no-show: nothing more to change. */
+export class BookingNotActive extends DomainError {
+  constructor(b: Pick<Booking, 'status'>) {
+    super('conflict', 'booking_not_active', 'Booking not active', `This booking is ${b.status.replace('_', ' ')} and cannot be changed.`);
+  }
+}
+
+export class NotStarted extends DomainError {
+  constructor() {
+    super('conflict', 'not_started', 'Not started yet', 'A booking can be marked completed or no-show once it has started.');
+  }
 }

@@ -1,17 +1,17 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { HttpError } from '../http/errors.ts';
+import { HttpError, statusOf } from '../http/errors.ts';
 import { useTenant } from '../http/host.ts';
 import { rateLimit } from '../http/rate-limit.ts';
 import { formatInZoneWithName, isValidTimeZone, localDate } from '../scheduling/index.ts';
 import type { Tenant } from '../tenancy/queries.ts';
-import { cancelBooking, rescheduleBooking } from './changes.ts';
 import { Instant } from './commands.ts';
+import { SlotRefused } from './errors.ts';
 import { renderPicker, type PickerFlow, type PickerQuery } from './picker.ts';
 import { customerMay, type CustomerAction } from './policy.ts';
 import { formatDuration, longDate } from './present.ts';
-import { bookingForManageToken, type Actor, type BookingView } from './service.ts';
+import { bookingForManageToken, cancelBooking, rescheduleBooking, type Actor, type BookingView } from './service.ts';
 
 const CUSTOMER: Actor = { source: 'public', userId: null };
 
@@ -137,8 +137,8 @@ export function manageRoutes(deps: AppDeps): Router {
     try {
       await rescheduleBooking(deps, tenantOf(res).id, CUSTOMER, { bookingId: v.booking.id, start: start.data });
     } catch (err) {
-      if (err instanceof HttpError && (err.status === 409 || err.type === 'not_a_slot')) {
-        return renderPicker(deps, req, res, { ...q, date: localDate(start.data, q.tz) }, err.status, err.message, flowFor(v));
+      if (err instanceof SlotRefused) {
+        return renderPicker(deps, req, res, { ...q, date: localDate(start.data, q.tz) }, statusOf(err), err.message, flowFor(v));
       }
       throw err;
     }

@@ -1,5 +1,5 @@
 import type { Tenant } from '../tenancy/queries.ts';
-import type { Booking } from './queries.ts';
+import type { Booking } from './model.ts';
 import { formatDuration } from './present.ts';
 
 export type CustomerAction = 'cancel' | 'reschedule';

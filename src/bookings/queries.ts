@@ -1,39 +1,8 @@
-import { perDatabase, type Database } from '../db/database.ts';
+import type { Database } from '../db/database.ts';
 import { tenantCall, type TenantTx } from '../db/tenant.ts';
-import { Coalescer } from '../db/coalesce.ts';
-import { log } from '../log.ts';
-import { WritesInFlight } from './in-flight.ts';
 import { minuteToHHMM, type OfferJson, type Resource, type Service } from '../catalog/queries.ts';
-import type { Interval, ResourceSchedule, SlotQuery, Weekday } from '../scheduling/index.ts';
-import type { MessageSettings } from '../notifications/queries.ts';
-
-export type BookingStatus = 'held' | 'confirmed' | 'cancelled' | 'completed' | 'no_show';
-export type BookingSource = 'public' | 'admin' | 'api' | 'waitlist' | 'series';
-export const BLOCKING_STATUSES: readonly BookingStatus[] = ['held', 'confirmed'];
-
-export interface Customer {
-  name: string;
-  email: string;
-  phone: string | null;
-  timeZone: string;
-}
-
-export interface Booking {
-  id: string;
-  tenantId: string;
-  serviceId: string;
-  resourceId: string;
-  start: Date;
-  end: Date;
-  status: BookingStatus;
-  customer: Customer;
-  notes: string | null;
-  source: BookingSource;
-  sequence: number;
-  createdAt: Date;
-  /** Input of the manage link's derivation (src/bookings/manage-link.ts); not a secret by itself. */
-  manageNonce: string;
-}
+import { blockedRange, dayInstantRange, localDate, type Interval, type ResourceSchedule, type SlotQuery, type Weekday } from '../scheduling/index.ts';
+import type { Booking, BookingSource, BookingStatus, Customer } from './model.ts';
 
 interface BookingRow {
   id: string;
@@ -54,6 +23,10 @@ interface BookingRow {
   manage_nonce: string;
   manage_token_hash: string;
 }
+
+/** The columns a Booking is read from: named, so a cached plan of a named statement outlives a new column. */
+const BOOKING_COLUMNS = `id, tenant_id, service_id, resource_id, starts_at, ends_at, status, customer_name, customer_email, customer_phone,
+  customer_time_zone, notes, source, sequence, created_at, manage_nonce, manage_token_hash`;
 
 const toBooking = (r: BookingRow): Booking => ({
   id: r.id,
@@ -77,9 +50,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const isoDay = (ms: number) => iso(ms).slice(0, 10);
 
 /**
- * The engine's inputs as the SQL functions return them, one JSON array per
- * input, rows as tuples: `slot_inputs` (migrations/0012) for a list of times,
- * `resource_inputs` (migrations/0016) per resource for a decision.
+ * The engine's inputs as the SQL function `slot_inputs` returns them, one
+ * JSON array per input, rows as tuples.
  */
 export interface SlotInputs {
   weekly: [resourceId: string, weekday: Weekday, startMinute: number, endMinute: number][];
@@ -126,111 +98,73 @@ export function toSlotQuery(inputs: SlotInputs, service: Service, resources: Res
  */
 
 /**
- * Everything the engine needs about `resources` around `range`, read in the
- * caller's transaction (see `inputWindow`): hours, overrides, holidays, and
- * the blocking bookings and busy blocks overlapping it.
+ * The engine's inputs for its verdict on one start of `service` on
+ * `resource`, read in the caller's transaction (under the resource's lock),
+ * and no more than that verdict depends on, so a full calendar costs no
+ * more to book than an empty one: the windows of the start's local date
+ * (and the dates either side), the bookings and busy blocks overlapping the
+ * range the booking would block and, when the service caps bookings per
+ * day, those of that whole local date.
  */
-export async function loadSlotQuery(
+export async function loadDecisionQuery(
   tx: TenantTx,
   service: Service,
-  resources: Resource[],
-  range: Interval,
+  resource: Resource,
+  start: number,
   now: number,
   /** A booking being moved does not block its own new time. */
   excludeBookingId?: string,
 ): Promise<SlotQuery> {
-  const w = inputWindow(range);
+  let { start: from, end: to } = blockedRange(service, start);
+  const day = localDate(start, resource.timeZone);
+  if (service.maxPerDay !== null) {
+    const whole = dayInstantRange(day, resource.timeZone);
+    from = Math.min(from, whole.start);
+    to = Math.max(to, whole.end);
+  }
   const { rows } = await tx.raw<{ rows: { inputs: SlotInputs }[] }>(
     'select slot_inputs(?::uuid[], ?::timestamptz, ?::timestamptz, ?::date, ?::date, ?::uuid) as inputs',
-    [resources.map((r) => r.id), w.from, w.to, w.fromDay, w.toDay, excludeBookingId ?? null],
+    [[resource.id], iso(from), iso(to), isoDay(Date.parse(day) - DAY_MS), isoDay(Date.parse(day) + DAY_MS), excludeBookingId ?? null],
   ).options({ name: 'slotwise_slot_inputs' });
-  return toSlotQuery(rows[0]!.inputs, service, resources, range, now);
+  return toSlotQuery(rows[0]!.inputs, service, [resource], { start, end: start + 1 }, now);
 }
 
 /**
  * Serialize every writer of one resource's calendar for the rest of the
  * transaction, so capacity rules no constraint can express (max per day)
  * are checked and written without a race. Several resources: lock in a
- * fixed order. The same lock as `book` takes (SQL function `lock_resource`).
+ * fixed order (SQL function `lock_resource`).
  */
 export async function lockResource(tx: TenantTx, resourceId: string): Promise<void> {
   await tx.raw('select lock_resource(?::uuid)', [resourceId]).options({ name: 'slotwise_lock_resource' });
 }
 
-/** What `booking_context` returns: one snapshot of a booking decision's inputs. */
-export interface BookingContext {
-  offer: OfferJson;
-  /** For a list of times (no `start`): the engine's inputs around the range. */
-  inputs: SlotInputs | null;
-  /** For a booking at `start`, per offered resource: the inputs its verdict depends on, and their digest for `book`. */
-  decisions: Record<string, DecisionInputs> | null;
-  /** For a booking: what planning its messages needs. */
-  settings: MessageSettings | null;
-  /**
-   * With `first`: the offered resources an active booking blocks over the
-   * time the new one would block (certainly busy; no decision inputs read).
-   */
-  taken: string[];
+/**
+ * As `lockResource`, but only if no other transaction holds it right now:
+ * true when taken. "Any available" tries the offered resources this way,
+ * so a crowd spreads over them, across processes too.
+ */
+export async function tryLockResource(tx: TenantTx, resourceId: string): Promise<boolean> {
+  const { rows } = await tx.raw<{ rows: { locked: boolean }[] }>('select try_lock_resource(?::uuid) as locked', [resourceId])
+    .options({ name: 'slotwise_try_lock_resource' });
+  return rows[0]!.locked;
 }
 
 /**
- * The inputs one resource's verdict on a start depends on (the windows of
- * its local date, what overlaps the time it would block, and with a daily
- * cap that date's bookings), their digest, and the range they were read
- * for: `book` reads the same range again and compares.
+ * The offer and the engine's inputs for it around `range`, for a list of
+ * free times: one statement that is its own tenant transaction (SQL
+ * function `availability_context`), since a list needs no lock.
  */
-export interface DecisionInputs extends InputsDigest {
-  inputs: SlotInputs;
-}
-
-export interface InputsDigest {
-  digest: string;
-  from: string;
-  to: string;
-  day: string;
-}
-
-/** The engine's inputs of several resources' decisions, as one (holidays are the tenant's: once). */
-export function mergeInputs(list: SlotInputs[]): SlotInputs {
-  const holidays = new Map(list.flatMap((i) => i.holidays).map((h) => [h.join('/'), h] as const));
-  return {
-    weekly: list.flatMap((i) => i.weekly),
-    overrides: list.flatMap((i) => i.overrides),
-    holidays: [...holidays.values()],
-    bookings: list.flatMap((i) => i.bookings),
-    busy: list.flatMap((i) => i.busy),
-  };
-}
-
-/**
- * The offer (the service, and the resource or all resources offering it),
- * and either the engine's inputs for them around `range` or, for a booking
- * at `start`, each resource's decision inputs and the message settings: one
- * snapshot (SQL function `booking_context`). With `first`, the decision
- * inputs of only the first `first` resources, in the offer's order, that no
- * active booking blocks at that time, and the blocked ones as `taken`; the
- * others are not read. Inside a tenant transaction
- * `on`, one statement of it; on the pool, a statement of its own, shared
- * with the tenant's other reads of the same moment (`booking_contexts`).
- */
-export async function bookingContext(
-  on: Database | TenantTx,
+export async function availabilityContext(
+  db: Database,
   tenantId: string,
-  q: { serviceId: string; resourceId: string | null; range: Interval; excludeBookingId?: string | undefined; start: number | null; first?: number | null },
-): Promise<BookingContext> {
+  q: { serviceId: string; resourceId: string | null; range: Interval; excludeBookingId?: string | undefined },
+): Promise<{ offer: OfferJson; inputs: SlotInputs }> {
   const w = inputWindow(q.range);
-  const r: ContextRequest = {
-    service: q.serviceId, resource: q.resourceId, from: w.from, to: w.to, from_day: w.fromDay, to_day: w.toDay,
-    exclude: q.excludeBookingId ?? null, start: q.start === null ? null : iso(q.start), first: q.first ?? null,
-  };
-  return 'tenantId' in on ? contextOne(on, tenantId, r) : coalescersOf(on).context.send(tenantId, r);
-}
-
-function contextOne(on: Database | TenantTx, tenantId: string, r: ContextRequest): Promise<BookingContext> {
-  return tenantCall<BookingContext>(
-    on, tenantId, 'slotwise_booking_context',
-    'select booking_context(?::uuid, ?::uuid, ?::uuid, ?::timestamptz, ?::timestamptz, ?::date, ?::date, ?::uuid, ?::timestamptz, ?::integer) as context',
-    [r.service, r.resource, r.from, r.to, r.from_day, r.to_day, r.exclude, r.start, r.first],
+  return tenantCall(
+    db, tenantId, 'slotwise_availability_context',
+    'select availability_context(?::uuid, ?::uuid, ?::uuid, ?::timestamptz, ?::timestamptz, ?::date, ?::date, ?::uuid) as context',
+    [q.serviceId, q.resourceId, w.from, w.to, w.fromDay, w.toDay, q.excludeBookingId ?? null],
   );
 }
 
@@ -248,133 +182,26 @@ export interface NewBooking {
   manageTokenDigest: string;
   source: BookingSource;
   createdBy: string | null;
-}
-
-/** What `book` writes besides the booking, each as the SQL function that writes it takes it. */
-export interface BookFollowUps {
-  history: { event: 'created'; actor: string; actor_user_id: string | null; detail: string | null };
-  notify: { task: string; max_attempts: number; input: unknown[] };
-  event: { task: string; max_attempts: number; id: string; type: string; payload: unknown };
+  createdAt: Date;
 }
 
 /**
- * Write a booking decided on `bookingContext`'s snapshot (SQL function
- * `book`): the resource's lock, then the digest of its inputs read again
- * (for the same range) must equal `check.digest` (else nothing is written:
- * false), then the INSERT under the exclusion constraint (an overlap still
- * raises 23P01) and its follow-ups, in one transaction. False when the
- * inputs changed.
- *
- * Inside a tenant transaction `on`, one statement of it. On the pool, its
- * own transaction, shared with the tenant's other bookings that are written
- * at the same moment (group commit, `book_together`): each keeps every
- * guarantee above, and the statement's and the transaction's fixed costs
- * are paid once for all of them.
+ * Insert a booking. The exclusion constraint refuses an overlap on the
+ * resource (SQLSTATE 23P01) whoever wrote the other one, lock or not.
  */
-export async function book(
-  on: Database | TenantTx,
-  tenantId: string,
-  b: NewBooking,
-  createdAt: Date,
-  check: InputsDigest,
-  followUps: BookFollowUps,
-): Promise<boolean> {
-  const item = bookItem(b, createdAt, check, followUps);
-  if ('tenantId' in on) return bookOne(on, tenantId, item);
-  return writesInFlightOf(on).track(tenantId, b.resourceId, b.blocked, coalescersOf(on).book.send(tenantId, item));
+export async function insertBooking(tx: TenantTx, b: NewBooking): Promise<Booking> {
+  const { rows } = await tx.raw<{ rows: BookingRow[] }>(
+    `insert into bookings (tenant_id, id, service_id, resource_id, starts_at, ends_at, blocked, status, customer_name, customer_email,
+       customer_phone, customer_time_zone, notes, manage_nonce, manage_token_hash, source, created_by, created_at, updated_at)
+     values (?::uuid, ?::uuid, ?::uuid, ?::uuid, ?::timestamptz, ?::timestamptz, tstzrange(?::timestamptz, ?::timestamptz, '[)'), ?, ?, ?,
+       ?, ?, ?, ?, ?, ?, ?::uuid, ?::timestamptz, ?::timestamptz)
+     returning ${BOOKING_COLUMNS}`,
+    [tx.tenantId, b.id, b.serviceId, b.resourceId, iso(b.start), iso(b.end), iso(b.blocked.start), iso(b.blocked.end), b.status, b.customer.name,
+      b.customer.email, b.customer.phone, b.customer.timeZone, b.notes, b.manageNonce, b.manageTokenDigest, b.source, b.createdBy,
+      b.createdAt.toISOString(), b.createdAt.toISOString()],
+  ).options({ name: 'slotwise_insert_booking' });
+  return toBooking(rows[0]!);
 }
-
-/** The bookings `book` is writing on `db`'s pool at this moment (see WritesInFlight). */
-export const writesInFlightOf = perDatabase(() => new WritesInFlight());
-
-/** One booking as `book` and `book_together` take it. */
-interface BookItem {
-  booking: Record<string, unknown> & { resource_id: string };
-  digest: string;
-  range: { from: string; to: string; from_day: string; to_day: string };
-  history: BookFollowUps['history'];
-  notify: BookFollowUps['notify'];
-  event: BookFollowUps['event'];
-}
-
-function bookItem(b: NewBooking, createdAt: Date, check: InputsDigest, followUps: BookFollowUps): BookItem {
-  return {
-    booking: {
-      id: b.id, service_id: b.serviceId, resource_id: b.resourceId, starts_at: iso(b.start), ends_at: iso(b.end),
-      blocked: `[${iso(b.blocked.start)},${iso(b.blocked.end)})`, status: b.status, customer_name: b.customer.name,
-      customer_email: b.customer.email, customer_phone: b.customer.phone, customer_time_zone: b.customer.timeZone, notes: b.notes,
-      manage_nonce: b.manageNonce, manage_token_hash: b.manageTokenDigest, source: b.source, created_by: b.createdBy, created_at: createdAt.toISOString(),
-    },
-    digest: check.digest,
-    range: { from: check.from, to: check.to, from_day: check.day, to_day: check.day },
-    ...followUps,
-  };
-}
-
-function bookOne(on: Database | TenantTx, tenantId: string, item: BookItem): Promise<boolean> {
-  return tenantCall<boolean>(
-    on, tenantId, 'slotwise_book',
-    'select book(?::uuid, ?::json, ?, ?::json, ?::json, ?::jsonb, ?::jsonb) as written',
-    [JSON.stringify(item.booking), item.digest, JSON.stringify(item.range),
-      JSON.stringify(item.history), JSON.stringify(item.notify), JSON.stringify(item.event)],
-  );
-}
-
-/**
- * Per pool and tenant: at most two statements of each kind at a time (the
- * machine's cores, not its connections, bound how fast they go); what
- * arrives meanwhile leaves together, up to 32, bookings one per resource.
- */
-const MAX_RUNNING = 2;
-const MAX_ITEMS = 32;
-
-interface ContextRequest {
-  service: string;
-  resource: string | null;
-  from: string;
-  to: string;
-  from_day: string;
-  to_day: string;
-  exclude: string | null;
-  start: string | null;
-  first: number | null;
-}
-
-interface Coalescers {
-  context: Coalescer<ContextRequest, BookingContext>;
-  book: Coalescer<BookItem, boolean>;
-}
-
-/** A shared statement that fails is rare (a writer that takes no lock, a row deleted meanwhile): worth a line in the log. */
-const split = (statement: string) => (tenantId: string, items: number, err: unknown) =>
-  log.warn('shared statement failed; sending its items one by one', { statement, tenantId, items, code: (err as { code?: unknown }).code, err });
-
-/** The booking path's shared statements on `db`'s pool (exported for tests and the benchmark). */
-export const coalescersOf = perDatabase((db): Coalescers => ({
-  context: new Coalescer<ContextRequest, BookingContext>({
-    one: (tenantId, r) => contextOne(db, tenantId, r),
-    many: (tenantId, rs) => tenantCall<BookingContext[]>(db, tenantId, 'slotwise_booking_contexts',
-      'select booking_contexts(?::uuid, ?::json) as contexts', [JSON.stringify(rs)]),
-    maxRunning: MAX_RUNNING,
-    maxItems: MAX_ITEMS,
-    onSplit: split('booking_contexts'),
-  }),
-  book: new Coalescer<BookItem, boolean>({
-    one: (tenantId, item) => bookOne(db, tenantId, item),
-    many: (tenantId, items) => tenantCall<boolean[]>(db, tenantId, 'slotwise_book_together',
-      'select book_together(?::uuid, ?::json) as written', [JSON.stringify(items)]),
-    conflictKey: (item) => item.booking.resource_id,
-    maxRunning: MAX_RUNNING,
-    maxItems: MAX_ITEMS,
-    onSplit: split('book_together'),
-  }),
-}));
-
-/** A new booking as `book` inserts it (sequence 0, created at `createdAt`). */
-export const bookingOf = (tenantId: string, b: NewBooking, createdAt: Date): Booking => ({
-  id: b.id, tenantId, serviceId: b.serviceId, resourceId: b.resourceId, start: new Date(b.start), end: new Date(b.end), status: b.status,
-  customer: b.customer, notes: b.notes, source: b.source, sequence: 0, createdAt, manageNonce: b.manageNonce,
-});
 
 export async function bookingById(tx: TenantTx, id: string): Promise<Booking | undefined> {
   const row = await tx<BookingRow>('bookings').where({ id }).first();

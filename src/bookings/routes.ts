@@ -1,13 +1,14 @@
 import { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { withTenant } from '../db/tenant.ts';
-import { HttpError, notFound } from '../http/errors.ts';
+import { notFound, statusOf } from '../http/errors.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
 import { rateLimit } from '../http/rate-limit.ts';
 import { activeServices, resourcesForService } from '../catalog/queries.ts';
 import { dayInstantRange, formatInZoneWithName, isValidISODate, isValidTimeZone, localDate } from '../scheduling/index.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { CreateBooking } from './commands.ts';
+import { NotOffered, SlotRefused } from './errors.ts';
 import { formatDuration, formatMoney, longDate, zoneLabel } from './present.ts';
 import { renderPicker, type PickerQuery } from './picker.ts';
 import { createBooking, findAvailability } from './service.ts';
@@ -70,7 +71,7 @@ export function bookingRoutes(deps: AppDeps): Router {
     try {
       await submit(req, res);
     } catch (err) {
-      if (err instanceof HttpError && err.status === 404 && !res.headersSent) return home(res, 422, err.message);
+      if (err instanceof NotOffered && !res.headersSent) return home(res, 422, err.message);
       throw err;
     }
   });
@@ -102,11 +103,11 @@ export function bookingRoutes(deps: AppDeps): Router {
       const { manageToken } = await createBooking(deps, tenant.id, { source: 'public', userId: null }, parsed.data);
       res.redirect(303, `/manage/${manageToken}?booked=1`);
     } catch (err) {
-      if (err instanceof HttpError && (err.status === 409 || err.type === 'not_a_slot')) {
-        return renderPicker(deps, req, res, { ...q, date: localDate(start, q.tz) }, err.status, err.message);
+      if (err instanceof SlotRefused) {
+        return renderPicker(deps, req, res, { ...q, date: localDate(start, q.tz) }, statusOf(err), err.message);
       }
       // An option not offered: the times of any option, saying why (a service that is gone: the services, above).
-      if (err instanceof HttpError && err.status === 404 && q.resource !== 'any') {
+      if (err instanceof NotOffered && err.option && q.resource !== 'any') {
         return renderPicker(deps, req, res, { ...q, resource: 'any', date: localDate(start, q.tz) }, 422, err.message);
       }
       throw err;
@@ -117,7 +118,7 @@ export function bookingRoutes(deps: AppDeps): Router {
 }
 
 function pickerQuery(req: Request, tenant: Tenant, now: Date, serviceId: string, resource: unknown, tzOverride?: unknown): PickerQuery {
-  if (!UUID.test(serviceId)) throw notFound('That service does not exist.');
+  if (!UUID.test(serviceId)) throw new NotOffered('That service does not exist.', false);
   const tzRaw = typeof tzOverride === 'string' ? tzOverride : typeof req.query.tz === 'string' ? req.query.tz : '';
   const tz = tzRaw && isValidTimeZone(tzRaw) ? tzRaw : tenant.timeZone;
   const res = typeof resource === 'string' && (resource === 'any' || UUID.test(resource)) ? resource : 'any';

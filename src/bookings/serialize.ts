@@ -1,4 +1,4 @@
-import type { BookingView } from './service.ts';
+import type { BookingView } from './model.ts';
 import { isoInZone } from './present.ts';
 
 /**

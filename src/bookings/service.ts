@@ -1,55 +1,59 @@
-import type { AppDeps } from '../deps.ts';
-import { perDatabase, type Database } from '../db/database.ts';
-import { isUuid, withTenant, type TenantTx } from '../db/tenant.ts';
-import { notFound } from '../http/errors.ts';
 import { randomUUID } from 'node:crypto';
+import type { AppDeps } from '../deps.ts';
+import { isUuid, savepoint, withTenant, type TenantTx } from '../db/tenant.ts';
+import { audit } from '../audit/log.ts';
 import { offerFromJson, resourceById, serviceById, serviceWithResources, type Resource, type Service } from '../catalog/queries.ts';
-import { computeAnyResourceSlots, explainSlot, type AnyResourceSlot, type Interval, type RejectReason } from '../scheduling/index.ts';
-import type { CreateBooking } from './commands.ts';
-import { slotRefused } from './errors.ts';
-import { createdFollowUps } from './events.ts';
-import { Crowds } from './in-flight.ts';
-import { manageDigest, newManageSecret } from './manage-link.ts';
-import { book, bookingByManageDigest, bookingContext, bookingOf, lockResource, mergeInputs, toSlotQuery, writesInFlightOf, type Booking, type BookingSource, type NewBooking } from './queries.ts';
+import { blockedRange, computeAnyResourceSlots, explainSlot, type AnyResourceSlot, type Interval, type RejectReason } from '../scheduling/index.ts';
 import { currentTenant, type Tenant } from '../tenancy/queries.ts';
-import { settingsFor } from '../notifications/queries.ts';
+import type { CreateBooking } from './commands.ts';
+import { BookingNotActive, BookingNotFound, NotOffered, NotStarted, SlotRefused } from './errors.ts';
+import { bookingChanged, recordHistory } from './events.ts';
+import { manageDigest, newManageSecret } from './manage-link.ts';
+import { isActive, type Actor, type Booking, type BookingView } from './model.ts';
+import {
+  availabilityContext, bookingById, bookingByManageDigest, bookingForUpdate, insertBooking, loadDecisionQuery, lockResource,
+  markCancelled, moveBooking, toSlotQuery, tryLockResource,
+} from './queries.ts';
 
 /**
- * The one booking service (DESIGN "Booking"). Every caller — public page,
- * admin, API, waitlist — creates bookings through `createBooking`: the
- * engine decides on one snapshot of its inputs (`bookingContext`), and the
- * SQL function `book` writes the booking in one statement that is its own
- * transaction: 1. the tenant set for that transaction; 2. the resource's
- * advisory lock; 3. the re-check: the resource's inputs read again under the
- * lock must be the very inputs the engine decided on (by digest), so its
- * verdict is the one it would give now; 4. the INSERT under the exclusion
- * constraint; 5. the history line, messages and webhook event in the same
- * transaction. Two round trips for a booking: they were most of its cost.
+ * The one booking service (DESIGN "Booking"). Every caller — the public
+ * pages, the dashboard, the API, and later holds, seats, series and
+ * waitlist claims — creates, moves and cancels bookings here, each change
+ * one tenant transaction:
+ *
+ * 1. `withTenant`;
+ * 2. the resource's advisory lock (for "any available", tried over the
+ *    offered resources in their stable order, see `firstFree`);
+ * 3. the engine's inputs for that resource and time, read under the lock
+ *    (`loadDecisionQuery`), and the pure engine's verdict (`explainSlot`);
+ * 4. the INSERT (or UPDATE) under the exclusion constraint;
+ * 5. every follow-up — history, audit, messages, webhook event, jobs — in
+ *    the same transaction (`bookingChanged`).
+ *
+ * A rule about what may be booked lives in the engine and in the read of
+ * its inputs, nowhere else. Refusals are domain errors (./errors.ts).
  */
-export interface Actor {
-  source: BookingSource;
-  userId: string | null;
-}
+export type { Actor, BookingView } from './model.ts';
 
 export interface Offer {
   service: Service;
   resources: Resource[];
 }
 
-const MINUTE = 60_000;
-
-/** The offer as found: a missing or inactive service, or nobody to book, is a 404 with a message. */
+/** The offer as found: a missing or inactive service, or nobody to book, is not offered. */
 function checkedOffer(found: { service: Service | undefined; resources: Resource[] }, resourceId: string | null): Offer {
   const { service, resources } = found;
-  if (!service || !service.active) throw notFound('That service does not exist.');
-  if (!resources.length) throw notFound(resourceId ? 'That option is not offered for this service.' : 'Nobody offers this service yet.');
+  if (!service || !service.active) throw new NotOffered('That service does not exist.', false);
+  if (!resources.length) {
+    throw resourceId ? new NotOffered('That option is not offered for this service.', true) : new NotOffered('Nobody offers this service yet.', false);
+  }
   return { service, resources };
 }
 
-/** Ids that cannot name a row answer 404 before any SQL (the statements cast them to uuid). */
+/** Ids that cannot name a row are refused before any SQL (the statements cast them to uuid). */
 function checkIds(serviceId: string, resourceId: string | null): void {
-  if (!isUuid(serviceId)) throw notFound('That service does not exist.');
-  if (resourceId && !isUuid(resourceId)) throw notFound('That option is not offered for this service.');
+  if (!isUuid(serviceId)) throw new NotOffered('That service does not exist.', false);
+  if (resourceId && !isUuid(resourceId)) throw new NotOffered('That option is not offered for this service.', true);
 }
 
 /** The service and the resources that may be booked for it (one, or all for "any"). */
@@ -62,21 +66,20 @@ export interface Availability extends Offer {
   slots: AnyResourceSlot[];
 }
 
-/** Free slots of a service in `range`, merged over the chosen resources: one statement. */
+/** Free slots of a service in `range`, merged over the chosen resources: one statement, no lock. */
 export async function findAvailability(
   deps: AppDeps,
   tenantId: string,
   q: { serviceId: string; resourceId: string | null; range: Interval; excludeBookingId?: string },
 ): Promise<Availability> {
   checkIds(q.serviceId, q.resourceId);
-  const ctx = await bookingContext(deps.db, tenantId, { ...q, start: null });
+  const ctx = await availabilityContext(deps.db, tenantId, q);
   const offer = checkedOffer(offerFromJson(ctx.offer), q.resourceId);
-  const query = toSlotQuery(ctx.inputs!, offer.service, offer.resources, q.range, deps.now().getTime());
+  const query = toSlotQuery(ctx.inputs, offer.service, offer.resources, q.range, deps.now().getTime());
   return { ...offer, slots: computeAnyResourceSlots(query) };
 }
 
-export interface Created {
-  booking: Booking;
+export interface Created extends BookingView {
   /** The secret of the customer's manage link; only its digest is stored. */
   manageToken: string;
 }
@@ -88,200 +91,121 @@ export interface CreateOptions {
    * daily cap, and above all the collision guarantee — still applies.
    */
   staffOverride?: boolean;
-  /** Decisions on a snapshot before deciding under the lock; OPTIMISTIC_ATTEMPTS unless given (tests pass 0). */
-  optimisticAttempts?: number;
 }
 
 const STAFF_HORIZON_DAYS = 3650;
 
-/**
- * Decisions on a fresh snapshot before falling back to deciding under the
- * lock. Each "changed" means another writer of the resource committed
- * meanwhile, so some booking made progress; the fallback bounds the wait.
- */
-const OPTIMISTIC_ATTEMPTS = 3;
-
-/**
- * "Any available" first reads the decision inputs of this many offered
- * resources that no booking blocks at the start (in the offer's order),
- * plus one for each other booking this process is making at that start
- * (those may take the first ones), and all of them only if none of those
- * can be booked.
- */
-const FIRST_READ = 4;
-
-/** The bookings this process is making per tenant and start, on `db`'s pool. */
-const crowdsOf = perDatabase(() => new Crowds());
-
-/**
- * A decision's outcome; `changed` carries the resources the engine found
- * free (in the offer's order), all of which another booking took first:
- * the fallback tries them in turn.
- */
-type Attempt = { created: Created } | { refused: RejectReason } | { changed: true; resources: Resource[] };
+/** The engine's verdict on `start` for `resource`, on its inputs as they are now (call it under the resource's lock). */
+type Decide = (tx: TenantTx, resource: Resource) => Promise<RejectReason | null>;
 
 export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, cmd: CreateBooking, opts: CreateOptions = {}): Promise<Created> {
   checkIds(cmd.serviceId, cmd.resourceId);
-  let resources: Resource[] | undefined;
-  for (let i = 0; i < (opts.optimisticAttempts ?? OPTIMISTIC_ATTEMPTS); i++) {
-    const result = await attempt(deps, deps.db, tenantId, by, cmd, opts, cmd.resourceId);
-    if ('created' in result) return result.created;
-    if ('refused' in result) throw slotRefused(result.refused);
-    resources = result.resources;
-  }
-  // The resource keeps changing under us (a busy calendar): decide under its
-  // lock, one resource at a time, in the order "any available" tries them:
-  // those the last decision found free (the others were refused for a
-  // reason of their own), or, without attempts, every offered one.
-  resources ??= (await withTenant(deps.db, tenantId, (tx) => loadOffer(tx, cmd.serviceId, cmd.resourceId))).resources;
-  const reasons: RejectReason[] = [];
-  for (const resource of resources) {
-    const result = await withTenant(deps.db, tenantId, async (tx) => {
-      await lockResource(tx, resource.id);
-      return attempt(deps, tx, tenantId, by, cmd, opts, resource.id);
-    });
-    if ('created' in result) return result.created;
-    reasons.push('refused' in result ? result.refused : 'busy');
-  }
-  throw slotRefused(mostRelevant(reasons));
+  return withTenant(deps.db, tenantId, async (tx) => {
+    const offer = await loadOffer(tx, cmd.serviceId, cmd.resourceId);
+    const { service } = offer;
+    const relaxed = opts.staffOverride && by.source === 'admin';
+    const rules = relaxed ? { ...service, minNoticeMin: 0, horizonDays: STAFF_HORIZON_DAYS } : service;
+    const now = deps.now();
+    const decide: Decide = async (on, resource) => {
+      const verdict = explainSlot(await loadDecisionQuery(on, rules, resource, cmd.start, now.getTime()), resource.id, cmd.start);
+      return verdict.ok ? null : verdict.reason;
+    };
+    const id = randomUUID();
+    const secret = newManageSecret(deps.config, id);
+    const booking = await bookFirstFree(tx, offer.resources, decide, (on, resource) => insertBooking(on, {
+      id,
+      serviceId: service.id,
+      resourceId: resource.id,
+      start: cmd.start,
+      end: cmd.start + service.durationMin * 60_000,
+      blocked: blockedRange(service, cmd.start),
+      status: 'confirmed',
+      customer: cmd.customer,
+      notes: cmd.notes,
+      manageNonce: secret.nonce,
+      manageTokenDigest: secret.digest,
+      source: by.source,
+      createdBy: by.userId,
+      createdAt: now,
+    }));
+    const view = { booking, service, resource: offer.resources.find((r) => r.id === booking.resourceId)! };
+    await auditIfStaff(tx, by, 'booking.create', undefined, booking, { customer: booking.customer.email });
+    await bookingChanged(deps, tx, 'created', view, null, by);
+    return { ...view, manageToken: secret.token };
+  });
 }
 
 /**
- * Decide on one snapshot and write: the first resource, in the offer's
- * order, that the engine accepts the start for and `book` writes. `on` is
- * the pool (each call its own transaction) or a tenant transaction holding
- * the resource's lock. `first`: read the decision inputs of only the first
- * `first` offered resources that no booking blocks at that time (null:
- * all); unset, as many as "any available" needs on the pool.
+ * Book the first of `resources` (in the offer's order) that the engine
+ * finds free, under its lock: `write` inserts the booking there. One
+ * resource: wait for its lock, decide, write. "Any available": first try
+ * each lock without waiting, so customers who ask for one time at once each
+ * take another free resource instead of queueing on the first; then, for
+ * those that were locked, wait in turn. Each resource is tried in a
+ * savepoint, rolled back (its lock released) when it cannot be booked, so a
+ * transaction never waits for a lock while holding another, and two cannot
+ * deadlock; a write that loses to the exclusion constraint moves on too.
  */
-async function attempt(
-  deps: AppDeps,
-  on: Database | TenantTx,
-  tenantId: string,
-  by: Actor,
-  cmd: CreateBooking,
-  opts: CreateOptions,
-  resourceId: string | null,
-  first?: number | null,
-): Promise<Attempt> {
-  if (first === undefined && !resourceId && !('tenantId' in on)) {
-    // As many as one customer needs, and one more for each other customer after that time.
-    const crowds = crowdsOf(on);
-    const leave = crowds.join(tenantId, cmd.start);
-    try {
-      return await attempt(deps, on, tenantId, by, cmd, opts, resourceId, FIRST_READ + crowds.size(tenantId, cmd.start) - 1);
-    } finally {
-      leave();
-    }
+async function bookFirstFree<T>(tx: TenantTx, resources: Resource[], decide: Decide, write: (tx: TenantTx, resource: Resource) => Promise<T>): Promise<T> {
+  if (resources.length === 1) {
+    const only = resources[0]!;
+    await lockResource(tx, only.id);
+    const refused = await decide(tx, only);
+    if (refused) throw new SlotRefused(refused);
+    return unlessTaken(write(tx, only));
   }
-  const start = cmd.start;
-  const range = { start, end: start + 1 };
-  const inFlight = 'tenantId' in on ? undefined : writesInFlightOf(on);
-  const mark = inFlight?.mark() ?? 0;
-  const ctx = await bookingContext(on, tenantId, { serviceId: cmd.serviceId, resourceId, range, start, first: first ?? null });
-  const offer = checkedOffer(offerFromJson(ctx.offer), resourceId);
-  const relaxed = opts.staffOverride && by.source === 'admin';
-  const service = relaxed ? { ...offer.service, minNoticeMin: 0, horizonDays: STAFF_HORIZON_DAYS } : offer.service;
-  const now = deps.now();
-  // The engine decides on exactly the inputs `book` will compare.
-  const decisions = ctx.decisions!;
-  const read = offer.resources.filter((r) => decisions[r.id]);
-  const query = toSlotQuery(mergeInputs(read.map((r) => decisions[r.id]!.inputs)), service, read, range, now.getTime());
-  const taken = new Set(ctx.taken);
-  let unread = false;
-  const reasons: RejectReason[] = [];
-  const free: Resource[] = [];
-  const settings = ctx.settings!;
-  const blocked = draftBlocked(service, start);
-  /** 'failed': the exclusion constraint refused inside a transaction, which it has ended. */
-  const write = async (resource: Resource): Promise<Created | 'changed' | 'failed'> => {
-    const { row, booking, secret } = draft(deps, tenantId, by, cmd, service, resource, blocked, now);
-    const followUps = createdFollowUps({ booking, service: offer.service, resource }, by, settingsFor(settings, resource.id), now);
+  const attempt = async (resource: Resource, wait: boolean): Promise<{ done: T } | { not: 'locked' | RejectReason }> => {
     try {
-      return (await book(on, tenantId, row, now, decisions[resource.id]!, followUps)) ? { booking, manageToken: secret.token } : 'changed';
+      return await savepoint(tx, async (sp) => {
+        if (wait) await lockResource(sp, resource.id);
+        else if (!(await tryLockResource(sp, resource.id))) throw new Release('locked');
+        const refused = await decide(sp, resource);
+        if (refused) throw new Release(refused);
+        return { done: await unlessTaken(write(sp, resource)) };
+      });
     } catch (err) {
-      // A writer that does not take the lock (raw SQL, a future code path)
-      // still cannot double-book: the exclusion constraint refuses, and a
-      // fresh decision sees its booking. Inside a transaction the error
-      // has ended it: decide again from the start.
-      if ((err as { code?: string }).code !== '23P01') throw err;
-      return 'tenantId' in on ? 'failed' : 'changed';
+      if (err instanceof Release) return { not: err.outcome };
+      if (err instanceof SlotRefused) return { not: err.reason };
+      throw err;
     }
   };
-  // "Any available": the resources in the offer's order, each judged when
-  // its turn comes. When another booking takes a free one first, its digest
-  // has changed and the next free one is tried on the same decision (its
-  // own digest still checks it under its lock), rather than reading
-  // everything again. What this process wrote over the same time since the
-  // read is known to have changed a resource, and what it is writing
-  // probably will: such resources are passed over, the second kind tried
-  // after the others if its write failed. Customers who ask for one start
-  // together thus spread over the free resources rather than all writing
-  // the first.
-  const later: { resource: Resource; pending: Promise<boolean>[] }[] = [];
-  for (const resource of offer.resources) {
-    if (!decisions[resource.id]) {
-      if (taken.has(resource.id)) reasons.push('busy');
-      else unread = true;
-      continue;
-    }
-    const verdict = explainSlot(query, resource.id, start);
-    if (!verdict.ok) {
-      reasons.push(verdict.reason);
-      continue;
-    }
-    free.push(resource);
-    const others = inFlight?.since(tenantId, resource.id, blocked, mark);
-    if (others?.written) continue;
-    if (others?.pending.length) {
-      later.push({ resource, pending: others.pending });
-      continue;
-    }
-    const result = await write(resource);
-    if (result === 'failed') break;
-    if (result !== 'changed') return { created: result };
+  const reasons: RejectReason[] = [];
+  const locked: Resource[] = [];
+  for (const resource of resources) {
+    const outcome = await attempt(resource, false);
+    if ('done' in outcome) return outcome.done;
+    if (outcome.not === 'locked') locked.push(resource);
+    else reasons.push(outcome.not);
   }
-  for (const { resource, pending } of later) {
-    if ((await Promise.all(pending)).some(Boolean)) continue; // taken since the read
-    const result = await write(resource);
-    if (result === 'failed') break;
-    if (result !== 'changed') return { created: result };
+  for (const resource of locked) {
+    const outcome = await attempt(resource, true);
+    if ('done' in outcome) return outcome.done;
+    reasons.push(outcome.not as RejectReason);
   }
-  // None of those read could be booked: decide on all of them.
-  if (unread) return attempt(deps, on, tenantId, by, cmd, opts, resourceId, null);
-  if (!free.length) return { refused: mostRelevant(reasons) };
-  return { changed: true, resources: free };
+  throw new SlotRefused(mostRelevant(reasons));
 }
 
-/** The booking `cmd` asks for, on `resource`, blocking `blocked`, as `book` writes it, with its manage link's secret. */
-function draft(deps: AppDeps, tenantId: string, by: Actor, cmd: CreateBooking, service: Service, resource: Resource, blocked: Interval, now: Date) {
-  const start = cmd.start;
-  const end = start + service.durationMin * MINUTE;
-  const id = randomUUID();
-  const secret = newManageSecret(deps.config, id);
-  const row: NewBooking = {
-    id,
-    serviceId: service.id,
-    resourceId: resource.id,
-    start,
-    end,
-    blocked,
-    status: 'confirmed',
-    customer: cmd.customer,
-    notes: cmd.notes,
-    manageNonce: secret.nonce,
-    manageTokenDigest: secret.digest,
-    source: by.source,
-    createdBy: by.userId,
-  };
-  return { row, booking: bookingOf(tenantId, row, now), secret };
+/** Thrown inside a resource's savepoint to roll it back (and release its lock) with the outcome. */
+class Release {
+  readonly outcome: 'locked' | RejectReason;
+  constructor(outcome: 'locked' | RejectReason) {
+    this.outcome = outcome;
+  }
 }
 
-/** What a booking of `service` at `start` blocks: its time and the buffers around it. */
-const draftBlocked = (service: Service, start: number) => ({
-  start: start - service.bufferBeforeMin * MINUTE,
-  end: start + (service.durationMin + service.bufferAfterMin) * MINUTE,
-});
+/**
+ * A write under the exclusion constraint. Every writer of bookings takes
+ * the resource's lock first, so a violation means one that does not (raw
+ * SQL, a future path) got there: the time is taken all the same.
+ */
+async function unlessTaken<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (err) {
+    if ((err as { code?: string }).code === '23P01') throw new SlotRefused('busy');
+    throw err;
+  }
+}
 
 /** With several resources, "taken" beats "not a slot": the time was offered, someone else got it. */
 export function mostRelevant(reasons: RejectReason[]): RejectReason {
@@ -291,10 +215,93 @@ export function mostRelevant(reasons: RejectReason[]): RejectReason {
   return order.find((r) => reasons.includes(r)) ?? 'off_grid';
 }
 
-export interface BookingView {
-  booking: Booking;
-  service: Service;
-  resource: Resource;
+/**
+ * Move a booking to `start` (optionally on another resource of its
+ * service). The old time is freed only if the new one is won: the row is
+ * updated in place, so a refusal leaves it as it was.
+ */
+export async function rescheduleBooking(
+  deps: AppDeps,
+  tenantId: string,
+  by: Actor,
+  cmd: { bookingId: string; start: number; resourceId?: string | null },
+): Promise<BookingView> {
+  return withTenant(deps.db, tenantId, async (tx) => {
+    const current = await activeBookingForUpdate(tx, cmd.bookingId);
+    const { service, resources } = await loadOffer(tx, current.serviceId, cmd.resourceId ?? current.resourceId);
+    const resource = resources[0]!;
+    // Two resources: lock in a fixed order, as every writer does.
+    for (const id of [...new Set([current.resourceId, resource.id])].sort()) await lockResource(tx, id);
+    const now = deps.now();
+    const verdict = explainSlot(await loadDecisionQuery(tx, service, resource, cmd.start, now.getTime(), current.id), resource.id, cmd.start);
+    if (!verdict.ok) throw new SlotRefused(verdict.reason);
+    const moved = await unlessTaken(moveBooking(tx, current.id, {
+      resourceId: resource.id,
+      start: cmd.start,
+      end: cmd.start + service.durationMin * 60_000,
+      blocked: blockedRange(service, cmd.start),
+      now,
+    }));
+    const view = { booking: moved, service, resource };
+    await auditIfStaff(tx, by, 'booking.reschedule', current, moved);
+    await bookingChanged(deps, tx, 'rescheduled', view, null, by);
+    return view;
+  });
+}
+
+export async function cancelBooking(deps: AppDeps, tenantId: string, by: Actor, bookingId: string, reason: string | null): Promise<BookingView> {
+  return withTenant(deps.db, tenantId, async (tx) => {
+    const current = await activeBookingForUpdate(tx, bookingId);
+    const booking = await markCancelled(tx, bookingId, deps.now(), reason);
+    await auditIfStaff(tx, by, 'booking.cancel', current, booking, { reason });
+    const view = await describeBooking(tx, booking);
+    await bookingChanged(deps, tx, 'cancelled', view, reason, by);
+    return view;
+  });
+}
+
+/**
+ * After (or during) the appointment, staff record how it went: completed or
+ * a no-show. Either frees nothing (the time is in the past) and sends nothing.
+ */
+export async function recordOutcome(deps: AppDeps, tenantId: string, by: Actor, bookingId: string, outcome: 'completed' | 'no_show'): Promise<BookingView> {
+  return withTenant(deps.db, tenantId, async (tx) => {
+    const current = await bookingForUpdate(tx, bookingId);
+    if (!current) throw new BookingNotFound();
+    if (current.status !== 'confirmed') throw new BookingNotActive(current);
+    if (current.start.getTime() > deps.now().getTime()) throw new NotStarted();
+    const [row] = await tx('bookings').where({ id: bookingId }).update({ status: outcome, updated_at: deps.now() }).returning('id');
+    const booking = (await bookingById(tx, row!.id))!;
+    await recordHistory(tx, booking, outcome, by);
+    await auditIfStaff(tx, by, `booking.${outcome}`, current, booking);
+    return describeBooking(tx, booking);
+  });
+}
+
+/** The booking's row locked for the change (changes of one booking serialize on it), if it still holds its time. */
+async function activeBookingForUpdate(tx: TenantTx, id: string): Promise<Booking> {
+  const current = await bookingForUpdate(tx, id);
+  if (!current) throw new BookingNotFound();
+  if (!isActive(current)) throw new BookingNotActive(current);
+  return current;
+}
+
+/** What the audit log keeps of a booking before and after a change. */
+const snapshot = (b: Booking) => ({ status: b.status, resource_id: b.resourceId, start: b.start.toISOString(), end: b.end.toISOString() });
+
+/** Dashboard users' changes are audited in the change's own transaction. */
+async function auditIfStaff(tx: TenantTx, by: Actor, action: string, before: Booking | undefined, after: Booking, extra: Record<string, unknown> = {}): Promise<void> {
+  if (by.source !== 'admin') return;
+  await audit(tx, { userId: by.userId }, {
+    action, subjectType: 'booking', subjectId: after.id, ...(before ? { before: snapshot(before) } : {}), after: { ...snapshot(after), ...extra },
+  });
+}
+
+export async function bookingView(deps: AppDeps, tenantId: string, bookingId: string): Promise<BookingView | undefined> {
+  return withTenant(deps.db, tenantId, async (tx) => {
+    const booking = await bookingById(tx, bookingId);
+    return booking && describeBooking(tx, booking);
+  });
 }
 
 /**

@@ -120,8 +120,8 @@ export const offerFromJson = (o: OfferJson): { service: Service | undefined; res
 /**
  * A service and, in one round trip, its active resources as
  * `resourcesForService` orders them; only `resourceId` among them if given.
- * The statement is the SQL function `service_offer` (migrations/0012), which
- * the booking path's `booking_context` uses too.
+ * The statement is the SQL function `service_offer`, which the list of free
+ * times (`availability_context`) uses too.
  */
 export async function serviceWithResources(
   tx: TenantTx,

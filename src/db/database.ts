@@ -68,8 +68,8 @@ export function ownerPgPool(databaseUrl: string, max = 4): pg.Pool {
 
 /**
  * One `T` per Database, made on first use: the process's shared state of a
- * pool (the rate limiter, the booking path's coalescers and writes in
- * flight). Another process has its own.
+ * pool (the rate limiter). Another process has its own: nothing a
+ * booking's decision needs may live here.
  */
 export function perDatabase<T>(make: (db: Database) => T): (db: Database) => T {
   const made = new WeakMap<Database, T>();

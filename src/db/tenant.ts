@@ -34,8 +34,8 @@ export async function withTenant<T>(db: Database, tenantId: string, fn: (tx: Ten
  * One statement that is a tenant transaction by itself: a call of a SQL
  * function that takes the tenant id as its first argument and sets
  * app.tenant_id for its own transaction, as withTenant does
- * (`booking_context`, `book`: migrations/0012). For the hot path, where
- * BEGIN, set_config and COMMIT would be most of the cost. Prepared under
+ * (`availability_context`). For a read that needs no lock, where BEGIN,
+ * set_config and COMMIT would be most of the cost. Prepared under
  * `name`, once per connection. The first column of the first row. Given a
  * TenantTx of the same tenant instead, it runs as one of its statements.
  */

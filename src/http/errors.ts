@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, Request } from 'express';
+import { DomainError, type RefusalKind } from '../errors.ts';
 import { log } from '../log.ts';
 
 /**
@@ -52,8 +53,16 @@ export function wantsJson(req: Request): boolean {
   return req.path.startsWith('/api/') || (req.accepts(['html', 'json']) === 'json' && !req.get('HX-Request'));
 }
 
+/** The status of each kind of domain refusal: the one place domain errors meet HTTP. */
+const STATUS: Record<RefusalKind, number> = { not_found: 404, conflict: 409, invalid: 422 };
+
+export const statusOf = (err: DomainError): number => STATUS[err.kind];
+
 export function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
+  if (err instanceof DomainError) {
+    return new HttpError(statusOf(err), err.type, err.title, err.message, err.field ? { errors: { [err.field]: err.message } } : {});
+  }
   if (err && typeof err === 'object') {
     const e = err as { code?: unknown; status?: unknown; type?: unknown; expose?: unknown };
     const db = fromDatabase(e);

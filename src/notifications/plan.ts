@@ -1,6 +1,6 @@
 import type { AppDeps } from '../deps.ts';
 import type { TenantTx } from '../db/tenant.ts';
-import type { BookingView } from '../bookings/service.ts';
+import type { BookingView } from '../bookings/model.ts';
 import { resourceMessageSettings, queueNotifications, skipPendingReminders, type NewNotification, type NotificationKind, type ResourceMessageSettings } from './queries.ts';
 
 export type BookingChange = 'created' | 'cancelled' | 'rescheduled';
@@ -36,7 +36,7 @@ export async function planBookingNotifications(deps: AppDeps, tx: TenantTx, chan
 /**
  * The messages of one change, decided from the settings alone: what to
  * queue, and the job keys of reminders whose time has already passed.
- * Shared by `planBookingNotifications` and the one-call booking (`book`).
+ * Used by `planBookingNotifications`; pure, so tests can plan without a database.
  */
 export function planMessages(
   settings: ResourceMessageSettings,

@@ -88,7 +88,6 @@ export interface ResourceMessageSettings {
 
 /** What planning a booking's messages needs of the tenant and the resource's staff member, in one read. */
 export async function resourceMessageSettings(tx: TenantTx, resourceId: string): Promise<ResourceMessageSettings> {
-  // The same SQL function booking_context reads them with (migrations/0014).
   const { rows } = await tx.raw<{ rows: { s: MessageSettings | null }[] }>(`select message_settings(array[?::uuid]) as s`, [resourceId])
     .options({ name: 'slotwise_message_settings' }); // named, as above
   const s = rows[0]?.s;

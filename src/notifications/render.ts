@@ -3,7 +3,7 @@ import { Eta } from 'eta';
 import { VIEWS_DIR } from '../http/views.ts';
 import { formatInZoneWithName } from '../scheduling/index.ts';
 import { formatDuration, longDate } from '../bookings/present.ts';
-import type { BookingView } from '../bookings/service.ts';
+import type { BookingView } from '../bookings/model.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { icsFor, parseAddress } from './ics.ts';
 import type { Attachment } from './transport.ts';

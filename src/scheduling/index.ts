@@ -19,6 +19,7 @@ export type {
 } from './types.ts';
 export { computeSlots } from './slots.ts';
 export { explainSlot } from './explain.ts';
+export { blockedRange } from './rules.ts';
 export { mergeIntervals, openIntervals } from './open.ts';
 export { mergeAnyResource, computeAnyResourceSlots } from './anyResource.ts';
 export { parseHHMM, isValidISODate } from './calendar.ts';

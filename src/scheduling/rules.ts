@@ -79,9 +79,18 @@ export function isGridStart(window: Interval, service: ServiceRules, t: number):
   return offset >= 0 && offset % (service.intervalMin * MINUTE_MS) === 0 && t + service.durationMin * MINUTE_MS <= window.end;
 }
 
-/** Does the candidate's blocked range [t - before, t + duration + after) hit a booking or busy block? */
+/**
+ * What an appointment of `service` starting at `t` blocks: [t - buffer
+ * before, t + duration + buffer after). The one place it is computed: the
+ * engine checks it, and the booking service stores it for the exclusion
+ * constraint.
+ */
+export function blockedRange(service: Pick<ServiceRules, 'durationMin' | 'bufferBeforeMin' | 'bufferAfterMin'>, t: number): Interval {
+  return { start: t - service.bufferBeforeMin * MINUTE_MS, end: t + (service.durationMin + service.bufferAfterMin) * MINUTE_MS };
+}
+
+/** Does the candidate's blocked range hit a booking or busy block? */
 export function isBlocked(ctx: ResourceContext, service: ServiceRules, t: number): boolean {
-  const from = t - service.bufferBeforeMin * MINUTE_MS;
-  const to = t + (service.durationMin + service.bufferAfterMin) * MINUTE_MS;
-  return overlapsBlock(ctx.blocks, from, to);
+  const { start, end } = blockedRange(service, t);
+  return overlapsBlock(ctx.blocks, start, end);
 }

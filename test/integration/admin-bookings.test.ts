@@ -177,7 +177,7 @@ describe('blocking time and the audit log', () => {
       createBooking(deps, tenantId, { source: 'public', userId: null }, {
         serviceId: dstService, resourceId: nyc, start: Date.parse('2026-03-12T16:30:00Z'), customer: { name: 'X', email: 'x@example.com', phone: null, timeZone: 'UTC' }, notes: null,
       }),
-    ).rejects.toMatchObject({ status: 409 });
+    ).rejects.toMatchObject({ reason: 'busy' });
     expect(await auditRows('block.create')).toHaveLength(1);
 
     const page = await staff.get('/admin/blocks');
@@ -288,6 +288,6 @@ describe('booking on behalf of a customer', () => {
       createBooking(deps, tenantId, { source: 'public', userId: null }, {
         serviceId: dstService, resourceId: nyc, start: Date.parse('2027-02-02T15:00:00Z'), customer: { name: 'W', email: 'w2@example.com', phone: null, timeZone: 'UTC' }, notes: null,
       }, { staffOverride: true }),
-    ).rejects.toMatchObject({ status: 422 });
+    ).rejects.toMatchObject({ reason: 'beyond_horizon' });
   });
 });

@@ -3,6 +3,7 @@ import { createApp } from '../../src/http/app.ts';
 import { addHoliday } from '../../src/catalog/service.ts';
 import { runJobs } from '../support/jobs.ts';
 import type { AppDeps } from '../../src/deps.ts';
+import { connectDatabase, type Database } from '../../src/db/database.ts';
 import { createTestDb, TestClock, testDeps, type TestDb } from '../support/db.ts';
 import { Client, makeTenant } from '../support/http.ts';
 import { makeResource, makeService } from '../support/catalog.ts';
@@ -10,6 +11,10 @@ import { makeResource, makeService } from '../support/catalog.ts';
 let t: TestDb;
 let deps: AppDeps;
 let app: ReturnType<typeof createApp>;
+/** A second web process on the same database: its own app and its own pool. */
+let second: { db: Database; app: ReturnType<typeof createApp> };
+/** Client i of a crowd talks to one app or the other, so nothing may rely on one process's memory. */
+const appFor = (i: number) => (i % 2 ? second.app : app);
 let tenantId: string;
 let nyc: { id: string };
 let la: { id: string };
@@ -23,6 +28,8 @@ beforeAll(async () => {
   t = await createTestDb();
   deps = testDeps(t, clock, { RATE_LIMIT_MULTIPLIER: '100' });
   app = createApp(deps);
+  const db = connectDatabase({ databaseUrl: t.url });
+  second = { db, app: createApp({ ...deps, db }) };
   tenantId = (await makeTenant(deps, 'salon', { timeZone: 'America/New_York' })).tenant.id;
   nyc = await makeResource(deps, tenantId, 'Nia (New York)', 'America/New_York', [['09:00', '12:00'], ['13:00', '17:00']], 1);
   la = await makeResource(deps, tenantId, 'Lee (Los Angeles)', 'America/Los_Angeles', [['09:00', '17:00']], 2);
@@ -30,7 +37,10 @@ beforeAll(async () => {
   nycOnly = (await makeService(deps, tenantId, [nyc.id], { name: 'Colour', durationMin: 60, bufferAfterMin: 15 })).id;
   await addHoliday(deps, tenantId, { name: 'Closed for training', start: '2026-03-12', end: '2026-03-12' });
 });
-afterAll(() => t.drop());
+afterAll(async () => {
+  await second.db.close();
+  await t.drop();
+});
 
 const bookingCount = async () => (await t.owner.raw(`select count(*)::int as n from bookings where status in ('held','confirmed')`)).rows[0].n as number;
 
@@ -159,11 +169,11 @@ describe('bad booking input changes nothing', () => {
   });
 });
 
-describe('no double booking, however many click at once', () => {
+describe('no double booking, however many click at once, on two app instances', () => {
   it('lets exactly one of 50 simultaneous requests for one slot win; the rest get 409 "That time was just taken"', async () => {
     const start = '2026-03-11T10:00:00-04:00';
-    const clients = await Promise.all(Array.from({ length: 50 }, async () => {
-      const c = new Client(app, HOST);
+    const clients = await Promise.all(Array.from({ length: 50 }, async (_, i) => {
+      const c = new Client(appFor(i), HOST);
       await c.open(`/book/${nycOnly}?resource=${nyc.id}`);
       return c;
     }));
@@ -184,8 +194,8 @@ describe('no double booking, however many click at once', () => {
     const [a, b, c] = await Promise.all(['One', 'Two', 'Three'].map((n, i) => makeResource(deps, tenantId, `Chair ${n}`, 'America/New_York', [['09:00', '17:00']], 10 + i)));
     const trio = (await makeService(deps, tenantId, [a!.id, b!.id, c!.id], { name: 'Trio cut' })).id;
     const start = '2026-03-11T15:00:00-04:00';
-    const clients = await Promise.all(Array.from({ length: 50 }, async () => {
-      const cl = new Client(app, HOST);
+    const clients = await Promise.all(Array.from({ length: 50 }, async (_, i) => {
+      const cl = new Client(appFor(i), HOST);
       await cl.open(`/book/${trio}?resource=any`);
       return cl;
     }));
@@ -201,8 +211,8 @@ describe('no double booking, however many click at once', () => {
     const r = await makeResource(deps, tenantId, 'Capped', 'America/New_York', [['09:00', '17:00']], 20);
     const capped = (await makeService(deps, tenantId, [r.id], { name: 'Capped', maxPerDay: 2 })).id;
     const starts = ['09:00', '10:00', '11:00', '12:00', '13:00', '14:00'].map((h) => `2026-03-13T${h}:00-04:00`);
-    const clients = await Promise.all(starts.map(async () => {
-      const c = new Client(app, HOST);
+    const clients = await Promise.all(starts.map(async (_, i) => {
+      const c = new Client(appFor(i), HOST);
       await c.open(`/book/${capped}?resource=${r.id}`);
       return c;
     }));

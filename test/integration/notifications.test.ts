@@ -4,7 +4,7 @@ import { withTenant } from '../../src/db/tenant.ts';
 import { hashPassword } from '../../src/auth/passwords.ts';
 import { insertUser } from '../../src/auth/queries.ts';
 import { createBooking } from '../../src/bookings/service.ts';
-import { cancelBooking, rescheduleBooking } from '../../src/bookings/changes.ts';
+import { cancelBooking, rescheduleBooking } from '../../src/bookings/service.ts';
 import type { AppDeps } from '../../src/deps.ts';
 import { createTestDb, TestClock, testDeps, type TestDb } from '../support/db.ts';
 import { makeTenant } from '../support/http.ts';

@@ -42,13 +42,13 @@ describe('the runtime role', () => {
   });
 
   it('runs every function of the public schema with its own rights, so none can step over the wall', async () => {
-    // booking_context, book and the statements they share set app.tenant_id and read tenant rows:
+    // availability_context and the statements it shares set app.tenant_id and read tenant rows:
     // as SECURITY INVOKER they stay behind the same policies. Cross-tenant functions live in app_private.
     const { rows } = await t.owner.raw(`select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
       where n.nspname = 'public' and p.prosecdef`);
     expect(rows).toEqual([]);
     const fns = (await t.owner.raw(`select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public' and not p.prosecdef`)).rows.map((r: { proname: string }) => r.proname);
-    expect(fns).toEqual(expect.arrayContaining(['booking_context', 'book', 'slot_inputs', 'queue_notifications', 'emit_event', 'service_offer', 'lock_resource']));
+    expect(fns).toEqual(expect.arrayContaining(['availability_context', 'slot_inputs', 'queue_notifications', 'emit_event', 'service_offer', 'lock_resource']));
   });
 
   it('finds tenant tables in the catalog, each with RLS enabled, forced, and the isolation policy', async () => {
