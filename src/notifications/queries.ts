@@ -65,7 +65,7 @@ export async function queueNotifications(tx: TenantTx, list: NewNotification[]):
 
 export const SEND_TASK = taskName('notifications__send');
 
-/** The input of the SQL function `queue_notifications` (migrations/0012), which also runs inside `book`. */
+/** The input of the SQL function `queue_notifications` (migrations/functions/). */
 export function notificationInput(list: NewNotification[]) {
   return list.map((n) => ({
     booking_id: n.bookingId,

@@ -61,7 +61,7 @@ export const DELIVER_TASK = taskName('webhooks__deliver');
  * Record an event for every subscribed endpoint and enqueue one delivery job
  * each, in the caller's transaction: no event without its change, no change
  * without its event. One statement, with or without subscribers: the SQL
- * function `emit_event` (migrations/0012), which also runs inside `book`.
+ * function `emit_event` (migrations/functions/emit_event.sql).
  */
 export async function emitEvent(tx: TenantTx, type: WebhookEvent, data: Record<string, unknown>, now: Date): Promise<void> {
   const e = webhookEvent(type, data, now);

@@ -1,0 +1,24 @@
+-- The active bookings of p_resource, but p_exclude (a booking being moved),
+-- whose blocked range overlaps [p_from, p_to). A plain SQL function, so the
+-- planner inlines it into its callers (and their generic plans).
+--
+-- Under row-level security the exclusion constraint's GiST index cannot
+-- serve `blocked &&` (the operator is not leakproof). Active bookings of one
+-- resource never overlap, so ordered by the end of their blocked range
+-- (blocked_to) they are ordered by its start too: those overlapping
+-- [from, to) are exactly the ones ending in (from, to], and the first one
+-- ending after `to`, if it starts before `to`. Both are plain comparisons of
+-- a timestamptz column, which bookings_active_by_end answers under RLS.
+create or replace function blocking_bookings(p_resource uuid, p_from timestamptz, p_to timestamptz, p_exclude uuid)
+  returns setof bookings language sql stable
+  as $$
+  select * from bookings b
+   where b.resource_id = p_resource and b.status in ('held', 'confirmed')
+     and b.blocked_to > p_from and b.blocked_to <= p_to and b.id is distinct from p_exclude
+  union all
+  select * from (select * from bookings b
+                  where b.resource_id = p_resource and b.status in ('held', 'confirmed')
+                    and b.blocked_to > p_to and b.id is distinct from p_exclude
+                  order by b.blocked_to limit 1) b
+   where lower(b.blocked) < p_to
+$$;
