@@ -66,7 +66,10 @@ export function adminRoutes(deps: AppDeps): Router {
     customersMayReschedule: t.customersMayReschedule ? 'on' : '',
   });
   const pageValues = (t: Tenant) => {
-    const v: Record<string, string> = { currency: t.currency, bookingIntro: t.bookingIntro, sameDayPercent: t.cancellationPolicy.sameDayRefundPercent?.toString() ?? '' };
+    const v: Record<string, string> = {
+      currency: t.currency, bookingIntro: t.bookingIntro, sameDayPercent: t.cancellationPolicy.sameDayRefundPercent?.toString() ?? '',
+      customerDayCap: t.maxOnlineBookingsPerCustomerDay?.toString() ?? '',
+    };
     t.cancellationPolicy.tiers.forEach((tier, i) => {
       v[`tier${i}Hours`] = String(tier.hoursBefore);
       v[`tier${i}Percent`] = String(tier.refundPercent);
@@ -97,15 +100,22 @@ export function adminRoutes(deps: AppDeps): Router {
     const errors: Record<string, string> = policy.success ? {} : fieldErrors(policy.error);
     if (!/^[A-Z]{3}$/.test(currency)) errors.currency = 'Use a 3-letter code like USD.';
     if (intro.length > 1000) errors.bookingIntro = 'Use at most 1000 characters.';
+    const capText = String(req.body?.customerDayCap ?? '').trim();
+    const cap = capText === '' ? null : Number(capText);
+    if (cap !== null && !(Number.isInteger(cap) && cap >= 1 && cap <= 1000)) errors.customerDayCap = 'Leave empty for no limit, or a whole number from 1 to 1000.';
     if (!policy.success || Object.keys(errors).length) {
       return res.status(422).render('admin/settings', settingsPage(tenant, { page: formValues(req.body), pageErrors: errors }));
     }
-    const next = { currency, bookingIntro: intro, cancellationPolicy: policy.data };
+    const next = { currency, bookingIntro: intro, cancellationPolicy: policy.data, maxOnlineBookingsPerCustomerDay: cap };
     await withTenant(deps.db, tenant.id, async (tx) => {
       await updateBookingPageSettings(tx, next);
       await audit(tx, { userId: req.user!.id }, {
         action: 'settings.booking_page', subjectType: 'tenant', subjectId: tenant.id,
-        before: { currency: tenant.currency, bookingIntro: tenant.bookingIntro, cancellationPolicy: tenant.cancellationPolicy }, after: next,
+        before: {
+          currency: tenant.currency, bookingIntro: tenant.bookingIntro, cancellationPolicy: tenant.cancellationPolicy,
+          maxOnlineBookingsPerCustomerDay: tenant.maxOnlineBookingsPerCustomerDay,
+        },
+        after: next,
       });
     });
     req.session.flash = 'Booking page settings saved.';

@@ -68,3 +68,11 @@ export class NotStarted extends DomainError {
     super('conflict', 'not_started', 'Not started yet', 'A booking can be marked completed or no-show once it has started.');
   }
 }
+
+/** The customer already has as many bookings that day as the business takes online from one person. */
+export class CustomerDayFull extends DomainError {
+  constructor(cap: number) {
+    super('conflict', 'customer_day_full', 'Daily limit reached',
+      `You already have ${cap === 1 ? 'a booking' : `${cap} bookings`} on that day, as many as can be made online. Please pick another day, or contact the business.`);
+  }
+}

@@ -27,3 +27,12 @@ export function customerMay(tenant: Tenant, booking: Booking, action: CustomerAc
   }
   return { ok: true };
 }
+
+/**
+ * Whether a customer may book one more time online on a day: the business
+ * caps one email address's active bookings per calendar day (null: no cap),
+ * so its public page cannot be used to mail an address again and again.
+ */
+export function customerDayFull(day: { cap: number | null; booked: number }): boolean {
+  return day.cap !== null && day.booked >= day.cap;
+}

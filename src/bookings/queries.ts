@@ -140,6 +140,22 @@ export async function lockResource(tx: TenantTx, resourceId: string): Promise<vo
 }
 
 /**
+ * Serialize one customer's online bookings (by email) for the rest of the
+ * transaction, so the business's daily cap per customer is counted and
+ * written without a race. Taken before any resource's lock.
+ */
+export async function lockCustomer(tx: TenantTx, email: string): Promise<void> {
+  await tx.raw('select lock_customer(?)', [email]).options({ name: 'slotwise_lock_customer' });
+}
+
+/** The business's daily cap per customer (null: none), and the active bookings `email` has on its calendar day of `start`. */
+export async function customerDayBookings(tx: TenantTx, email: string, start: number): Promise<{ cap: number | null; booked: number }> {
+  const { rows } = await tx.raw<{ rows: { cap: number | null; booked: number }[] }>('select cap, booked from customer_day_bookings(?, ?::timestamptz)', [email, iso(start)])
+    .options({ name: 'slotwise_customer_day_bookings' });
+  return rows[0]!;
+}
+
+/**
  * As `lockResource`, but only if no other transaction holds it right now:
  * true when taken. "Any available" tries the offered resources this way,
  * so a crowd spreads over them, across processes too.

@@ -8,7 +8,7 @@ import { activeServices, resourcesForService } from '../catalog/queries.ts';
 import { dayInstantRange, formatInZoneWithName, isValidISODate, isValidTimeZone, localDate } from '../scheduling/index.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { CreateBooking } from './commands.ts';
-import { NotOffered, SlotRefused } from './errors.ts';
+import { CustomerDayFull, NotOffered, SlotRefused } from './errors.ts';
 import { formatDuration, formatMoney, longDate, zoneLabel } from './present.ts';
 import { renderPicker, type PickerQuery } from './picker.ts';
 import { createBooking, findAvailability } from './service.ts';
@@ -103,7 +103,7 @@ export function bookingRoutes(deps: AppDeps): Router {
       const { manageToken } = await createBooking(deps, tenant.id, { source: 'public', userId: null }, parsed.data);
       res.redirect(303, `/manage/${manageToken}?booked=1`);
     } catch (err) {
-      if (err instanceof SlotRefused) {
+      if (err instanceof SlotRefused || err instanceof CustomerDayFull) {
         return renderPicker(deps, req, res, { ...q, date: localDate(start, q.tz) }, statusOf(err), err.message);
       }
       // An option not offered: the times of any option, saying why (a service that is gone: the services, above).

@@ -6,12 +6,13 @@ import { offerFromJson, resourceById, serviceById, serviceWithResources, type Re
 import { blockedRange, computeAnyResourceSlots, explainSlot, type AnyResourceSlot, type Interval, type RejectReason } from '../scheduling/index.ts';
 import { currentTenant, type Tenant } from '../tenancy/queries.ts';
 import type { CreateBooking } from './commands.ts';
-import { BookingNotActive, BookingNotFound, NotOffered, NotStarted, SlotRefused } from './errors.ts';
+import { BookingNotActive, BookingNotFound, CustomerDayFull, NotOffered, NotStarted, SlotRefused } from './errors.ts';
 import { bookingChanged, recordHistory } from './events.ts';
 import { manageDigest, newManageSecret } from './manage-link.ts';
+import { customerDayFull } from './policy.ts';
 import { isActive, type Actor, type Booking, type BookingView } from './model.ts';
 import {
-  availabilityContext, bookingById, bookingByManageDigest, bookingForUpdate, insertBooking, loadDecisionQuery, lockResource,
+  availabilityContext, bookingById, bookingByManageDigest, bookingForUpdate, customerDayBookings, insertBooking, loadDecisionQuery, lockCustomer, lockResource,
   markCancelled, moveBooking, toSlotQuery, tryLockResource,
 } from './queries.ts';
 
@@ -106,6 +107,12 @@ export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, 
     const relaxed = opts.staffOverride && by.source === 'admin';
     const rules = relaxed ? { ...service, minNoticeMin: 0, horizonDays: STAFF_HORIZON_DAYS } : service;
     const now = deps.now();
+    if (by.source === 'public') {
+      // The customer's lock before any resource's, as every writer takes them.
+      await lockCustomer(tx, cmd.customer.email);
+      const day = await customerDayBookings(tx, cmd.customer.email, cmd.start);
+      if (customerDayFull(day)) throw new CustomerDayFull(day.cap!);
+    }
     const decide: Decide = async (on, resource) => {
       const verdict = explainSlot(await loadDecisionQuery(on, rules, resource, cmd.start, now.getTime()), resource.id, cmd.start);
       return verdict.ok ? null : verdict.reason;

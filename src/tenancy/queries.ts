@@ -20,6 +20,8 @@ export interface Tenant {
   currency: string;
   bookingIntro: string;
   cancellationPolicy: CancellationPolicy;
+  /** The most active bookings one email address may make online on one of the business's days; null: no cap. */
+  maxOnlineBookingsPerCustomerDay: number | null;
 }
 
 interface TenantRow {
@@ -37,6 +39,7 @@ interface TenantRow {
   currency: string;
   booking_intro: string;
   cancellation_policy: CancellationPolicy;
+  max_online_bookings_per_customer_day: number | null;
 }
 
 const toTenant = (r: TenantRow): Tenant => ({
@@ -54,6 +57,7 @@ const toTenant = (r: TenantRow): Tenant => ({
   currency: r.currency,
   bookingIntro: r.booking_intro,
   cancellationPolicy: r.cancellation_policy,
+  maxOnlineBookingsPerCustomerDay: r.max_online_bookings_per_customer_day,
 });
 
 /**
@@ -148,9 +152,12 @@ export async function updateNotificationSettings(tx: TenantTx, n: NotificationSe
   });
 }
 
-export async function updateBookingPageSettings(tx: TenantTx, b: { currency: string; bookingIntro: string; cancellationPolicy: CancellationPolicy }): Promise<void> {
+export type BookingPageSettings = Pick<Tenant, 'currency' | 'bookingIntro' | 'cancellationPolicy' | 'maxOnlineBookingsPerCustomerDay'>;
+
+export async function updateBookingPageSettings(tx: TenantTx, b: BookingPageSettings): Promise<void> {
   forgetTenant(tx.tenantId);
   await tx('tenants').where({ id: tx.tenantId }).update({
-    currency: b.currency, booking_intro: b.bookingIntro, cancellation_policy: JSON.stringify(b.cancellationPolicy), updated_at: tx.fn.now(),
+    currency: b.currency, booking_intro: b.bookingIntro, cancellation_policy: JSON.stringify(b.cancellationPolicy),
+    max_online_bookings_per_customer_day: b.maxOnlineBookingsPerCustomerDay, updated_at: tx.fn.now(),
   });
 }

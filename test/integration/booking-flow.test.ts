@@ -222,3 +222,33 @@ describe('no double booking, however many click at once, on two app instances', 
     expect(await t.owner('bookings').where({ service_id: capped })).toHaveLength(2);
   });
 });
+
+describe("a customer's online bookings per day", () => {
+  it('stops at the business\'s cap for one email address and day, however many are sent at once, on two app instances', async () => {
+    // A new business caps at 5 (the test tenants lift it).
+    const { rows } = await t.owner.raw(`select column_default from information_schema.columns where table_name = 'tenants' and column_name = 'max_online_bookings_per_customer_day'`);
+    expect(rows[0].column_default).toBe('5');
+    await t.owner('tenants').where({ id: tenantId }).update({ max_online_bookings_per_customer_day: 2 });
+    // Times that do not overlap (an hour and a 15-minute buffer each): only the cap can refuse them.
+    const starts = ['09:00', '11:00', '13:00', '15:00'].map((h) => `2026-03-16T${h}:00-04:00`);
+    const clients = await Promise.all(starts.map(async (_, i) => {
+      const c = new Client(appFor(i), HOST);
+      await c.open(`/book/${nycOnly}?resource=${nyc.id}`);
+      return c;
+    }));
+    // One address, written as people type it.
+    const results = await Promise.all(clients.map((c, i) => book(c, nycOnly, { resource: nyc.id, start: starts[i]!, email: i % 2 ? 'Sam.Same@Example.com' : 'sam.same@example.com' })));
+    expect(results.filter((r) => r.status === 303)).toHaveLength(2);
+    const refused = results.filter((r) => r.status === 409);
+    expect(refused).toHaveLength(2);
+    for (const r of refused) expect(r.text).toContain('as many as can be made online');
+    expect(await t.owner('bookings').where({ customer_email: 'sam.same@example.com' })).toHaveLength(2);
+    // Another day, or another address, is not limited by these; staff on the phone are not limited at all.
+    const other = new Client(app, HOST);
+    expect((await book(other, nycOnly, { resource: nyc.id, start: '2026-03-17T09:00:00-04:00', email: 'sam.same@example.com' })).status).toBe(303);
+    const free = starts.filter((_, i) => results[i]!.status === 409);
+    expect((await book(new Client(app, HOST), nycOnly, { resource: nyc.id, start: free[0]!, email: 'kim@example.com' })).status).toBe(303);
+    await t.owner('tenants').where({ id: tenantId }).update({ max_online_bookings_per_customer_day: null });
+    expect((await book(new Client(app, HOST), nycOnly, { resource: nyc.id, start: free[1]!, email: 'sam.same@example.com' })).status).toBe(303);
+  });
+});

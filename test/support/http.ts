@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import type { AppDeps } from '../../src/deps.ts';
 import { signUp } from '../../src/tenancy/service.ts';
+import { withTenant } from '../../src/db/tenant.ts';
 
 /**
  * A cookie-keeping client for one host, like a browser tab: supertest's
@@ -39,14 +40,21 @@ export class Client {
   }
 }
 
+/**
+ * A signed-up business. Tests arrange many bookings for one address, so its
+ * cap on a customer's online bookings per day is lifted; the cap and its
+ * default have their own test (booking-flow.test.ts).
+ */
 export async function makeTenant(deps: AppDeps, slug: string, opts: { email?: string; password?: string; timeZone?: string } = {}) {
-  return signUp(deps, {
+  const made = await signUp(deps, {
     slug,
     businessName: `${slug} business`,
     email: opts.email ?? `owner@${slug}.example`,
     password: opts.password ?? 'correct-horse-battery',
     timeZone: opts.timeZone ?? 'America/New_York',
   });
+  await withTenant(deps.db, made.tenant.id, (tx) => tx('tenants').where({ id: made.tenant.id }).update({ max_online_bookings_per_customer_day: null }));
+  return made;
 }
 
 export async function signedIn(app: Express, host: string, email: string, password = 'correct-horse-battery'): Promise<Client> {
