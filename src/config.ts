@@ -33,6 +33,8 @@ const EnvSchema = z
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     SEED_DEMO: bool.default(true),
     RATE_LIMIT_MULTIPLIER: z.coerce.number().positive().max(10_000).default(1),
+    OUTBOUND_ALLOW_HTTP: bool.default(false),
+    OUTBOUND_ALLOW_PRIVATE: bool.default(false),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
@@ -68,6 +70,14 @@ export interface Config {
   seedDemo: boolean;
   /** Scales every rate limit (load tests, staging); 1 in production. */
   rateLimitMultiplier: number;
+  /** Tenant-supplied URLs (webhooks) may use plain http, not only https. */
+  outboundAllowHttp: boolean;
+  /**
+   * Tenant-supplied URLs may reach loopback, private, link-local and other
+   * non-public addresses (src/http/outbound.ts). Only for a closed network
+   * or tests: it lets any tenant make the server call inside its network.
+   */
+  outboundAllowPrivate: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -100,6 +110,8 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
     logLevel: e.LOG_LEVEL,
     seedDemo: e.SEED_DEMO,
     rateLimitMultiplier: e.RATE_LIMIT_MULTIPLIER,
+    outboundAllowHttp: e.OUTBOUND_ALLOW_HTTP,
+    outboundAllowPrivate: e.OUTBOUND_ALLOW_PRIVATE,
   };
 }
 

@@ -8,7 +8,10 @@
 -- current tenant stamped into every payload and prefixed to every job key, a
 -- pending job with the same key replaced ('replace' mode). payloads, run_ats
 -- and job_keys are parallel arrays (run_ats and job_keys may be null: now, no
--- key). Keys must be distinct within one call.
+-- key). Keys must be distinct within one call. With `tenant_queue`, the jobs
+-- go to the graphile-worker queue `<tenant_queue>:<current tenant>`, whose
+-- jobs run one at a time (webhook deliveries: one tenant's slow endpoints
+-- hold one worker slot at most); a caller can name only its own tenant's.
 --
 -- enable_seqscan = off: graphile_worker.add_jobs clears the key of a locked
 -- job with `update _private_jobs … from unnest(specs) where jobs.key =
@@ -26,7 +29,8 @@ create or replace function app_private.add_jobs(
   payloads jsonb[],
   run_ats timestamptz[] default null,
   job_keys text[] default null,
-  max_attempts integer default null
+  max_attempts integer default null,
+  tenant_queue text default null
 ) returns integer
   language plpgsql volatile security definer
   set search_path = pg_catalog, pg_temp
@@ -50,7 +54,7 @@ begin
     select row(
       add_jobs.identifier,
       (coalesce(j.payload, '{}'::jsonb) || jsonb_build_object('tenantId', v_tenant))::json,
-      null,
+      case when add_jobs.tenant_queue is null then null else add_jobs.tenant_queue || ':' || v_tenant::text end,
       j.run_at,
       add_jobs.max_attempts,
       case when j.job_key is null then null else v_tenant::text || ':' || j.job_key end,
@@ -61,5 +65,5 @@ begin
   )) as added;
   return v_count;
 end $$;
-revoke all on function app_private.add_jobs(text, jsonb[], timestamptz[], text[], integer) from public;
-grant execute on function app_private.add_jobs(text, jsonb[], timestamptz[], text[], integer) to slotwise_app;
+revoke all on function app_private.add_jobs(text, jsonb[], timestamptz[], text[], integer, text) from public;
+grant execute on function app_private.add_jobs(text, jsonb[], timestamptz[], text[], integer, text) to slotwise_app;

@@ -3,11 +3,11 @@ import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { uuidParam } from '../http/params.ts';
 import { withTenant } from '../db/tenant.ts';
-import { notFound } from '../http/errors.ts';
+import { HttpError, notFound } from '../http/errors.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
 import { requireRole } from '../http/guards.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../api/keys.ts';
-import { createEndpoint, deleteEndpoint, listEndpoints, WEBHOOK_EVENTS } from '../webhooks/service.ts';
+import { createEndpoint, deleteEndpoint, enableEndpoint, listEndpoints, MAX_ENDPOINTS_PER_TENANT, WEBHOOK_EVENTS } from '../webhooks/service.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 
 const KeyForm = z.object({ name: z.string().trim().min(1, 'Give the key a name, e.g. "Website".').max(100, 'Use at most 100 characters.') });
@@ -30,16 +30,17 @@ export function developerRoutes(deps: AppDeps): Router {
     const data = await withTenant(deps.db, tenantId(res), async (tx) => ({
       keys: await listApiKeys(tx),
       endpoints: (await listEndpoints(tx)).data,
+      userNames: Object.fromEntries((await tx('users').select('id', 'name')).map((u: { id: string; name: string }) => [u.id, u.name])),
       deliveries: await tx('webhook_deliveries as d')
         .join('webhook_endpoints as e', function () {
           this.on('e.tenant_id', 'd.tenant_id').andOn('e.id', 'd.endpoint_id');
         })
         .orderBy('d.created_at', 'desc')
         .limit(20)
-        .select('d.event_type', 'd.status', 'd.attempts', 'd.last_status_code', 'd.created_at', 'e.url'),
+        .select('d.event_type', 'd.status', 'd.attempts', 'd.last_status_code', 'd.last_error', 'd.created_at', 'e.url'),
     }));
     res.status(status).set('Cache-Control', 'no-store').render('admin/developers', {
-      title: 'API and webhooks', events: WEBHOOK_EVENTS, keyErrors: {}, hookErrors: {}, hookValues: {}, ...data, ...extra,
+      title: 'API and webhooks', events: WEBHOOK_EVENTS, maxEndpoints: MAX_ENDPOINTS_PER_TENANT, keyErrors: {}, hookErrors: {}, hookValues: {}, ...data, ...extra,
     });
   }
 
@@ -63,13 +64,27 @@ export function developerRoutes(deps: AppDeps): Router {
   r.post('/webhooks', async (req, res) => {
     const parsed = WebhookForm.safeParse(req.body ?? {});
     if (!parsed.success) return page(res, 422, { hookErrors: fieldErrors(parsed.error), hookValues: formValues(req.body) });
-    const { endpoint, secret } = await withTenant(deps.db, tenantId(res), (tx) => createEndpoint(tx, parsed.data));
-    await page(res, 201, { newSecret: { url: endpoint.url, secret } });
+    try {
+      const { endpoint, secret } = await withTenant(deps.db, tenantId(res), (tx) =>
+        createEndpoint(tx, parsed.data, { userId: req.user!.id }, { config: deps.config, now: deps.now() }));
+      await page(res, 201, { newSecret: { url: endpoint.url, secret } });
+    } catch (err) {
+      // A refused address or a full list: the form again, with the reason, nothing written.
+      if (!(err instanceof HttpError) || err.status !== 422) throw err;
+      await page(res, 422, { hookErrors: err.errors ?? { _form: err.message }, hookValues: formValues(req.body) });
+    }
+  });
+
+  r.post('/webhooks/:id/enable', async (req, res) => {
+    const id = uuidParam(req.params.id);
+    if (!(await withTenant(deps.db, tenantId(res), (tx) => enableEndpoint(tx, id, { userId: req.user!.id })))) throw notFound('No such endpoint that is turned off.');
+    req.session.flash = 'The webhook endpoint is on again. New events are delivered to it from now on.';
+    res.redirect(303, '/admin/developers');
   });
 
   r.post('/webhooks/:id/delete', async (req, res) => {
     const id = uuidParam(req.params.id);
-    if (!(await withTenant(deps.db, tenantId(res), (tx) => deleteEndpoint(tx, id)))) throw notFound('No such endpoint.');
+    if (!(await withTenant(deps.db, tenantId(res), (tx) => deleteEndpoint(tx, id, { userId: req.user!.id })))) throw notFound('No such endpoint.');
     req.session.flash = 'The webhook endpoint is removed.';
     res.redirect(303, '/admin/developers');
   });

@@ -21,7 +21,8 @@ export function webhookApi(deps: AppDeps): Router {
   });
   r.post('/webhook_endpoints', async (req, res) => {
     const b = parse(WebhookCreate, req.body);
-    const { endpoint, secret } = await tx(res, (t) => createEndpoint(t, { url: b.url, events: b.events, description: b.description }));
+    const by = { apiKeyId: String(res.locals.apiKeyId) };
+    const { endpoint, secret } = await tx(res, (t) => createEndpoint(t, { url: b.url, events: b.events, description: b.description }, by, { config: deps.config, now: deps.now() }));
     res.status(201).json({ ...webhookEndpointJson(endpoint), secret });
   });
   r.get('/webhook_endpoints/:id', async (req, res) => {

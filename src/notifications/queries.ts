@@ -3,7 +3,8 @@ import { taskName } from '../jobs/enqueue.ts';
 
 export type NotificationKind =
   | 'booking_confirmation' | 'booking_reminder' | 'booking_cancelled' | 'booking_rescheduled'
-  | 'staff_booking_created' | 'staff_booking_cancelled' | 'staff_booking_rescheduled' | 'password_reset' | 'staff_invite';
+  | 'staff_booking_created' | 'staff_booking_cancelled' | 'staff_booking_rescheduled' | 'password_reset' | 'staff_invite'
+  | 'webhook_endpoint_created' | 'webhook_endpoint_disabled';
 export type NotificationStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped';
 
 export interface NotificationRow {

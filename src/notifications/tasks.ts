@@ -10,6 +10,7 @@ import { describeBooking } from '../bookings/service.ts';
 import { currentTenant } from '../tenancy/queries.ts';
 import { MAX_SEND_ATTEMPTS, type NotificationRow } from './queries.ts';
 import { renderBookingMessage, renderPasswordReset, renderStaffInvite, type BookingKind, type Rendered } from './render.ts';
+import { isWebhookNotice, renderWebhookNotice } from '../webhooks/notices.ts';
 import { PermanentMailError, transportFor, type MailTransport, type OutgoingMail } from './transport.ts';
 
 declare global {
@@ -87,6 +88,7 @@ async function claim(deps: AppDeps, tx: TenantTx, id: string): Promise<OutgoingM
 /** The message, or undefined when it no longer applies. */
 async function render(deps: AppDeps, tx: TenantTx, n: NotificationRow): Promise<Rendered | undefined> {
   const tenant = await currentTenant(tx);
+  if (isWebhookNotice(n.kind)) return renderWebhookNotice(deps.config, tenant, n.kind, n.payload);
   if (n.kind === 'password_reset' || n.kind === 'staff_invite') {
     const sealed = n.payload.sealedLink;
     if (typeof sealed !== 'string') return undefined;

@@ -301,6 +301,9 @@ describe('outgoing webhooks', () => {
       });
     });
     await new Promise<void>((r) => receiver.listen(port, '127.0.0.1', r));
+    // The receiver is on 127.0.0.1 over plain http: only an operator's allow flags let it be an endpoint.
+    const deps = testDeps(t, clock, { RATE_LIMIT_MULTIPLIER: '100', OUTBOUND_ALLOW_HTTP: 'true', OUTBOUND_ALLOW_PRIVATE: 'true' });
+    const app = createApp(deps);
     try {
       const { key } = await provision('hooked');
       const c = api(app, key);

@@ -36,7 +36,8 @@ beforeAll(async () => {
   tenantId = (await makeTenant(deps, 'path', { email: 'owner@path.example', timeZone: 'Europe/Berlin' })).tenant.id;
   const staffUser = await withTenant(deps.db, tenantId, async (tx) => {
     const user = await insertUser(tx, { email: 'ada@path.example', name: 'Ada Admin', role: 'admin', passwordHash: await hashPassword('correct-horse-battery') });
-    await createEndpoint(tx, { url: 'https://hooks.path.example/bookings', events: ['booking.created'], description: 'CRM' });
+    // Registered only: the test's worker never runs, so nothing is delivered anywhere.
+    await createEndpoint(tx, { url: 'https://hooks.path.example/bookings', events: ['booking.created'], description: 'CRM' }, { userId: user.id }, { config: deps.config, now: clock.now() });
     return user;
   });
   const resource = await makeResource(deps, tenantId, 'Room A', 'Europe/Berlin', [['09:00', '17:00']]);
