@@ -4,7 +4,7 @@
  * Exit codes: 0 done, 1 refused (validation), 2 bad arguments.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config.ts';
+import { embeddedDefaults, loadConfig } from './config.ts';
 import { openDatabaseServer } from './db/connect.ts';
 import { connectDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
@@ -60,7 +60,8 @@ try {
 const missing = (REQUIRED[command] ?? []).filter((k) => !values[k]);
 if (missing.length) usage(`Missing ${missing.map((m) => `--${m}`).join(', ')}`);
 
-const config = loadConfig();
+// On the embedded database, the same defaults as npm start (the same session secret for API keys).
+const config = loadConfig(embeddedDefaults(process.env));
 setLogLevel(config.logLevel === 'info' ? 'warn' : config.logLevel);
 const server = await openDatabaseServer(config);
 let code = 0;

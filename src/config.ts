@@ -12,7 +12,10 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 
 const EnvSchema = z
   .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    // Unset means production: a deploy that forgets it fails closed (SESSION_SECRET
+    // required). `npm start` and the CLI on the embedded database set
+    // development themselves (`embeddedDefaults`).
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().min(1).optional(),
     BASE_DOMAIN: z
@@ -35,13 +38,16 @@ const EnvSchema = z
     RATE_LIMIT_MULTIPLIER: z.coerce.number().positive().max(10_000).default(1),
     OUTBOUND_ALLOW_HTTP: bool.default(false),
     OUTBOUND_ALLOW_PRIVATE: bool.default(false),
+    MAIL_DAILY_CAP_PER_TENANT: z.coerce.number().int().min(1).max(10_000_000).default(2000),
+    MAIL_UNVERIFIED_ALLOWANCE: z.coerce.number().int().min(0).max(10_000).default(20),
   })
   .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'is required in production' });
-    }
     if (env.APP_DATABASE_URL && !env.DATABASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required when APP_DATABASE_URL is set' });
+    }
+    // Fail closed: only a development or test run may use the built-in secret.
+    if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'is required in production' });
     }
   });
 
@@ -78,9 +84,23 @@ export interface Config {
    * or tests: it lets any tenant make the server call inside its network.
    */
   outboundAllowPrivate: boolean;
+  /** Most messages one tenant may send per UTC day (account mail aside); the rest wait for the next day. */
+  mailDailyCapPerTenant: number;
+  /** Messages a business may send before its owner has verified their email address; the rest wait. */
+  mailUnverifiedAllowance: number;
 }
 
 export class ConfigError extends Error {}
+
+/**
+ * The embedded default (`npm start`, `npm run dev`, the CLI without
+ * DATABASE_URL) is a local run: development unless the caller said
+ * otherwise, so a newcomer needs no environment at all. With DATABASE_URL
+ * nothing is assumed: unset NODE_ENV stays production.
+ */
+export function embeddedDefaults(source: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return source.DATABASE_URL || source.NODE_ENV ? source : { ...source, NODE_ENV: 'development' };
+}
 
 export function parseConfig(source: NodeJS.ProcessEnv): Config {
   const result = EnvSchema.safeParse(source);
@@ -88,7 +108,10 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
     const issue = result.error.issues[0]!;
     const name = issue.path.join('.') || 'environment';
     const got = typeof source[name] === 'string' ? ` (got ${JSON.stringify(source[name])})` : '';
-    throw new ConfigError(`Invalid environment variable ${name}: ${issue.message}${got}`);
+    const unsetEnv = name === 'SESSION_SECRET' && source.NODE_ENV === undefined
+      ? ' (NODE_ENV is not set, which means production; for a local run use npm start or set NODE_ENV=development)'
+      : '';
+    throw new ConfigError(`Invalid environment variable ${name}: ${issue.message}${got}${unsetEnv}`);
   }
   const e = result.data;
   return {
@@ -112,6 +135,8 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
     rateLimitMultiplier: e.RATE_LIMIT_MULTIPLIER,
     outboundAllowHttp: e.OUTBOUND_ALLOW_HTTP,
     outboundAllowPrivate: e.OUTBOUND_ALLOW_PRIVATE,
+    mailDailyCapPerTenant: e.MAIL_DAILY_CAP_PER_TENANT,
+    mailUnverifiedAllowance: e.MAIL_UNVERIFIED_ALLOWANCE,
   };
 }
 

@@ -1,13 +1,18 @@
 /**
  * `npm start`: everything in one process for a laptop or a small box —
  * embedded PostgreSQL (unless DATABASE_URL), migrations, the demo tenant
- * into an empty database, the web server and the worker. Ctrl-C stops them
- * in order: HTTP, worker, pools, then Postgres.
+ * into an empty embedded database, the web server and the worker. Ctrl-C
+ * stops them in order: HTTP, worker, pools, then Postgres.
+ *
+ * Without DATABASE_URL this is a local run and NODE_ENV defaults to
+ * development (the development session secret, secret links in the log);
+ * with DATABASE_URL it is a deployment like any other: NODE_ENV unset means
+ * production, SESSION_SECRET is required, and no demo tenant is created.
  */
 import type { Server } from 'node:http';
-import { loadConfig, tenantOrigin } from './config.ts';
+import { embeddedDefaults, loadConfig, tenantOrigin } from './config.ts';
 import { connectDatabase, ownerPgPool } from './db/database.ts';
-import { openDatabaseServer } from './db/connect.ts';
+import { openDatabaseServer, seedsDemo } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
 import { createApp } from './http/app.ts';
 import { startWorker } from './jobs/runner.ts';
@@ -15,7 +20,7 @@ import { log, setLogLevel } from './log.ts';
 import { DEMO, seedDemoIfEmpty } from './tenancy/seed.ts';
 import type { AppDeps } from './deps.ts';
 
-const config = loadConfig();
+const config = loadConfig(embeddedDefaults(process.env));
 setLogLevel(config.logLevel);
 
 const pgServer = await openDatabaseServer(config).catch((err: unknown) => {
@@ -28,7 +33,7 @@ if (applied.length) log.info('migrations applied', { applied });
 
 const db = connectDatabase({ databaseUrl: pgServer.url, appDatabaseUrl: config.appDatabaseUrl });
 const deps: AppDeps = { config, db, now: () => new Date() };
-const seeded = config.seedDemo && (await seedDemoIfEmpty(deps));
+const seeded = seedsDemo(config, pgServer) && (await seedDemoIfEmpty(deps));
 
 const queuePool = ownerPgPool(pgServer.url);
 const worker = await startWorker(deps, queuePool, { handleSignals: false });
@@ -37,11 +42,14 @@ const server: Server = app.listen(config.port, config.host ?? '::');
 await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
 
 const demoUrl = tenantOrigin(config, DEMO.slug);
+const demoLines = seedsDemo(config, pgServer)
+  ? `
+    Demo tenant:  ${demoUrl}   (dashboard: ${demoUrl}/admin)
+    Demo login:   ${DEMO.email} / ${DEMO.password}${seeded ? '   (just created)' : ''}`
+  : '';
 console.log(`
   Slotwise is running.
-    Sign up:      ${config.scheme}://${config.baseDomain}/signup
-    Demo tenant:  ${demoUrl}   (dashboard: ${demoUrl}/admin)
-    Demo login:   ${DEMO.email} / ${DEMO.password}${seeded ? '   (just created)' : ''}
+    Sign up:      ${config.scheme}://${config.baseDomain}/signup${demoLines}
   Press Ctrl-C to stop.
 `);
 

@@ -39,7 +39,7 @@ export function developerRoutes(deps: AppDeps): Router {
         .limit(20)
         .select('d.event_type', 'd.status', 'd.attempts', 'd.last_status_code', 'd.last_error', 'd.created_at', 'e.url'),
     }));
-    res.status(status).set('Cache-Control', 'no-store').render('admin/developers', {
+    res.status(status).render('admin/developers', {
       title: 'API and webhooks', events: WEBHOOK_EVENTS, maxEndpoints: MAX_ENDPOINTS_PER_TENANT, keyErrors: {}, hookErrors: {}, hookValues: {}, ...data, ...extra,
     });
   }

@@ -14,6 +14,9 @@ import { notFound } from '../http/errors.ts';
 import { TIME_ZONES } from '../tenancy/timezones.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { developerRoutes } from './developers.ts';
+import { accountRoutes } from '../auth/account-routes.ts';
+import { mailStanding } from '../auth/email-verification.ts';
+import { resendVerificationRoutes } from '../auth/verify-routes.ts';
 import { adminBookingRoutes } from './bookings.ts';
 import { blockRoutes } from './blocks.ts';
 import { staffRoutes } from './staff.ts';
@@ -161,12 +164,16 @@ export function adminRoutes(deps: AppDeps): Router {
   });
 
   r.get('/outbox', managers, async (_req, res) => {
-    const { messages, notifications } = await withTenant(deps.db, (res.locals.tenant as Tenant).id, async (tx) => ({
+    const { messages, notifications, standing } = await withTenant(deps.db, (res.locals.tenant as Tenant).id, async (tx) => ({
       messages: await recentOutbox(tx),
       notifications: await recentNotifications(tx),
+      standing: await mailStanding(tx),
     }));
-    res.render('admin/outbox', { title: 'Messages', messages, notifications, provider: deps.config.sendgridApiKey ? 'SendGrid' : null });
+    res.render('admin/outbox', {
+      title: 'Messages', messages, notifications, standing, allowance: deps.config.mailUnverifiedAllowance, provider: deps.config.sendgridApiKey ? 'SendGrid' : null,
+    });
   });
+  r.use(resendVerificationRoutes(deps));
 
   // A stored message's HTML, as its recipient would see it: served alone under
   // a sandboxing CSP (no scripts, no same-origin), inline styles allowed.
@@ -181,6 +188,7 @@ export function adminRoutes(deps: AppDeps): Router {
       .send(m.html_body);
   });
 
+  r.use('/account', accountRoutes(deps));
   r.use('/developers', developerRoutes(deps));
   r.use(newBookingRoutes(deps)); // before adminBookingRoutes: /bookings/new is not a booking id
   r.use(adminBookingRoutes(deps));

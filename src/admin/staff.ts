@@ -8,8 +8,9 @@ import { forbidden, notFound } from '../http/errors.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
 import { requireRole } from '../http/guards.ts';
 import { audit } from '../audit/log.ts';
-import { newToken, seal, tokenDigest } from '../auth/tokens.ts';
-import { queueNotification } from '../notifications/queries.ts';
+import { newToken, tokenDigest } from '../auth/tokens.ts';
+import { endSessions } from '../auth/queries.ts';
+import { queueNotification, secretLink } from '../notifications/queries.ts';
 import { Email } from '../tenancy/commands.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 
@@ -69,7 +70,7 @@ export function staffRoutes(deps: AppDeps): Router {
         .insert({ tenant_id: t.tenantId, email, role, token_hash: tokenDigest(deps.config.sessionSecret, token), invited_by: req.user!.id, expires_at: new Date(deps.now().getTime() + INVITE_TTL_MS) })
         .returning('id');
       const link = `${tenantOrigin(deps.config, tenant.slug)}/invite/${token}`;
-      await queueNotification(t, { bookingId: null, kind: 'staff_invite', to: email, scheduledFor: deps.now(), payload: { inviter: req.user!.name, role, sealedLink: seal(deps.config.sessionSecret, link) } });
+      await queueNotification(t, { bookingId: null, kind: 'staff_invite', to: email, scheduledFor: deps.now(), payload: { inviter: req.user!.name, role, ...secretLink(deps.config.sessionSecret, link) } });
       await audit(t, { userId: req.user!.id }, { action: 'staff.invite', subjectType: 'invitation', subjectId: inv.id, after: { email, role } });
       return undefined;
     });
@@ -89,14 +90,26 @@ export function staffRoutes(deps: AppDeps): Router {
     res.redirect(303, '/admin/staff');
   });
 
+  // Staff may not manage API keys, so the keys a person made stop working
+  // when they become staff or leave: a trigger on users revokes them
+  // (migrations/0023), whoever makes the change. Counted here for the record.
+  const activeKeysOf = async (t: TenantTx, userId: string) =>
+    Number((await t('api_keys').where({ created_by: userId }).whereNull('revoked_at').count<{ n: string }[]>('* as n'))[0]!.n);
+  const keysNote = (n: number) => (n ? ` ${n === 1 ? 'The API key they created is' : `The ${n} API keys they created are`} revoked.` : '');
+
   r.post('/:id/role', async (req, res) => {
     const parsed = RoleForm.safeParse(req.body ?? {});
     if (!parsed.success) return page(res, 422, { errors: { role: 'Choose admin or staff.' } });
-    await tx(res, async (t) => {
+    const revoked = await tx(res, async (t) => {
       const m = await memberFor(req, t, idOf(req));
+      const keys = parsed.data.role === 'staff' && m.role !== 'staff' ? await activeKeysOf(t, m.id) : 0;
       await t('users').where({ id: m.id }).update({ role: parsed.data.role, updated_at: deps.now() });
-      await audit(t, { userId: req.user!.id }, { action: 'staff.role', subjectType: 'user', subjectId: m.id, before: { role: m.role }, after: { role: parsed.data.role } });
+      await audit(t, { userId: req.user!.id }, {
+        action: 'staff.role', subjectType: 'user', subjectId: m.id, before: { role: m.role }, after: { role: parsed.data.role, apiKeysRevoked: keys },
+      });
+      return keys;
     });
+    if (revoked) req.session.flash = `Role changed.${keysNote(revoked)}`;
     res.redirect(303, '/admin/staff');
   });
 
@@ -114,12 +127,17 @@ export function staffRoutes(deps: AppDeps): Router {
   });
 
   r.post('/:id/remove', async (req, res) => {
-    await tx(res, async (t) => {
+    const revoked = await tx(res, async (t) => {
       const m = await memberFor(req, t, idOf(req));
+      const keys = await activeKeysOf(t, m.id);
+      await endSessions(t, m.id);
       await t('users').where({ id: m.id }).del();
-      await audit(t, { userId: req.user!.id }, { action: 'staff.remove', subjectType: 'user', subjectId: m.id, before: { name: m.name, email: m.email, role: m.role } });
+      await audit(t, { userId: req.user!.id }, {
+        action: 'staff.remove', subjectType: 'user', subjectId: m.id, before: { name: m.name, email: m.email, role: m.role }, after: { apiKeysRevoked: keys },
+      });
+      return keys;
     });
-    req.session.flash = 'Removed. Their sessions end at their next request.';
+    req.session.flash = `Removed, and signed out everywhere.${keysNote(revoked)}`;
     res.redirect(303, '/admin/staff');
   });
 

@@ -11,22 +11,33 @@ const invalid = (detail: string, challenge: string) =>
 
 /** Requests per key per minute (scaled by RATE_LIMIT_MULTIPLIER). */
 export const API_RATE_PER_MINUTE = 300;
+/**
+ * Requests per business per minute, over all its keys (scaled likewise):
+ * a business cannot buy more of the API's capacity by making more keys.
+ */
+export const API_TENANT_RATE_PER_MINUTE = 1200;
 
 /**
  * Mounted in front of the whole /api router (src/http/app.ts): no route
  * there runs without a valid, unrevoked key. The key decides the tenant —
- * the Host header does not — and each key has its own rate limit.
+ * the Host header does not. Each key has its own rate limit, and the
+ * business one over all its keys.
  */
 export function requireApiKey(deps: AppDeps): RequestHandler {
-  const limit = Math.max(1, Math.round(API_RATE_PER_MINUTE * deps.config.rateLimitMultiplier));
+  const scaled = (n: number) => Math.max(1, Math.round(n * deps.config.rateLimitMultiplier));
+  const perKey = scaled(API_RATE_PER_MINUTE);
+  const perTenant = scaled(API_TENANT_RATE_PER_MINUTE);
   return async (req, res, next) => {
     const header = req.get('Authorization') ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) throw invalid('Send an API key as "Authorization: Bearer <key>".', 'Bearer');
     const owner = await apiKeyOwner(deps.db, deps.config.sessionSecret, m[1]!);
     if (!owner) throw invalid('This API key is not valid or has been revoked.', 'Bearer error="invalid_token"');
-    const { allowed, retryAfter } = await rateLimiterOf(deps.db).hit(`api:${owner.keyId}`, limit, 60);
-    if (!allowed) throw tooManyRequests(retryAfter);
+    const limiter = rateLimiterOf(deps.db);
+    const key = await limiter.hit(`api:${owner.keyId}`, perKey, 60);
+    if (!key.allowed) throw tooManyRequests(key.retryAfter, `This API key's limit of ${perKey} requests a minute is reached.`);
+    const business = await limiter.hit(`api-tenant:${owner.tenantId}`, perTenant, 60);
+    if (!business.allowed) throw tooManyRequests(business.retryAfter, `This business's API limit of ${perTenant} requests a minute, over all its keys, is reached.`);
     res.locals.tenant = await withTenant(deps.db, owner.tenantId, async (tx) => {
       await tx('api_keys').where({ id: owner.keyId }).update({ last_used_at: deps.now() });
       return currentTenant(tx);

@@ -3,6 +3,7 @@ import type { AppDeps } from '../deps.ts';
 import type { Database } from '../db/database.ts';
 import { withTenant, type TenantTx } from '../db/tenant.ts';
 import { tokenDigest } from '../auth/tokens.ts';
+import { queueNotification } from '../notifications/queries.ts';
 
 /**
  * API keys: `sw_<prefix>_<secret>`, shown once. The database stores an HMAC
@@ -17,6 +18,13 @@ export interface ApiKeyInfo {
   revokedAt: Date | null;
 }
 
+/**
+ * Create a key, and tell the business's owner in the same transaction: a
+ * key acts for the whole business, so the owner hears of every one, whoever
+ * made it (an admin, the operator's CLI). `createdBy` is the user who made
+ * it; their keys are revoked when they are removed or become staff
+ * (migrations/0023).
+ */
 export async function createApiKey(deps: AppDeps, tenantId: string, name: string, createdBy: string | null = null): Promise<{ key: string; info: ApiKeyInfo }> {
   const prefix = randomBytes(4).toString('hex');
   const key = `sw_${prefix}_${randomBytes(24).toString('base64url')}`;
@@ -24,9 +32,23 @@ export async function createApiKey(deps: AppDeps, tenantId: string, name: string
     const [r] = await tx('api_keys')
       .insert({ tenant_id: tenantId, name, prefix, key_hash: tokenDigest(deps.config.sessionSecret, key), created_by: createdBy })
       .returning('*');
+    await tellOwner(deps, tx, { keyName: name, prefix, createdBy });
     return r;
   });
   return { key, info: toInfo(row) };
+}
+
+async function tellOwner(deps: AppDeps, tx: TenantTx, k: { keyName: string; prefix: string; createdBy: string | null }): Promise<void> {
+  const owner = await tx('users').where({ role: 'owner' }).first<{ email: string } | undefined>('email');
+  if (!owner) return;
+  const creator = k.createdBy ? await tx('users').where({ id: k.createdBy }).first<{ name: string; email: string } | undefined>('name', 'email') : undefined;
+  await queueNotification(tx, {
+    bookingId: null,
+    kind: 'api_key_created',
+    to: owner.email,
+    scheduledFor: deps.now(),
+    payload: { keyName: k.keyName, prefix: k.prefix, createdBy: creator ? `${creator.name} <${creator.email}>` : null },
+  });
 }
 
 export async function listApiKeys(tx: TenantTx): Promise<ApiKeyInfo[]> {

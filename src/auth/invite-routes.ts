@@ -28,7 +28,7 @@ export function inviteRoutes(deps: AppDeps): Router {
     );
   const gone = (res: Response) => res.status(410).render('auth/invite-invalid', { title: 'Invitation not valid' });
   // Accepting sets a password and signs in: limited per address and business, like the login form.
-  r.use('/invite', rateLimit(deps, { name: 'invite', limit: 10, windowSeconds: 15 * 60, key: (req) => `${tenantOf(req.res!).id}:${req.ip}` }));
+  r.use('/invite', rateLimit(deps, { name: 'invite', limit: 10, windowSeconds: 15 * 60, scope: (req) => tenantOf(req.res!).id }));
 
   r.get('/invite/:token', async (req, res) => {
     const inv = await findOpen(res, String(req.params.token));

@@ -39,11 +39,28 @@ export async function insertUser(tx: TenantTx, u: { email: string; name: string;
   return toUser(row!);
 }
 
-export async function setPasswordHash(tx: TenantTx, userId: string, passwordHash: string): Promise<void> {
+/**
+ * The one way a password changes (reset link, change form, any later one):
+ * in the same transaction, every other session of the user ends, so whoever
+ * knew the old password, or holds a stolen cookie, is out. `keepSessionId`
+ * is the session making the change, kept if it is the user's own.
+ */
+export async function setPasswordHash(tx: TenantTx, userId: string, passwordHash: string, keepSessionId: string | undefined): Promise<void> {
   await tx('users').where({ id: userId }).update({ password_hash: passwordHash, updated_at: tx.fn.now() });
+  await endSessions(tx, userId, keepSessionId);
 }
 
-export type TokenPurpose = 'password_reset' | 'login_handoff';
+/**
+ * End a user's sessions (all but `keepSessionId`). Sessions are found by
+ * the user they are signed in as (http_sessions.signed_in_*, generated from
+ * passport's part of the session, migrations/0023).
+ */
+export async function endSessions(tx: TenantTx, userId: string, keepSessionId?: string): Promise<number> {
+  const q = tx('http_sessions').where({ signed_in_tenant: tx.tenantId, signed_in_user: userId });
+  return (keepSessionId ? q.whereNot({ sid: keepSessionId }) : q).del();
+}
+
+export type TokenPurpose = 'password_reset' | 'login_handoff' | 'email_verification';
 
 export async function insertAuthToken(tx: TenantTx, t: { userId: string; purpose: TokenPurpose; digest: string; expiresAt: Date }): Promise<void> {
   await tx('auth_tokens').insert({ tenant_id: tx.tenantId, user_id: t.userId, purpose: t.purpose, token_hash: t.digest, expires_at: t.expiresAt });

@@ -1,6 +1,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { PassportStatic } from 'passport';
 import type { AppDeps } from '../deps.ts';
+import { HttpError } from '../http/errors.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
 import { rateLimit } from '../http/rate-limit.ts';
 import { rotateCsrfToken } from '../http/csrf.ts';
@@ -13,9 +14,8 @@ import type { User } from './queries.ts';
 export function authRoutes(deps: AppDeps, passport: PassportStatic): Router {
   const r = Router();
   const tenantOf = (res: Response) => res.locals.tenant as Tenant;
-  const perTenantIp = (req: Request) => `${tenantOf(req.res!).id}:${req.ip}`;
-  const loginLimit = rateLimit(deps, { name: 'login', limit: 10, windowSeconds: 15 * 60, key: perTenantIp });
-  const resetLimit = rateLimit(deps, { name: 'password-reset', limit: 5, windowSeconds: 60 * 60, key: perTenantIp });
+  // Sign-in attempts are throttled where the password is checked (authenticate, throttle.ts), per account and address.
+  const resetLimit = rateLimit(deps, { name: 'password-reset', limit: 5, windowSeconds: 60 * 60, scope: (req) => tenantOf(req.res!).id });
 
   const loginPage = (res: Response, status: number, values: Record<string, string>, errors: Record<string, string>) =>
     res.status(status).render('auth/login', { title: `Sign in — ${tenantOf(res).name}`, values, errors });
@@ -26,11 +26,13 @@ export function authRoutes(deps: AppDeps, passport: PassportStatic): Router {
     loginPage(res, 200, { next }, {});
   });
 
-  r.post('/login', loginLimit, (req, res, next) => {
+  r.post('/login', (req, res, next) => {
     const values = formValues(req.body);
     const parsed = Login.safeParse(req.body ?? {});
     if (!parsed.success) return loginPage(res, 422, values, fieldErrors(parsed.error));
     passport.authenticate('local', (err: unknown, user: User | false) => {
+      // Throttled: the form again, saying how long to wait, with Retry-After.
+      if (err instanceof HttpError && err.status === 429) return loginPage(res.set(err.headers), 429, values, { _form: err.message });
       if (err) return next(err);
       if (!user) return loginPage(res, 401, values, { _form: 'That email and password do not match an account here.' });
       logIn(deps, req, res, next, user, safeNextPath(parsed.data.next));
@@ -71,9 +73,9 @@ export function authRoutes(deps: AppDeps, passport: PassportStatic): Router {
   r.post('/password/reset/:token', resetLimit, async (req, res) => {
     const parsed = ResetPassword.safeParse(req.body ?? {});
     if (!parsed.success) return res.status(422).render('auth/reset', { title: 'Choose a new password', errors: fieldErrors(parsed.error) });
-    const done = await resetPassword(deps, tenantOf(res).id, String(req.params.token), parsed.data.password);
+    const done = await resetPassword(deps, tenantOf(res).id, String(req.params.token), parsed.data.password, req.sessionID);
     if (!done) return res.status(410).render('auth/reset-invalid', { title: 'Link expired' });
-    req.session.flash = 'Your password is changed. Sign in with the new one.';
+    req.session.flash = 'Your password is changed, and every other session of yours has ended. Sign in with the new one.';
     res.redirect(303, '/login');
   });
 

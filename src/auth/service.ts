@@ -1,10 +1,11 @@
 import type { AppDeps } from '../deps.ts';
 import { withTenant } from '../db/tenant.ts';
 import { tenantOrigin } from '../config.ts';
-import { queueNotification } from '../notifications/queries.ts';
+import { queueNotification, secretLink } from '../notifications/queries.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
-import { newToken, seal, tokenDigest } from './tokens.ts';
+import { newToken, tokenDigest } from './tokens.ts';
+import { attemptKeys, attemptSucceeded, beginAttempt } from './throttle.ts';
 import {
   consumeAuthToken,
   insertAuthToken,
@@ -20,10 +21,19 @@ import type { TenantTx } from '../db/tenant.ts';
 export const RESET_TOKEN_TTL_MS = 60 * 60 * 1000;
 export const HANDOFF_TOKEN_TTL_MS = 2 * 60 * 1000;
 
-export async function authenticate(deps: AppDeps, tenantId: string, email: string, password: string): Promise<User | undefined> {
+/**
+ * The one place a password is checked (the login form, the change form,
+ * any later caller), so every check is throttled: per account and per
+ * client address, with a growing wait answered as 429 (`tooManyLogins`),
+ * see throttle.ts. `ip` is the client's address as Express reports it.
+ */
+export async function authenticate(deps: AppDeps, tenantId: string, email: string, password: string, ip: string | undefined): Promise<User | undefined> {
+  const keys = attemptKeys(deps.config.sessionSecret, tenantId, email, ip);
+  await beginAttempt(deps, keys);
   const found = await withTenant(deps.db, tenantId, (tx) => userWithHashByEmail(tx, email));
   const ok = await verifyPassword(found?.passwordHash, password);
   if (!ok || !found) return undefined;
+  await attemptSucceeded(deps, keys);
   const { passwordHash: _drop, ...user } = found;
   return user;
 }
@@ -45,13 +55,13 @@ export async function requestPasswordReset(deps: AppDeps, tenant: Tenant, email:
     const expiresAt = new Date(deps.now().getTime() + RESET_TOKEN_TTL_MS);
     await insertAuthToken(tx, { userId: user.id, purpose: 'password_reset', digest: tokenDigest(deps.config.sessionSecret, token), expiresAt });
     const link = `${tenantOrigin(deps.config, tenant.slug)}/password/reset/${token}`;
-    // The link is a secret: it waits for the mail job sealed, never as plain text.
+    // Secret mail: sealed in the queue, redacted from the outbox that admins read.
     await queueNotification(tx, {
       bookingId: null,
       kind: 'password_reset',
       to: user.email,
       scheduledFor: deps.now(),
-      payload: { name: user.name, sealedLink: seal(deps.config.sessionSecret, link) },
+      payload: { name: user.name, ...secretLink(deps.config.sessionSecret, link) },
     });
   });
 }
@@ -62,15 +72,38 @@ export function isResetTokenValid(deps: AppDeps, tenantId: string, token: string
   );
 }
 
-/** Set a new password with a reset token; false when the token is used, expired or forged. */
-export async function resetPassword(deps: AppDeps, tenantId: string, token: string, password: string): Promise<boolean> {
+/**
+ * Set a new password with a reset token; false when the token is used,
+ * expired or forged. Every session of the user but `sessionId` (the
+ * browser making the change) ends.
+ */
+export async function resetPassword(deps: AppDeps, tenantId: string, token: string, password: string, sessionId: string | undefined): Promise<boolean> {
   const passwordHash = await hashPassword(password);
   return withTenant(deps.db, tenantId, async (tx) => {
     const userId = await consumeAuthToken(tx, 'password_reset', tokenDigest(deps.config.sessionSecret, token), deps.now());
     if (!userId) return false;
-    await setPasswordHash(tx, userId, passwordHash);
+    await setPasswordHash(tx, userId, passwordHash, sessionId);
     return true;
   });
+}
+
+/**
+ * A signed-in user changes their password, proving the current one (a
+ * throttled check, like the login form). The user's other sessions end;
+ * `sessionId`, the one making the change, stays. False when the current
+ * password is wrong.
+ */
+export async function changePassword(
+  deps: AppDeps,
+  user: User,
+  current: string,
+  next: string,
+  at: { ip: string | undefined; sessionId: string },
+): Promise<boolean> {
+  if (!(await authenticate(deps, user.tenantId, user.email, current, at.ip))) return false;
+  const passwordHash = await hashPassword(next);
+  await withTenant(deps.db, user.tenantId, (tx) => setPasswordHash(tx, user.id, passwordHash, at.sessionId));
+  return true;
 }
 
 /**

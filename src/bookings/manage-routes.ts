@@ -31,7 +31,7 @@ export function manageRoutes(deps: AppDeps): Router {
   // Every change through a link (each one mails the customer and the
   // business) counts, per address and business: a link cannot be used to
   // flood anyone's inbox, and forged tokens cannot be tried at speed.
-  r.use('/manage', rateLimit(deps, { name: 'manage', limit: 20, windowSeconds: 60 * 60, key: (req) => `${tenantOf(req.res!).id}:${req.ip}` }));
+  r.use('/manage', rateLimit(deps, { name: 'manage', limit: 20, windowSeconds: 60 * 60, scope: (req) => tenantOf(req.res!).id }));
 
   async function load(req: Request, res: Response): Promise<BookingView & { token: string }> {
     const token = String(req.params.token);

@@ -24,7 +24,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function bookingRoutes(deps: AppDeps): Router {
   const r = Router();
   const tenantOf = (res: Response) => res.locals.tenant as Tenant;
-  const bookLimit = rateLimit(deps, { name: 'book', limit: 30, windowSeconds: 10 * 60, key: (req) => `${tenantOf(req.res!).id}:${req.ip}` });
+  const bookLimit = rateLimit(deps, { name: 'book', limit: 30, windowSeconds: 10 * 60, scope: (req) => tenantOf(req.res!).id });
 
   /** The services, optionally with why the visitor is back here (a form for a service that is gone). */
   async function home(res: Response, status: number, message?: string) {

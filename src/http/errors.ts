@@ -30,8 +30,8 @@ export const unauthorized = (detail = 'Sign in to continue.') => new HttpError(4
 export const forbidden = (detail = 'You are not allowed to do that.') => new HttpError(403, 'forbidden', 'Forbidden', detail);
 export const validationFailed = (errors: Record<string, string>, detail = 'Some fields need attention.') =>
   new HttpError(422, 'validation_failed', 'Validation failed', detail, { errors });
-export const tooManyRequests = (retryAfterSeconds: number) =>
-  new HttpError(429, 'rate_limited', 'Too many requests', `Too many attempts. Try again in ${retryAfterSeconds} seconds.`, {
+export const tooManyRequests = (retryAfterSeconds: number, why = 'Too many attempts.') =>
+  new HttpError(429, 'rate_limited', 'Too many requests', `${why} Try again in ${retryAfterSeconds} seconds.`, {
     headers: { 'Retry-After': String(retryAfterSeconds) },
   });
 

@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import type { RequestHandler } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { perDatabase, type Database } from '../db/database.ts';
@@ -99,8 +100,12 @@ export interface LimitOptions {
   name: string;
   limit: number;
   windowSeconds: number;
-  /** What identifies the caller; the client address by default. */
-  key?: (req: Parameters<RequestHandler>[0]) => string;
+  /**
+   * What the client's address is counted within (e.g. the tenant id); the
+   * address alone when absent. The address part is always `addressKey`, so
+   * no limit can count an IPv6 client per address.
+   */
+  scope?: (req: Parameters<RequestHandler>[0]) => string;
 }
 
 /** Counts only state-changing requests (the form POST), not page views. */
@@ -108,13 +113,49 @@ export function rateLimit(deps: AppDeps, opts: LimitOptions): RequestHandler {
   const limit = Math.max(1, Math.round(opts.limit * deps.config.rateLimitMultiplier));
   return async (req, _res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
-    const who = opts.key ? opts.key(req) : req.ip ?? 'unknown';
+    const who = `${opts.scope ? `${opts.scope(req)}:` : ''}${addressKey(req.ip)}`;
     const { allowed, retryAfter } = await rateLimiterOf(deps.db).hit(`${opts.name}:${who}`, limit, opts.windowSeconds);
     if (!allowed) throw tooManyRequests(retryAfter);
     next();
   };
 }
 
+/**
+ * The client as rate limits count it: an IPv4 address as it is, an IPv6
+ * address by its /64. One household, phone or server gets a whole /64 (or
+ * more) from its provider, so counting single IPv6 addresses would give one
+ * client 2^64 budgets.
+ */
+export function addressKey(ip: string | undefined): string {
+  if (!ip) return 'unknown';
+  const bare = ip.split('%')[0]!.toLowerCase(); // without a zone id (fe80::1%eth0)
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(bare);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(bare)) return bare;
+  return `${ipv6Groups(bare).slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address, "::" expanded and an IPv4 tail converted. */
+function ipv6Groups(address: string): string[] {
+  let a = address;
+  const v4 = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(a);
+  if (v4) {
+    const [b0, b1, b2, b3] = v4.slice(1).map(Number) as [number, number, number, number];
+    a = `${a.slice(0, v4.index)}${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`;
+  }
+  const [head, tail] = a.split('::') as [string, string | undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...zeros, ...right].map((g) => parseInt(g, 16).toString(16));
+}
+
+/** Ended rate-limit windows, and login throttles whose window (a day at most) and wait are over. */
 export async function purgeExpiredRateLimits(db: Database): Promise<number> {
-  return db.app('rate_limits').where('reset_at', '<', db.app.fn.now()).del();
+  const windows = await db.app('rate_limits').where('reset_at', '<', db.app.fn.now()).del();
+  const throttles = await db.app('login_throttles')
+    .where('window_start', '<', db.app.raw("now() - interval '1 day'"))
+    .andWhere((q) => q.whereNull('retry_at').orWhere('retry_at', '<', db.app.fn.now()))
+    .del();
+  return windows + throttles;
 }

@@ -1,11 +1,13 @@
 import type { TenantTx } from '../db/tenant.ts';
+import { seal } from '../auth/tokens.ts';
 import { taskName } from '../jobs/enqueue.ts';
 
 export type NotificationKind =
   | 'booking_confirmation' | 'booking_reminder' | 'booking_cancelled' | 'booking_rescheduled'
   | 'staff_booking_created' | 'staff_booking_cancelled' | 'staff_booking_rescheduled' | 'password_reset' | 'staff_invite'
-  | 'webhook_endpoint_created' | 'webhook_endpoint_disabled';
-export type NotificationStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped';
+  | 'webhook_endpoint_created' | 'webhook_endpoint_disabled' | 'email_verification' | 'api_key_created';
+/** `held`: kept back by the business's mail budget (src/notifications/budget.ts); `last_error` says why and until when. */
+export type NotificationStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped' | 'held';
 
 export interface NotificationRow {
   id: string;
@@ -21,7 +23,20 @@ export interface NotificationRow {
   provider_message_id: string | null;
   last_error: string | null;
   sent_at: Date | null;
+  claimed_at: Date | null;
   created_at: Date;
+}
+
+/**
+ * The payload part of a message that carries a link granting access (a
+ * password reset, an invitation, an email verification, any later one).
+ * The link waits in the queue sealed (AES-256-GCM), and every message made
+ * from a sealed link is secret mail: the transport sends it to its
+ * recipient and never keeps it readable (the outbox stores it redacted,
+ * src/mail/outbox.ts).
+ */
+export function secretLink(sessionSecret: string, link: string): { sealedLink: string } {
+  return { sealedLink: seal(sessionSecret, link) };
 }
 
 export const MAX_SEND_ATTEMPTS = 10;

@@ -22,6 +22,12 @@ export interface Rendered {
   text: string;
   html: string;
   attachments: Attachment[];
+  /**
+   * The links in this message that grant access (a reset, an invitation, a
+   * verification). Every renderer says which, none for booking mail: the
+   * transport sends them to the recipient and keeps them nowhere readable.
+   */
+  secrets: string[];
 }
 
 export interface BookingMessageContext {
@@ -105,7 +111,7 @@ export function renderBookingMessage(c: BookingMessageContext): Rendered {
       }),
     });
   }
-  return { subject, html: html.render(`./${template}.html.eta`, data), text: text.render(`./${template}.txt.eta`, data), attachments };
+  return { subject, html: html.render(`./${template}.html.eta`, data), text: text.render(`./${template}.txt.eta`, data), attachments, secrets: [] };
 }
 
 export function renderPasswordReset(tenant: Tenant, name: string, link: string): Rendered {
@@ -115,6 +121,7 @@ export function renderPasswordReset(tenant: Tenant, name: string, link: string):
     html: html.render('./password-reset.html.eta', data),
     text: text.render('./password-reset.txt.eta', data),
     attachments: [],
+    secrets: [link],
   };
 }
 
@@ -125,5 +132,38 @@ export function renderStaffInvite(tenant: Tenant, inviter: string, role: string,
     html: html.render('./staff-invite.html.eta', data),
     text: text.render('./staff-invite.txt.eta', data),
     attachments: [],
+    secrets: [link],
+  };
+}
+
+export function renderEmailVerification(tenant: Tenant, name: string, link: string): Rendered {
+  const data = { tenant, name, link, headline: 'Confirm your email address' };
+  return {
+    subject: `Confirm your email address for ${tenant.name}`,
+    html: html.render('./email-verification.html.eta', data),
+    text: text.render('./email-verification.txt.eta', data),
+    attachments: [],
+    secrets: [link],
+  };
+}
+
+export interface ApiKeyNotice {
+  keyName: string;
+  prefix: string;
+  /** Who made it; null for the operator's command line. */
+  createdBy: string | null;
+  createdAt: string;
+  developersUrl: string;
+}
+
+/** To the owner: a key that can act for the business exists now. It names the key, never contains it. */
+export function renderApiKeyCreated(tenant: Tenant, n: ApiKeyNotice): Rendered {
+  const data = { tenant, ...n, headline: 'A new API key was created' };
+  return {
+    subject: `New API key "${n.keyName}" for ${tenant.name}`,
+    html: html.render('./api-key-created.html.eta', data),
+    text: text.render('./api-key-created.txt.eta', data),
+    attachments: [],
+    secrets: [],
   };
 }

@@ -7,9 +7,13 @@ import { unseal } from '../auth/tokens.ts';
 import { manageUrl } from '../bookings/manage-link.ts';
 import { bookingById } from '../bookings/queries.ts';
 import { describeBooking } from '../bookings/service.ts';
-import { currentTenant } from '../tenancy/queries.ts';
-import { MAX_SEND_ATTEMPTS, type NotificationRow } from './queries.ts';
-import { renderBookingMessage, renderPasswordReset, renderStaffInvite, type BookingKind, type Rendered } from './render.ts';
+import { tenantOrigin } from '../config.ts';
+import { currentTenant, type Tenant } from '../tenancy/queries.ts';
+import { mailVerdict } from './budget.ts';
+import { MAX_SEND_ATTEMPTS, SEND_TASK, type NotificationRow } from './queries.ts';
+import {
+  renderApiKeyCreated, renderBookingMessage, renderEmailVerification, renderPasswordReset, renderStaffInvite, type BookingKind, type Rendered,
+} from './render.ts';
 import { isWebhookNotice, renderWebhookNotice } from '../webhooks/notices.ts';
 import { PermanentMailError, transportFor, type MailTransport, type OutgoingMail } from './transport.ts';
 
@@ -27,9 +31,11 @@ const Payload = z.object({ tenantId: z.uuid(), notificationId: z.uuid() });
 /**
  * Send one notification, exactly once as far as the app can know.
  *
- * 1. In a transaction: lock the row; go on only if it is `queued` and still
- *    relevant (a reminder of a cancelled or moved booking is `skipped`);
- *    render; mark it `sending` and count the attempt. Commit.
+ * 1. In a transaction: lock the row; go on only if it is `queued` (or
+ *    `held`) and still relevant (a reminder of a cancelled or moved booking
+ *    is `skipped`); render; ask the business's mail budget (a message it
+ *    does not allow now is `held`, see budget.ts); mark it `sending` and
+ *    count the attempt. Commit.
  * 2. Hand it to the transport (SendGrid or the outbox), outside any
  *    transaction.
  * 3. Mark it `sent` with the provider's message id (and clear its payload).
@@ -75,34 +81,72 @@ async function claim(deps: AppDeps, tx: TenantTx, id: string): Promise<OutgoingM
     });
     return undefined;
   }
-  if (n.status !== 'queued') return undefined;
+  // A held message's job runs when its wait may be over (the next day for the daily cap).
+  if (n.status !== 'queued' && n.status !== 'held') return undefined;
   const rendered = await render(deps, tx, n);
   if (!rendered) {
     await tx('notifications').where({ id }).update({ status: 'skipped' });
     return undefined;
   }
-  await tx('notifications').where({ id }).update({ status: 'sending', attempts: n.attempts + 1 });
+  const verdict = await mailVerdict(deps, tx, n.kind);
+  if (!verdict.send) {
+    await tx('notifications').where({ id }).update({ status: 'held', last_error: verdict.reason });
+    if (verdict.retryAt) await sendLater(tx, id, verdict.retryAt);
+    return undefined;
+  }
+  await tx('notifications').where({ id }).update({ status: 'sending', attempts: n.attempts + 1, claimed_at: deps.now(), last_error: null });
   return { tenantId: tx.tenantId, notificationId: id, kind: n.kind, to: n.to_address, ...rendered };
+}
+
+/** A new send job for a held message (the running job loses its key, so this one takes it). */
+async function sendLater(tx: TenantTx, id: string, at: Date): Promise<void> {
+  await tx.raw('select app_private.add_job(?, ?::jsonb, ?::timestamptz, ?, max_attempts => ?)', [SEND_TASK, JSON.stringify({ notificationId: id }), at, `notify:${id}`, MAX_SEND_ATTEMPTS]);
 }
 
 /** The message, or undefined when it no longer applies. */
 async function render(deps: AppDeps, tx: TenantTx, n: NotificationRow): Promise<Rendered | undefined> {
   const tenant = await currentTenant(tx);
   if (isWebhookNotice(n.kind)) return renderWebhookNotice(deps.config, tenant, n.kind, n.payload);
-  if (n.kind === 'password_reset' || n.kind === 'staff_invite') {
-    const sealed = n.payload.sealedLink;
-    if (typeof sealed !== 'string') return undefined;
-    const link = unseal(deps.config.sessionSecret, sealed);
-    return n.kind === 'password_reset'
-      ? renderPasswordReset(tenant, String(n.payload.name ?? ''), link)
-      : renderStaffInvite(tenant, String(n.payload.inviter ?? 'Your team'), String(n.payload.role ?? 'staff'), link);
+  // Made from a sealed link: secret mail, whatever its kind (see secretLink).
+  const sealed = n.payload.sealedLink;
+  const link = typeof sealed === 'string' ? unseal(deps.config.sessionSecret, sealed) : undefined;
+  const secret = (r: Rendered): Rendered => ({ ...r, secrets: [...new Set([...r.secrets, link!])] });
+  switch (n.kind) {
+    case 'password_reset':
+      return link ? secret(renderPasswordReset(tenant, String(n.payload.name ?? ''), link)) : undefined;
+    case 'staff_invite':
+      return link ? secret(renderStaffInvite(tenant, String(n.payload.inviter ?? 'Your team'), String(n.payload.role ?? 'staff'), link)) : undefined;
+    case 'email_verification':
+      // Once the business is verified (by this link or another), an older link is not worth sending.
+      return link && !(await isOwnerEmailVerified(tx)) ? secret(renderEmailVerification(tenant, String(n.payload.name ?? ''), link)) : undefined;
+    case 'api_key_created':
+      return renderApiKeyCreated(tenant, {
+        keyName: String(n.payload.keyName ?? ''),
+        prefix: String(n.payload.prefix ?? ''),
+        createdBy: typeof n.payload.createdBy === 'string' ? n.payload.createdBy : null,
+        createdAt: `${n.scheduled_for.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+        developersUrl: `${tenantOrigin(deps.config, tenant.slug)}/admin/developers`,
+      });
+    default:
+      if (link) throw new Error(`notification ${n.id} of kind ${n.kind} carries a sealed link its renderer does not know`);
+      return renderBooking(deps, tx, tenant, n);
   }
+}
+
+async function isOwnerEmailVerified(tx: TenantTx): Promise<boolean> {
+  const row = await tx('tenants').where({ id: tx.tenantId }).first<{ owner_email_verified_at: Date | null }>('owner_email_verified_at');
+  return Boolean(row?.owner_email_verified_at);
+}
+
+async function renderBooking(deps: AppDeps, tx: TenantTx, tenant: Tenant, n: NotificationRow): Promise<Rendered | undefined> {
   const booking = n.booking_id ? await bookingById(tx, n.booking_id) : undefined;
   if (!booking) return undefined;
   const active = booking.status === 'confirmed' || booking.status === 'held';
   if (n.kind === 'booking_reminder') {
     const offset = Number(n.payload.offset);
     if (!active || booking.start.getTime() - offset * 60_000 !== n.scheduled_for.getTime()) return undefined;
+    // Held back past the start (by the mail budget), a reminder has nothing left to remind of.
+    if (booking.start.getTime() <= deps.now().getTime()) return undefined;
   }
   // A confirmation or move notice overtaken by a cancellation is not worth sending.
   if ((n.kind === 'booking_confirmation' || n.kind === 'booking_rescheduled') && !active) return undefined;

@@ -3,6 +3,7 @@ import { MailService } from '@sendgrid/mail';
 import type { AppDeps } from '../deps.ts';
 import { withTenant } from '../db/tenant.ts';
 import { log } from '../log.ts';
+import { REDACTED_HREF, REDACTED_TEXT, redactSecrets } from '../mail/outbox.ts';
 
 export interface Attachment {
   filename: string;
@@ -19,6 +20,8 @@ export interface OutgoingMail {
   text: string;
   html: string;
   attachments: Attachment[];
+  /** Links that grant access (see Rendered.secrets): delivered, never kept. */
+  secrets: string[];
 }
 
 export interface Sent {
@@ -81,6 +84,12 @@ function describe(err: unknown): string {
 /**
  * Without a provider: keep the message in the tenant's outbox (shown at
  * /admin/outbox) and in the log. Never pretends to have delivered anything.
+ *
+ * Secret links are kept nowhere readable: the outbox gets the message with
+ * them removed (every admin of the business reads it), and only in
+ * development, where the operator is the person at the keyboard, does the
+ * server log show them, so a local run can still follow a reset or
+ * invitation link.
  */
 export function outboxTransport(deps: AppDeps): MailTransport {
   return {
@@ -88,10 +97,21 @@ export function outboxTransport(deps: AppDeps): MailTransport {
     async send(m) {
       const [row] = await withTenant(deps.db, m.tenantId, (tx) =>
         tx('outbox_messages')
-          .insert({ tenant_id: m.tenantId, notification_id: m.notificationId, kind: m.kind, to_address: m.to, subject: m.subject, text_body: m.text, html_body: m.html })
+          .insert({
+            tenant_id: m.tenantId,
+            notification_id: m.notificationId,
+            kind: m.kind,
+            to_address: m.to,
+            subject: m.subject,
+            text_body: redactSecrets(m.text, m.secrets, REDACTED_TEXT),
+            html_body: redactSecrets(m.html, m.secrets, REDACTED_HREF),
+          })
           .returning<{ id: string }[]>('id'),
       );
       log.info('mail kept in outbox (no provider configured)', { tenantId: m.tenantId, kind: m.kind, to: m.to, subject: m.subject });
+      if (m.secrets.length && deps.config.env === 'development') {
+        log.info('private link of that message, shown in development only', { to: m.to, kind: m.kind, links: m.secrets });
+      }
       return { provider: 'outbox', messageId: row!.id };
     },
   };

@@ -7,18 +7,21 @@ import type { AppDeps } from '../../src/deps.ts';
 import { createTestDb, TestClock, testDeps, type TestDb } from '../support/db.ts';
 import { Client, makeTenant, signedIn } from '../support/http.ts';
 import { runJobs } from '../support/jobs.ts';
+import { Mailbox } from '../support/mail.ts';
 
 let t: TestDb;
 let deps: AppDeps;
 let app: ReturnType<typeof createApp>;
 let tenantId: string;
 let ownerId: string;
+let mail: Mailbox;
 const HOST = 'crew.slotwise.test';
 const clock = new TestClock(Date.parse('2026-05-04T12:00:00Z'));
 
 beforeAll(async () => {
   t = await createTestDb();
-  deps = testDeps(t, clock, { RATE_LIMIT_MULTIPLIER: '100' });
+  mail = await new Mailbox().start();
+  deps = testDeps(t, clock, { RATE_LIMIT_MULTIPLIER: '100', ...mail.env });
   app = createApp(deps);
   const made = await makeTenant(deps, 'crew', { email: 'owner@crew.example' });
   tenantId = made.tenant.id;
@@ -29,12 +32,15 @@ beforeAll(async () => {
     await insertUser(tx, { email: 'sam@crew.example', name: 'Sam Staff', role: 'staff', passwordHash: hash });
   });
 });
-afterAll(() => t.drop());
+afterAll(async () => {
+  await mail.stop();
+  await t.drop();
+});
 
+/** The invitation link as the invitee receives it (the outbox keeps no private links). */
 async function inviteLink(email: string): Promise<string> {
   await runJobs(t, deps);
-  const m = await t.owner('outbox_messages').where({ kind: 'staff_invite', to_address: email }).orderBy('created_at', 'desc').first();
-  return new URL(/https?:\/\/\S+\/invite\/\S+/.exec(m.text_body)![0]).pathname;
+  return mail.lastLinkPath(email, 'staff_invite', '/invite/');
 }
 
 describe('staff invitations', () => {

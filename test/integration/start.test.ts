@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/net.ts';
+import { createTestDb } from '../support/db.ts';
 
 /**
  * `npm start` as a newcomer runs it: a real process with its own embedded
@@ -37,6 +38,20 @@ async function start(env: Record<string, string>): Promise<Started> {
     child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`exited ${code}:\n${out}`))));
   });
   return { child, output: () => out };
+}
+
+/** Run src/start.ts to its exit (it should refuse to start). */
+function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['src/start.ts'], {
+    cwd: path.resolve(import.meta.dirname, '../..'),
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, TZ: process.env.TZ, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) => child.once('exit', (code) => (clearTimeout(timer), resolve({ code, output }))));
 }
 
 async function waitForOutput(s: Started, text: string, timeoutMs = 15_000): Promise<void> {
@@ -100,5 +115,27 @@ describe('npm start', () => {
     expect(second.output()).toContain('Slotwise is running');
     expect((await get(port, `demo.localhost:${port}`, '/')).text).toContain('Demo Studio');
     expect(await stop(second), second.output()).toBe(0);
+  }, 120_000);
+
+  it('against DATABASE_URL fails closed without SESSION_SECRET, and never seeds the demo tenant', async () => {
+    const db = await createTestDb(); // an empty, migrated database someone deployed to
+    try {
+      const port = await freePort();
+      const env = { PORT: String(port), DATABASE_URL: db.url, BASE_DOMAIN: `localhost:${port}`, DATA_DIR: path.join(dir, 'unused') };
+
+      const refused = await runToExit(env);
+      expect(refused.code).toBe(1);
+      expect(refused.output).toContain('Invalid environment variable SESSION_SECRET: is required in production');
+
+      const started = await start({ ...env, SESSION_SECRET: 'a-real-deployment-secret-0123456789abcdef' });
+      expect(started.output()).toContain('Slotwise is running');
+      expect(started.output()).not.toContain('Demo tenant');
+      expect(started.output()).not.toContain('calm-harbor-4821');
+      expect((await get(port, `demo.localhost:${port}`, '/')).status).toBe(404);
+      expect(await db.owner('tenants').count<{ n: string }[]>('* as n')).toEqual([{ n: '0' }]);
+      expect(await stop(started), started.output()).toBe(0);
+    } finally {
+      await db.drop();
+    }
   }, 120_000);
 });

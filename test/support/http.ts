@@ -3,6 +3,7 @@ import request from 'supertest';
 import type { AppDeps } from '../../src/deps.ts';
 import { signUp } from '../../src/tenancy/service.ts';
 import { withTenant } from '../../src/db/tenant.ts';
+import { markOwnerEmailVerified } from '../../src/auth/email-verification.ts';
 
 /**
  * A cookie-keeping client for one host, like a browser tab: supertest's
@@ -41,11 +42,14 @@ export class Client {
 }
 
 /**
- * A signed-up business. Tests arrange many bookings for one address, so its
- * cap on a customer's online bookings per day is lifted; the cap and its
- * default have their own test (booking-flow.test.ts).
+ * A business as sign-up makes it, counted as verified (its owner's email
+ * address confirmed, so its mail is not held back) unless `verified: false`:
+ * the tests of the mail budget sign up through the form instead. Tests
+ * arrange many bookings for one address, so its cap on a customer's online
+ * bookings per day is lifted; the cap and its default have their own test
+ * (booking-flow.test.ts).
  */
-export async function makeTenant(deps: AppDeps, slug: string, opts: { email?: string; password?: string; timeZone?: string } = {}) {
+export async function makeTenant(deps: AppDeps, slug: string, opts: { email?: string; password?: string; timeZone?: string; verified?: boolean } = {}) {
   const made = await signUp(deps, {
     slug,
     businessName: `${slug} business`,
@@ -54,6 +58,7 @@ export async function makeTenant(deps: AppDeps, slug: string, opts: { email?: st
     timeZone: opts.timeZone ?? 'America/New_York',
   });
   await withTenant(deps.db, made.tenant.id, (tx) => tx('tenants').where({ id: made.tenant.id }).update({ max_online_bookings_per_customer_day: null }));
+  if (opts.verified !== false) await withTenant(deps.db, made.tenant.id, (tx) => markOwnerEmailVerified(tx, deps.now()));
   return made;
 }
 

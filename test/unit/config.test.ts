@@ -1,13 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config.ts';
+import { ConfigError, embeddedDefaults, parseConfig } from '../../src/config.ts';
 
 describe('configuration from the environment', () => {
   it('has working defaults for development', () => {
-    const c = parseConfig({});
+    const c = parseConfig({ NODE_ENV: 'development' });
     expect(c).toMatchObject({ env: 'development', port: 3000, baseDomain: 'localhost:3000', scheme: 'http', databaseUrl: undefined });
     // Tenant-supplied URLs: https to public addresses only, unless the operator says otherwise.
     expect(c).toMatchObject({ outboundAllowHttp: false, outboundAllowPrivate: false });
-    expect(parseConfig({ OUTBOUND_ALLOW_HTTP: 'true', OUTBOUND_ALLOW_PRIVATE: '1' })).toMatchObject({ outboundAllowHttp: true, outboundAllowPrivate: true });
+    expect(parseConfig({ NODE_ENV: 'development', OUTBOUND_ALLOW_HTTP: 'true', OUTBOUND_ALLOW_PRIVATE: '1' })).toMatchObject({ outboundAllowHttp: true, outboundAllowPrivate: true });
+    expect(c).toMatchObject({ mailDailyCapPerTenant: 2000, mailUnverifiedAllowance: 20 });
+  });
+
+  it('fails closed: without NODE_ENV it is production, and the session secret is required', () => {
+    expect(() => parseConfig({})).toThrow(/^Invalid environment variable SESSION_SECRET: is required in production \(NODE_ENV is not set/);
+    expect(() => parseConfig({ DATABASE_URL: 'postgres://a@b/c' })).toThrow(/SESSION_SECRET: is required in production/);
+    expect(parseConfig({ SESSION_SECRET: 'x'.repeat(32) }).env).toBe('production');
+    expect(parseConfig({ NODE_ENV: 'test' }).env).toBe('test');
+  });
+
+  it('treats the embedded default (no DATABASE_URL) as development, and nothing else', () => {
+    expect(parseConfig(embeddedDefaults({})).env).toBe('development');
+    expect(parseConfig(embeddedDefaults({ NODE_ENV: 'test' })).env).toBe('test');
+    expect(() => parseConfig(embeddedDefaults({ DATABASE_URL: 'postgres://a@b/c' }))).toThrow(/SESSION_SECRET: is required in production/);
+    expect(() => parseConfig(embeddedDefaults({ NODE_ENV: 'production' }))).toThrow(/SESSION_SECRET/);
   });
 
   it.each([
@@ -19,6 +34,8 @@ describe('configuration from the environment', () => {
     [{ APP_DATABASE_URL: 'postgres://a@b/c' }, /^Invalid environment variable DATABASE_URL: is required when APP_DATABASE_URL is set$/],
     [{ OUTBOUND_ALLOW_PRIVATE: 'yes' }, /^Invalid environment variable OUTBOUND_ALLOW_PRIVATE/],
     [{ OUTBOUND_ALLOW_HTTP: 'sometimes' }, /^Invalid environment variable OUTBOUND_ALLOW_HTTP/],
+    [{ NODE_ENV: 'test', MAIL_DAILY_CAP_PER_TENANT: 'lots' }, /^Invalid environment variable MAIL_DAILY_CAP_PER_TENANT/],
+    [{ NODE_ENV: 'test', MAIL_UNVERIFIED_ALLOWANCE: '-1' }, /^Invalid environment variable MAIL_UNVERIFIED_ALLOWANCE/],
   ])('stops with one line naming the variable: %j', (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(message);
