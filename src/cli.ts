@@ -13,7 +13,9 @@ import { HttpError } from './http/errors.ts';
 import { fieldErrors } from './http/forms.ts';
 import { createApiKey } from './api/keys.ts';
 import { SignUp } from './tenancy/commands.ts';
-import { tenantBySlug } from './tenancy/queries.ts';
+import { tenantBySlug, updateStripeAccount } from './tenancy/queries.ts';
+import { withTenant } from './db/tenant.ts';
+import { refreshAccount } from './payments/connect.ts';
 import { signUp } from './tenancy/service.ts';
 import type { AppDeps } from './deps.ts';
 
@@ -26,6 +28,9 @@ Commands:
   apikey:create --tenant SLUG [--name LABEL]
                                             Create an API key; prints it alone on the last line.
   tenant:list                               List tenants.
+  stripe:connect --tenant SLUG --account acct_…
+                                            Attach an existing Stripe (Standard) account to a tenant; reads
+                                            charges_enabled from Stripe when STRIPE_SECRET_KEY is set.
 `;
 
 const OPTIONS = {
@@ -35,8 +40,11 @@ const OPTIONS = {
     slug: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' }, timezone: { type: 'string' },
   },
   'apikey:create': { tenant: { type: 'string' }, name: { type: 'string' } },
+  'stripe:connect': { tenant: { type: 'string' }, account: { type: 'string' } },
 } as const;
-const REQUIRED: Record<string, string[]> = { 'tenant:create': ['slug', 'name', 'email', 'password', 'timezone'], 'apikey:create': ['tenant'] };
+const REQUIRED: Record<string, string[]> = {
+  'tenant:create': ['slug', 'name', 'email', 'password', 'timezone'], 'apikey:create': ['tenant'], 'stripe:connect': ['tenant', 'account'],
+};
 
 class Refused extends Error {}
 
@@ -101,6 +109,26 @@ async function run(cmd: string, v: Record<string, string | undefined>): Promise<
       } catch (err) {
         if (err instanceof HttpError && err.errors) throw new Refused(describe(err.errors));
         throw err;
+      }
+      return 0;
+    }
+    if (cmd === 'stripe:connect') {
+      const tenant = await tenantBySlug(db, v.tenant!);
+      if (!tenant) throw new Refused(`No tenant with slug ${JSON.stringify(v.tenant)}.`);
+      if (!/^acct_[A-Za-z0-9]{1,64}$/.test(v.account!)) throw new Refused('--account: a Stripe account id, like acct_1AbCdEf.');
+      const taken = await db.owner('tenants').where({ stripe_account_id: v.account }).whereNot({ id: tenant.id }).first('slug');
+      if (taken) throw new Refused(`--account: ${v.account} already pays another tenant (${taken.slug}).`);
+      if (!config.stripe) {
+        // No key: attached, but no charges until Stripe has been asked (the dashboard's return page, or this command with a key).
+        await withTenant(db, tenant.id, (tx) => updateStripeAccount(tx, { accountId: v.account!, chargesEnabled: false, detailsSubmitted: false }));
+        console.log(`Attached ${v.account} to ${tenant.slug}. STRIPE_SECRET_KEY is not set: payments stay "pay at the venue" until it is, and this is run again.`);
+        return 0;
+      }
+      try {
+        const t = await refreshAccount(deps, tenant.id, v.account);
+        console.log(`Attached ${v.account} to ${t.slug}: charges enabled ${t.stripeChargesEnabled ? 'yes' : 'no'}, details submitted ${t.stripeDetailsSubmitted ? 'yes' : 'no'}.`);
+      } catch (err) {
+        throw new Refused(`--account: Stripe did not accept ${v.account}: ${err instanceof Error ? err.message : String(err)}`);
       }
       return 0;
     }

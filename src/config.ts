@@ -40,8 +40,15 @@ const EnvSchema = z
     OUTBOUND_ALLOW_PRIVATE: bool.default(false),
     MAIL_DAILY_CAP_PER_TENANT: z.coerce.number().int().min(1).max(10_000_000).default(2000),
     MAIL_UNVERIFIED_ALLOWANCE: z.coerce.number().int().min(0).max(10_000).default(20),
+    STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_[A-Za-z0-9_]+$/, 'must be a Stripe secret key (sk_… or rk_…)').optional(),
+    STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9_]+$/, 'must be a webhook signing secret (whsec_…)').optional(),
+    STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).regex(/^https?:\/\/[^/?#]+\/?$/, 'must be http(s)://host:port with no path').optional(),
+    PLATFORM_FEE_PERCENT: z.coerce.number().min(0).max(100).default(0),
   })
   .superRefine((env, ctx) => {
+    if (env.STRIPE_SECRET_KEY && !env.STRIPE_WEBHOOK_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['STRIPE_WEBHOOK_SECRET'], message: 'is required when STRIPE_SECRET_KEY is set (only a signed webhook confirms a payment)' });
+    }
     if (env.APP_DATABASE_URL && !env.DATABASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required when APP_DATABASE_URL is set' });
     }
@@ -88,6 +95,24 @@ export interface Config {
   mailDailyCapPerTenant: number;
   /** Messages a business may send before its owner has verified their email address; the rest wait. */
   mailUnverifiedAllowance: number;
+  /** Stripe Connect (src/payments/stripe.ts); without a key, paid services are paid at the venue. */
+  stripe: StripeConfig | undefined;
+}
+
+export interface StripeConfig {
+  secretKey: string;
+  webhookSecret: string;
+  /** STRIPE_API_BASE parsed: the client talks to this host instead of Stripe's (proxies, tests). */
+  api: { host: string; port: number; protocol: 'http' | 'https' } | undefined;
+  /** The application fee on each charge, in percent of the amount. */
+  platformFeePercent: number;
+}
+
+function stripeApi(base: string | undefined): StripeConfig['api'] {
+  if (!base) return undefined;
+  const u = new URL(base);
+  const protocol = u.protocol === 'http:' ? 'http' : 'https';
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : protocol === 'http' ? 80 : 443, protocol };
 }
 
 export class ConfigError extends Error {}
@@ -137,6 +162,9 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
     outboundAllowPrivate: e.OUTBOUND_ALLOW_PRIVATE,
     mailDailyCapPerTenant: e.MAIL_DAILY_CAP_PER_TENANT,
     mailUnverifiedAllowance: e.MAIL_UNVERIFIED_ALLOWANCE,
+    stripe: e.STRIPE_SECRET_KEY
+      ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET!, api: stripeApi(e.STRIPE_API_BASE), platformFeePercent: e.PLATFORM_FEE_PERCENT }
+      : undefined,
   };
 }
 

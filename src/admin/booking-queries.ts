@@ -23,6 +23,11 @@ export interface AdminBookingRow {
   resource_id: string;
   resource_name: string;
   resource_time_zone: string;
+  /** Its online payment, when it takes one (null: nothing paid online). */
+  payment_status: string | null;
+  amount_paid: number | null;
+  amount_refunded: number | null;
+  payment_currency: string | null;
 }
 
 export interface BookingListFilter {
@@ -43,7 +48,11 @@ function withNames(tx: TenantTx, viewer: Viewer) {
     .join('resources as r', function () {
       this.on('r.tenant_id', 'b.tenant_id').andOn('r.id', 'b.resource_id');
     })
-    .select('b.*', 's.name as service_name', 'r.name as resource_name', 'r.time_zone as resource_time_zone');
+    .leftJoin('payments as p', function () {
+      this.on('p.tenant_id', 'b.tenant_id').andOn('p.booking_id', 'b.id');
+    })
+    .select('b.*', 's.name as service_name', 'r.name as resource_name', 'r.time_zone as resource_time_zone',
+      'p.status as payment_status', 'p.amount_paid', 'p.amount_refunded', 'p.currency as payment_currency');
 }
 
 export async function listAdminBookings(tx: TenantTx, viewer: Viewer, f: BookingListFilter): Promise<AdminBookingRow[]> {

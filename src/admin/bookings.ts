@@ -16,6 +16,9 @@ import { addDays, longDate } from '../bookings/present.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { addBookingNote, adminBooking, bookingHistory, bookingNotes, gridHours, listAdminBookings, visibleResources, type AdminBookingRow } from './booking-queries.ts';
 import { csvRow } from './csv.ts';
+import { adminPaymentRoutes } from './payments.ts';
+import { formatMinor } from '../payments/money.ts';
+import { paymentOf, paymentTimeline, refundsOf } from '../payments/queries.ts';
 import type { Viewer } from './scope.ts';
 import { closedBands, gridItem, mondayOf, nowRow, openIntervals, rowsTouched, visibleRows, withLanes, type GridItem } from './time-grid.ts';
 
@@ -73,16 +76,22 @@ export function adminBookingRoutes(deps: AppDeps): Router {
       services,
       statuses: STATUSES,
       csvHref: `/admin/bookings.csv?${params}`,
-      rows: rows.map((b) => ({ ...b, when: `${longDate(b.starts_at.getTime(), b.resource_time_zone)}, ${formatInZoneWithName(b.starts_at.getTime(), b.resource_time_zone)}` })),
+      rows: rows.map((b) => ({
+        ...b,
+        when: `${longDate(b.starts_at.getTime(), b.resource_time_zone)}, ${formatInZoneWithName(b.starts_at.getTime(), b.resource_time_zone)}`,
+        paid: b.payment_status ? `${b.payment_status.replace('_', ' ')}: ${formatMinor(b.amount_paid ?? 0, b.payment_currency!)} paid${b.amount_refunded ? `, ${formatMinor(b.amount_refunded, b.payment_currency!)} refunded` : ''}` : '',
+      })),
       zone: tenant.timeZone,
     });
   });
 
   r.get('/bookings.csv', async (req, res) => {
     const { rows, q } = await list(req, res);
-    let out = csvRow(['id', 'status', 'start', 'end', 'time_zone', 'service', 'resource', 'customer_name', 'customer_email', 'customer_phone', 'customer_time_zone', 'notes', 'source', 'created_at']);
+    let out = csvRow(['id', 'status', 'start', 'end', 'time_zone', 'service', 'resource', 'customer_name', 'customer_email', 'customer_phone', 'customer_time_zone', 'notes', 'source', 'created_at',
+      'payment_status', 'amount_paid', 'amount_refunded', 'currency']);
     for (const b of rows) {
-      out += csvRow([b.id, b.status, b.starts_at, b.ends_at, b.resource_time_zone, b.service_name, b.resource_name, b.customer_name, b.customer_email, b.customer_phone, b.customer_time_zone, b.notes, b.source, b.created_at]);
+      out += csvRow([b.id, b.status, b.starts_at, b.ends_at, b.resource_time_zone, b.service_name, b.resource_name, b.customer_name, b.customer_email, b.customer_phone, b.customer_time_zone, b.notes, b.source, b.created_at,
+        b.payment_status ?? 'not_required', b.amount_paid ?? 0, b.amount_refunded ?? 0, b.payment_currency ?? '']);
     }
     res
       .type('text/csv; charset=utf-8')
@@ -97,7 +106,10 @@ export function adminBookingRoutes(deps: AppDeps): Router {
     const data = await withTenant(deps.db, tenant.id, async (tx) => {
       const booking = await adminBooking(tx, viewerOf(req), id);
       if (!booking) return undefined;
-      return { booking, history: await bookingHistory(tx, id), notes: await bookingNotes(tx, id), messages: await notificationsOfBooking(tx, id) };
+      return {
+        booking, history: await bookingHistory(tx, id), notes: await bookingNotes(tx, id), messages: await notificationsOfBooking(tx, id),
+        payment: await paymentOf(tx, id), timeline: await paymentTimeline(tx, id), refunds: await refundsOf(tx, id),
+      };
     });
     if (!data) throw notFound('No such booking.');
     const b = data.booking;
@@ -110,6 +122,9 @@ export function adminBookingRoutes(deps: AppDeps): Router {
       started: b.starts_at.getTime() <= deps.now().getTime(),
       noteErrors: {},
       cancelErrors: {},
+      refundErrors: {},
+      money: (n: number) => formatMinor(n, data.payment?.currency ?? 'USD'),
+      mayRefund: req.user!.role === 'owner' || req.user!.role === 'admin',
       ...extra,
     });
   }
@@ -122,6 +137,7 @@ export function adminBookingRoutes(deps: AppDeps): Router {
   }
 
   r.get('/bookings/:id', (req, res) => detail(req, res));
+  r.use(adminPaymentRoutes(deps, detail));
 
   r.post('/bookings/:id/cancel', async (req, res) => {
     const b = await visible(req, res);

@@ -1,3 +1,4 @@
+import { isZeroDecimal, pricingErrors } from '../payments/money.ts';
 import { z } from 'zod';
 import { fieldErrors } from '../http/forms.ts';
 import {
@@ -85,6 +86,16 @@ export const ServiceForm = z
     price: money,
     deposit: money,
     currency: z.string().trim().toUpperCase().regex(/^[A-Z]{3}$/, 'Use a 3-letter code like USD.'),
+    paymentMode: z.enum(['none', 'deposit', 'full'], 'Choose how customers pay.').default('none'),
+    depositPercent: z.string().trim().default('').transform((s, ctx) => {
+      if (s === '') return null;
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 1 || n > 100) {
+        ctx.addIssue({ code: 'custom', message: 'Leave empty, or a whole percent from 1 to 100.' });
+        return z.NEVER;
+      }
+      return n;
+    }),
     resourceIds: z.preprocess((v) => (v === undefined ? [] : [v].flat()), z.array(z.uuid())),
     active: z.preprocess((v) => v === 'on' || v === true, z.boolean()).default(false),
     version: z.string().optional(),
@@ -149,7 +160,15 @@ export const checkHolidayForm = (body: unknown): Checked<z.output<typeof Holiday
 export function checkServiceForm(body: unknown): Checked<{ form: z.output<typeof ServiceForm>; rules: ServiceRules }> {
   const parsed = ServiceForm.safeParse(body ?? {});
   if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
-  const f = parsed.data;
+  // Amounts are typed in major units; a zero-decimal currency (JPY, KRW) has no minor unit.
+  const f = isZeroDecimal(parsed.data.currency)
+    ? { ...parsed.data, price: Math.round(parsed.data.price / 100), deposit: Math.round(parsed.data.deposit / 100) }
+    : parsed.data;
+  const money = pricingErrors({ priceMinor: f.price, currency: f.currency, paymentMode: f.paymentMode, depositMinor: f.deposit, depositPercent: f.depositPercent });
+  if (Object.keys(money).length) {
+    const names: Record<string, string> = { priceMinor: 'price', depositMinor: 'deposit', depositPercent: 'depositPercent' };
+    return { ok: false, errors: Object.fromEntries(Object.entries(money).map(([k, v]) => [names[k] ?? k, v])) };
+  }
   const rules = { durationMin: f.durationMin, intervalMin: f.intervalMin, bufferBeforeMin: f.bufferBeforeMin, bufferAfterMin: f.bufferAfterMin, minNoticeMin: f.minNoticeMin, horizonDays: f.horizonDays, maxPerDay: f.maxPerDay };
   const problems = validateServiceRules(rules);
   if (problems.length) return { ok: false, errors: { durationMin: problems.join('; ') } };
@@ -160,7 +179,7 @@ export function checkServiceForm(body: unknown): Checked<{ form: z.output<typeof
 export const FORM_LABELS = {
   service: {
     name: 'Name', description: 'Description', durationMin: 'Duration', intervalMin: 'Start times every', bufferBeforeMin: 'Buffer before', bufferAfterMin: 'Buffer after',
-    minNoticeMin: 'Minimum notice', horizonDays: 'Bookable up to', maxPerDay: 'At most per day', price: 'Price', deposit: 'Deposit', currency: 'Currency', resourceIds: 'Offered by',
+    minNoticeMin: 'Minimum notice', horizonDays: 'Bookable up to', maxPerDay: 'At most per day', price: 'Price', deposit: 'Deposit', currency: 'Currency', paymentMode: 'Payment', depositPercent: 'Percentage of the price', resourceIds: 'Offered by',
   },
   resource: { name: 'Name', kind: 'Kind', timeZone: 'Time zone', position: 'Order' },
   hours: Object.fromEntries(WEEKDAYS.map((day, i) => [`day${i}`, day])),

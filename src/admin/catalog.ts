@@ -1,3 +1,5 @@
+import { isZeroDecimal } from '../payments/money.ts';
+import { venueReason } from '../payments/plan.ts';
 import { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { uuidParam } from '../http/params.ts';
@@ -176,10 +178,12 @@ export function catalogRoutes(deps: AppDeps): Router {
   const serviceValues = (s: Awaited<ReturnType<typeof serviceById>> & object, resourceIds: string[]) => ({
     name: s.name, description: s.description, durationMin: String(s.durationMin), intervalMin: String(s.intervalMin),
     bufferBeforeMin: String(s.bufferBeforeMin), bufferAfterMin: String(s.bufferAfterMin), minNoticeMin: String(s.minNoticeMin),
-    horizonDays: String(s.horizonDays), maxPerDay: s.maxPerDay === null ? '' : String(s.maxPerDay), price: (s.priceMinor / 100).toFixed(2),
-    deposit: (s.depositMinor / 100).toFixed(2), currency: s.currency, resourceIds, active: s.active ? 'on' : '',
+    horizonDays: String(s.horizonDays), maxPerDay: s.maxPerDay === null ? '' : String(s.maxPerDay), price: majorUnits(s.priceMinor, s.currency),
+    deposit: majorUnits(s.depositMinor, s.currency), currency: s.currency, resourceIds, active: s.active ? 'on' : '',
+    paymentMode: s.paymentMode, depositPercent: s.depositPercent === null ? '' : String(s.depositPercent),
   });
-  const NEW_SERVICE = { name: '', description: '', durationMin: '30', intervalMin: '30', bufferBeforeMin: '0', bufferAfterMin: '0', minNoticeMin: '60', horizonDays: '60', maxPerDay: '', price: '0.00', deposit: '0.00', currency: 'USD', resourceIds: [] as string[], active: 'on' };
+  const majorUnits = (minor: number, currency: string) => (isZeroDecimal(currency) ? String(minor) : (minor / 100).toFixed(2));
+  const NEW_SERVICE = { name: '', description: '', durationMin: '30', intervalMin: '30', bufferBeforeMin: '0', bufferAfterMin: '0', minNoticeMin: '60', horizonDays: '60', maxPerDay: '', price: '0.00', deposit: '0.00', currency: 'USD', resourceIds: [] as string[], active: 'on', paymentMode: 'none', depositPercent: '' };
 
   r.get('/services', async (_req, res) => {
     const services = await tx(res, (t) => t('services').orderBy(['position', 'name']));
@@ -197,7 +201,9 @@ export function catalogRoutes(deps: AppDeps): Router {
       return { resources, service, values: serviceValues(service, ids), version: await rowVersion(t, 'services', id) };
     });
     const preview = data.service ? await previewWeek(deps, tenant, data.service.id) : [];
-    res.status(status).render('admin/catalog/service', { title: data.service?.name ?? 'New service', ...data, preview, errors: {}, ...extra });
+    // Why a paid service would be paid at the venue now (no Stripe, not connected), said where it is set.
+    const paymentNote = venueReason(deps.config, tenant);
+    res.status(status).render('admin/catalog/service', { title: data.service?.name ?? 'New service', ...data, preview, paymentNote, errors: {}, ...extra });
   }
 
   r.get('/services/new', (req, res) => servicePage(req, res, undefined));
@@ -211,7 +217,10 @@ export function catalogRoutes(deps: AppDeps): Router {
     const checked = checkServiceForm(req.body);
     if (!checked.ok) return rerender(422, { errors: checked.errors });
     const { form: f, rules } = checked.value;
-    const fields = { ...rules, name: f.name, description: f.description, priceMinor: f.price, depositMinor: f.deposit, currency: f.currency, active: f.active };
+    const fields = {
+      ...rules, name: f.name, description: f.description, priceMinor: f.price, depositMinor: f.depositPercent === null ? f.deposit : 0, currency: f.currency, active: f.active,
+      paymentMode: f.paymentMode, depositPercent: f.depositPercent,
+    };
     try {
       const savedId = await tx(res, async (t) => {
         for (const rid of f.resourceIds) if (!(await resourceById(t, rid))) throw notFound('No such resource.');

@@ -24,7 +24,10 @@ import { catalogRoutes } from './catalog.ts';
 import { newBookingRoutes } from './new-booking.ts';
 import { audit, recentAudit } from '../audit/log.ts';
 import { BLOCKING_STATUSES } from '../bookings/model.ts';
-import { longDate } from '../bookings/present.ts';
+import { addDays, longDate } from '../bookings/present.ts';
+import { mondayOf } from './time-grid.ts';
+import { takings } from '../payments/queries.ts';
+import { formatMinor } from '../payments/money.ts';
 import { dayInstantRange, formatInZoneWithName, localDate } from '../scheduling/index.ts';
 import { bookingsStartingOn } from './booking-queries.ts';
 
@@ -49,7 +52,13 @@ export function adminRoutes(deps: AppDeps): Router {
     const tenant = res.locals.tenant as Tenant;
     const now = deps.now().getTime();
     const today = localDate(now, tenant.timeZone);
-    const rows = await withTenant(deps.db, tenant.id, (tx) => bookingsStartingOn(tx, { id: req.user!.id, role: req.user!.role }, today, tenant.timeZone));
+    const manager = req.user!.role !== 'staff';
+    const monday = mondayOf(today);
+    const { rows, week } = await withTenant(deps.db, tenant.id, async (tx) => ({
+      rows: await bookingsStartingOn(tx, { id: req.user!.id, role: req.user!.role }, today, tenant.timeZone),
+      // This week's takings and refunds (Monday to Monday in the business's zone), for owners and admins.
+      week: manager ? await takings(tx, new Date(dayInstantRange(monday, tenant.timeZone).start), new Date(dayInstantRange(addDays(monday, 7), tenant.timeZone).start)) : [],
+    }));
     const next = rows.find((b) => b.starts_at.getTime() >= now && BLOCKING_STATUSES.includes(b.status));
     res.render('admin/dashboard', {
       title: 'Dashboard',
@@ -58,6 +67,7 @@ export function adminRoutes(deps: AppDeps): Router {
         id: b.id, time: formatInZoneWithName(b.starts_at.getTime(), b.resource_time_zone), customer: b.customer_name, service: b.service_name,
         resource: b.resource_name, status: b.status, isNext: b === next,
       })),
+      takings: week.map((w) => ({ paid: formatMinor(w.paid, w.currency), refunded: formatMinor(w.refunded, w.currency) })),
     });
   });
 

@@ -11,8 +11,10 @@ import { resourceById, serviceById, type Resource, type Service } from '../catal
 import { bookingJson } from '../bookings/serialize.ts';
 import { createBooking, findAvailability, type Actor } from '../bookings/service.ts';
 import type { Tenant } from '../tenancy/queries.ts';
-import { AvailabilityQuery, BookingCreate, BookingListQuery, CancelBody, MAX_AVAILABILITY_DAYS, parse, RescheduleBody } from './schemas.ts';
+import { AvailabilityQuery, BookingCreate, BookingListQuery, CancelBody, MAX_AVAILABILITY_DAYS, parse, RefundBody, RescheduleBody } from './schemas.ts';
+import { refundBooking, refundJson } from '../payments/refunds.ts';
 import { list } from './serialize.ts';
+import { paymentsOf } from '../payments/queries.ts';
 
 const API: Actor = { source: 'api', userId: null };
 
@@ -59,7 +61,9 @@ export function bookingApi(deps: AppDeps): Router {
         if (!services.has(b.serviceId)) services.set(b.serviceId, (await serviceById(tx, b.serviceId))!);
         if (!resources.has(b.resourceId)) resources.set(b.resourceId, (await resourceById(tx, b.resourceId))!);
       }
-      return { data: p.data.map((b) => bookingJson({ booking: b, service: services.get(b.serviceId)!, resource: resources.get(b.resourceId)! })), hasMore: p.hasMore };
+      const payments = await paymentsOf(tx, p.data.map((b) => b.id));
+      const data = p.data.map((b) => bookingJson({ booking: b, service: services.get(b.serviceId)!, resource: resources.get(b.resourceId)!, payment: payments.get(b.id) ?? null }));
+      return { data, hasMore: p.hasMore };
     });
     res.json(list(page.data, page.hasMore));
   });
@@ -73,6 +77,12 @@ export function bookingApi(deps: AppDeps): Router {
   r.post('/bookings/:id/cancel', async (req, res) => {
     const b = parse(CancelBody, req.body);
     res.json(bookingJson(await cancelBooking(deps, tenantId(res), API, idParam(req.params.id), b.reason ?? null)));
+  });
+
+  r.post('/bookings/:id/refunds', async (req, res) => {
+    const b = parse(RefundBody, req.body);
+    const refund = await refundBooking(deps, tenantId(res), API, { bookingId: idParam(req.params.id), amount: b.amount, reason: b.reason });
+    res.status(201).json(refundJson(refund));
   });
 
   r.post('/bookings/:id/reschedule', async (req, res) => {

@@ -1,3 +1,4 @@
+import { pricingErrors, type ServicePricing } from '../payments/money.ts';
 import { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { withTenant, type TenantTx } from '../db/tenant.ts';
@@ -114,7 +115,11 @@ export function catalogApi(deps: AppDeps): Router {
     };
     const out = await tx(res, async (t) => {
       await checkResources(t, b.resource_ids);
-      const s = await insertService(t, { ...rules, name: b.name, description: b.description, priceMinor: b.price, depositMinor: b.deposit, currency: b.currency, position: 0 });
+      const money = {
+        priceMinor: b.price, depositMinor: b.deposit_amount ?? b.deposit, currency: b.currency, paymentMode: b.payment_mode, depositPercent: b.deposit_percent,
+      };
+      checkPricing(money);
+      const s = await insertService(t, { ...rules, ...money, name: b.name, description: b.description, position: 0 });
       await setServiceResources(t, s.id, b.resource_ids);
       return serviceOut(t, s.id);
     });
@@ -145,10 +150,14 @@ export function catalogApi(deps: AppDeps): Router {
         ...(b.max_per_day !== undefined && { maxPerDay: b.max_per_day }),
         ...(b.price !== undefined && { priceMinor: b.price }),
         ...(b.deposit !== undefined && { depositMinor: b.deposit }),
+        ...(b.deposit_amount !== undefined && { depositMinor: b.deposit_amount, depositPercent: null }),
+        ...(b.deposit_percent !== undefined && { depositPercent: b.deposit_percent, ...(b.deposit_percent !== null && { depositMinor: 0 }) }),
+        ...(b.payment_mode !== undefined && { paymentMode: b.payment_mode }),
         ...(b.currency !== undefined && { currency: b.currency }),
         ...(b.active !== undefined && { active: b.active }),
       };
       if (next.depositMinor > next.priceMinor) throw validationFailed({ deposit: 'must not exceed price' });
+      checkPricing(next);
       const problems = validateServiceRules(next);
       if (problems.length) throw validationFailed({ rules: problems.join('; ') });
       const { id: _id, ...patch } = next;
@@ -183,4 +192,11 @@ export function catalogApi(deps: AppDeps): Router {
     res.status(204).end();
   });
   return r;
+}
+
+/** Payment settings Stripe could not charge (below its minimum, no deposit) are refused, named by the API's fields. */
+function checkPricing(s: ServicePricing): void {
+  const errors = pricingErrors(s);
+  const names: Record<string, string> = { priceMinor: 'price', depositMinor: 'deposit_amount', depositPercent: 'deposit_percent' };
+  if (Object.keys(errors).length) throw validationFailed(Object.fromEntries(Object.entries(errors).map(([k, v]) => [names[k] ?? k, v])));
 }

@@ -46,6 +46,9 @@ const serviceProps: Record<string, Schema> = {
   interval_minutes: int({ minimum: 1, maximum: 1440 }), buffer_before_minutes: int({ minimum: 0 }), buffer_after_minutes: int({ minimum: 0 }),
   min_notice_minutes: int({ minimum: 0 }), horizon_days: int({ minimum: 1, maximum: 730 }), max_per_day: nullable(int({ minimum: 1 })),
   price: int({ minimum: 0, description: 'minor units' }), deposit: int({ minimum: 0, description: 'minor units' }), currency: str({ pattern: '^[A-Z]{3}$' }),
+  payment_mode: str({ enum: ['none', 'deposit', 'full'], description: 'What a booking pays online (through the business\'s Stripe account)' }),
+  deposit_amount: nullable(int({ minimum: 0, description: 'A fixed deposit, minor units (the same as deposit)' })),
+  deposit_percent: nullable(int({ minimum: 1, maximum: 100, description: 'A deposit as a percentage of the price, instead of deposit_amount' })),
   resource_ids: { type: 'array', items: uuid }, active: { type: 'boolean' },
 };
 
@@ -78,8 +81,30 @@ const schemas: Record<string, Schema> = {
       id: uuid, object: { const: 'booking' }, status: str({ enum: ['held', 'confirmed', 'cancelled', 'completed', 'no_show'] }), service_id: uuid,
       resource_id: uuid, start: instant, end: instant, time_zone: str(), customer: ref('Customer'), notes: nullable(str()),
       source: str(), price: int(), deposit: int(), currency: str(), sequence: int(), created_at: instant,
+      hold_expires_at: nullable(instant), payment: ref('Payment'),
     },
     ['id', 'object', 'status', 'service_id', 'resource_id', 'start', 'end', 'customer'],
+  ),
+  Payment: obj(
+    {
+      mode: str({ enum: ['none', 'deposit', 'full'] }),
+      status: str({ enum: ['not_required', 'pending', 'paid', 'partially_refunded', 'refunded', 'failed'] }),
+      amount_due: int({ description: 'minor units, paid online' }), amount_paid: int(), amount_refunded: int(), currency: str(),
+      checkout_url: nullable(str({ format: 'uri', description: 'Stripe Checkout, while the booking is held' })),
+    },
+    ['mode', 'status', 'amount_due', 'amount_paid', 'amount_refunded', 'currency', 'checkout_url'],
+  ),
+  Refund: obj(
+    { object: { const: 'refund' }, booking_id: uuid, number: int(), amount: int(), currency: str(), reason: str(), status: str({ enum: ['queued', 'pending', 'succeeded', 'failed', 'canceled'] }), stripe_refund_id: nullable(str()), created_at: instant },
+    ['object', 'booking_id', 'number', 'amount', 'status'],
+  ),
+  CancellationPolicy: obj(
+    {
+      object: { const: 'cancellation_policy' },
+      tiers: { type: 'array', maxItems: 10, items: obj({ hours_before: { type: 'number', minimum: 0, maximum: 8760 }, refund_percent: int({ minimum: 0, maximum: 100 }) }, ['hours_before', 'refund_percent']) },
+      same_day_refund_percent: nullable(int({ minimum: 0, maximum: 100 })),
+    },
+    ['tiers', 'same_day_refund_percent'],
   ),
   BookingCreate: obj({ service_id: uuid, resource_id: nullable(uuid), start: instant, customer: ref('Customer'), notes: nullable(str()) }, ['service_id', 'start', 'customer']),
   WebhookEndpoint: obj(
@@ -180,6 +205,18 @@ export function openApiDocument(config: Pick<Config, 'scheme' | 'baseDomain'>) {
           requestBody: { content: { 'application/json': { schema: obj({ reason: str({ maxLength: 500 }) }) } } },
           responses: { '200': json('Cancelled', ref('Booking')), '404': problem('Not found'), '409': problem('Not active'), ...errors },
         },
+      },
+      '/bookings/{id}/refunds': {
+        parameters: [idPath()],
+        post: {
+          operationId: 'refund_booking', tags: ['bookings'], parameters: [idempotencyHeader],
+          requestBody: body(obj({ amount: int({ minimum: 1, description: 'minor units, at most what remains' }), reason: str({ maxLength: 500 }) }, ['amount', 'reason'])),
+          responses: { '201': json('Queued; made at Stripe by a job', ref('Refund')), '404': problem('Not found'), ...errors },
+        },
+      },
+      '/settings/cancellation_policy': {
+        get: { operationId: 'get_cancellation_policy', tags: ['settings'], responses: { '200': json('The policy', ref('CancellationPolicy')), ...errors } },
+        put: { operationId: 'set_cancellation_policy', tags: ['settings'], requestBody: body(ref('CancellationPolicy')), responses: { '200': json('Set', ref('CancellationPolicy')), ...errors } },
       },
       '/bookings/{id}/reschedule': {
         parameters: [idPath()],

@@ -65,6 +65,10 @@ const serviceFields = {
   price: z.number().int().min(0),
   deposit: z.number().int().min(0),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
+  payment_mode: z.enum(['none', 'deposit', 'full']),
+  /** The same column as `deposit` (minor units), by the name payments use. */
+  deposit_amount: z.number().int().min(0),
+  deposit_percent: z.number().int().min(1).max(100).nullable(),
   resource_ids: z.array(Id).max(200),
   active: z.boolean(),
 };
@@ -81,6 +85,9 @@ export const ServiceCreate = z
     price: serviceFields.price.default(0),
     deposit: serviceFields.deposit.default(0),
     currency: serviceFields.currency.default('USD'),
+    payment_mode: serviceFields.payment_mode.default('none'),
+    deposit_amount: serviceFields.deposit_amount.optional(),
+    deposit_percent: serviceFields.deposit_percent.default(null),
     active: serviceFields.active.default(true),
   })
   .refine((s) => s.deposit <= s.price, { path: ['deposit'], message: 'must not exceed price' });
@@ -128,3 +135,15 @@ export const WebhookCreate = z.strictObject({
   events: z.array(z.enum(WEBHOOK_EVENTS)).min(1),
   description: z.string().max(500).default(''),
 });
+
+/** `PUT /settings/cancellation_policy`: tiers of hours before the start → refund percent, and the same-day rule. */
+export const CancellationPolicyBody = z
+  .strictObject({
+    object: z.literal('cancellation_policy').optional(),
+    tiers: z.array(z.strictObject({ hours_before: z.number().min(0).max(8760), refund_percent: z.number().int().min(0).max(100) })).max(10),
+    same_day_refund_percent: z.number().int().min(0).max(100).nullable(),
+  })
+  .refine((p) => new Set(p.tiers.map((t) => t.hours_before)).size === p.tiers.length, { path: ['tiers'], message: 'each tier needs different hours_before' });
+
+/** `POST /bookings/{id}/refunds`. */
+export const RefundBody = z.strictObject({ amount: z.number().int().min(1), reason: z.string().trim().min(1).max(500) });

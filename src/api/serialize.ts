@@ -22,6 +22,9 @@ export const serviceJson = (s: Service, resourceIds: string[]) => ({
   price: s.priceMinor,
   deposit: s.depositMinor,
   currency: s.currency,
+  payment_mode: s.paymentMode,
+  deposit_amount: s.paymentMode === 'deposit' && s.depositPercent === null ? s.depositMinor : null,
+  deposit_percent: s.depositPercent,
   resource_ids: resourceIds,
   active: s.active,
 });

@@ -4,6 +4,7 @@ import { planBookingNotifications, type BookingChange } from '../notifications/p
 import { emitEvent } from '../webhooks/service.ts';
 import type { Actor, Booking, BookingView } from './model.ts';
 import { bookingJson } from './serialize.ts';
+import { cancelHoldExpiry, scheduleHoldExpiry } from '../payments/queries.ts';
 
 /**
  * Everything that follows a change to a booking, written in the same
@@ -11,10 +12,26 @@ import { bookingJson } from './serialize.ts';
  * exists without its follow-ups, nor they without it. The status history
  * line, the messages (and their jobs) and the webhook event.
  */
-export async function bookingChanged(deps: AppDeps, tx: TenantTx, change: BookingChange, view: BookingView, reason: string | null, by: Actor): Promise<void> {
-  await recordHistory(tx, view.booking, change, by, reason);
-  await planBookingNotifications(deps, tx, change, view, reason);
-  await emitEvent(tx, `booking.${change}`, { booking: bookingJson(view) }, deps.now());
+export async function bookingChanged(
+  deps: AppDeps,
+  tx: TenantTx,
+  change: BookingChange | 'held' | 'confirmed',
+  view: BookingView,
+  reason: string | null,
+  by: Actor,
+): Promise<void> {
+  await recordHistory(tx, view.booking, change === 'held' ? 'created' : change, by, reason);
+  if (change === 'held') {
+    // Awaiting payment: no messages yet (they go when it is confirmed), and
+    // the job that releases the time if it is not paid by then.
+    await scheduleHoldExpiry(tx, view.booking.id, view.booking.holdExpiresAt!);
+    return;
+  }
+  if (change === 'confirmed') await cancelHoldExpiry(tx, view.booking.id);
+  // A held booking confirmed is, to the customer, the staff and integrators, a new booking.
+  const told = change === 'confirmed' ? 'created' : change;
+  await planBookingNotifications(deps, tx, told, view, reason);
+  await emitEvent(tx, `booking.${told}`, { booking: bookingJson(view) }, deps.now());
 }
 
 /** Who made a change, as the status history names them. */
@@ -26,7 +43,7 @@ export const ACTOR: Record<Actor['source'], 'customer' | 'staff' | 'api' | 'syst
 export async function recordHistory(
   tx: TenantTx,
   b: Booking,
-  event: 'created' | 'cancelled' | 'rescheduled' | 'completed' | 'no_show',
+  event: 'created' | 'cancelled' | 'rescheduled' | 'completed' | 'no_show' | 'confirmed',
   by: Actor,
   detail: string | null = null,
 ): Promise<void> {

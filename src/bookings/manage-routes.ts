@@ -11,6 +11,8 @@ import { SlotRefused } from './errors.ts';
 import { renderPicker, type PickerFlow, type PickerQuery } from './picker.ts';
 import { customerMay, type CustomerAction } from './policy.ts';
 import { formatDuration, longDate } from './present.ts';
+import { openCheckout } from '../payments/checkout.ts';
+import { paymentSummary } from '../payments/present.ts';
 import { bookingForManageToken, cancelBooking, rescheduleBooking, type Actor, type BookingView } from './service.ts';
 
 const CUSTOMER: Actor = { source: 'public', userId: null };
@@ -47,11 +49,11 @@ export function manageRoutes(deps: AppDeps): Router {
     const verdict = customerMay(tenantOf(res), v.booking, action, deps.now());
     if (verdict.ok) return false;
     res.status(409);
-    void showBooking(res, v, { refused: verdict.reason });
+    void showBooking(res.req, res, v, { refused: verdict.reason });
     return true;
   }
 
-  function showBooking(res: Response, v: BookingView & { token: string }, extra: Record<string, unknown> = {}) {
+  function showBooking(req: Request, res: Response, v: BookingView & { token: string }, extra: Record<string, unknown> = {}) {
     const tenant = tenantOf(res);
     const { booking, service, resource } = v;
     const start = booking.start.getTime();
@@ -70,9 +72,30 @@ export function manageRoutes(deps: AppDeps): Router {
       mayCancel: customerMay(tenant, booking, 'cancel', now),
       mayReschedule: customerMay(tenant, booking, 'reschedule', now),
       cutoff: tenant.changeCutoffMinutes ? formatDuration(tenant.changeCutoffMinutes) : '',
+      pay: paymentSummary(v, tenant, now, req.query.paid === '1'),
       ...extra,
     });
   }
+
+  // The payment part alone, for htmx polling while a payment is being confirmed.
+  r.get('/manage/:token/payment', async (req, res) => {
+    const v = await load(req, res);
+    res.set('Cache-Control', 'no-store').render('bookings/_payment', { token: v.token, pay: paymentSummary(v, tenantOf(res), deps.now(), true), csrfToken: res.locals.csrfToken });
+  });
+
+  // Pay a held booking (again): the same Checkout Session while it is open.
+  r.post('/manage/:token/pay', async (req, res) => {
+    const v = await load(req, res);
+    let url: string | null = null;
+    try {
+      url = await openCheckout(deps, tenantOf(res).id, v.booking.id, v.token);
+    } catch {
+      url = null;
+    }
+    if (url) return res.redirect(303, url);
+    res.status(409);
+    showBooking(req, res, v, { refused: 'Online payment is not available for this booking right now. Please try again in a moment, or contact the business.' });
+  });
 
   const flowFor = (v: BookingView & { token: string }): PickerFlow => ({
     basePath: `/manage/${v.token}/reschedule`,
@@ -94,7 +117,7 @@ export function manageRoutes(deps: AppDeps): Router {
 
   r.get('/manage/:token', async (req, res) => {
     const v = await load(req, res);
-    showBooking(res, v, { booked: req.query.booked === '1', moved: req.query.moved === '1' });
+    showBooking(req, res, v, { booked: req.query.booked === '1', moved: req.query.moved === '1' });
   });
 
   r.post('/manage/:token/cancel', async (req, res) => {
@@ -102,7 +125,7 @@ export function manageRoutes(deps: AppDeps): Router {
     if (refuse(res, v, 'cancel')) return;
     const reason = z.string().trim().max(500).safeParse(req.body?.reason ?? '');
     const done = await cancelBooking(deps, tenantOf(res).id, CUSTOMER, v.booking.id, reason.success && reason.data ? `Customer: ${reason.data}` : 'Cancelled by the customer');
-    showBooking(res, { ...done, token: v.token }, { cancelledNow: true });
+    showBooking(req, res, { ...done, token: v.token }, { cancelledNow: true });
   });
 
   r.get('/manage/:token/reschedule', async (req, res) => {

@@ -41,6 +41,32 @@ export interface Booking {
   createdAt: Date;
   /** Input of the manage link's derivation (src/bookings/manage-link.ts); not a secret by itself. */
   manageNonce: string;
+  /** A held booking's end of hold: unpaid by then, it is cancelled and its time freed. */
+  holdExpiresAt: Date | null;
+  cancelReason: string | null;
+}
+
+export type PaymentStatus = 'pending' | 'paid' | 'partially_refunded' | 'refunded' | 'failed';
+
+/**
+ * What a booking takes online (a deposit or the full price) and what came
+ * of it, in minor units of `currency`. A booking without one pays at the
+ * venue, if anything.
+ */
+export interface Payment {
+  bookingId: string;
+  mode: 'deposit' | 'full';
+  currency: string;
+  priceMinor: number;
+  amountDue: number;
+  amountPaid: number;
+  amountRefunded: number;
+  status: PaymentStatus;
+  stripeAccountId: string;
+  checkoutSessionId: string | null;
+  checkoutUrl: string | null;
+  paymentIntentId: string | null;
+  paidAt: Date | null;
 }
 
 export interface Actor {
@@ -53,4 +79,6 @@ export interface BookingView {
   booking: Booking;
   service: Service;
   resource: Resource;
+  /** Its online payment, or null: nothing to pay online (pay at the venue). */
+  payment: Payment | null;
 }

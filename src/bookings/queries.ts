@@ -22,11 +22,13 @@ interface BookingRow {
   created_at: Date;
   manage_nonce: string;
   manage_token_hash: string;
+  hold_expires_at: Date | null;
+  cancel_reason: string | null;
 }
 
 /** The columns a Booking is read from: named, so a cached plan of a named statement outlives a new column. */
 const BOOKING_COLUMNS = `id, tenant_id, service_id, resource_id, starts_at, ends_at, status, customer_name, customer_email, customer_phone,
-  customer_time_zone, notes, source, sequence, created_at, manage_nonce, manage_token_hash`;
+  customer_time_zone, notes, source, sequence, created_at, manage_nonce, manage_token_hash, hold_expires_at, cancel_reason`;
 
 const toBooking = (r: BookingRow): Booking => ({
   id: r.id,
@@ -42,6 +44,8 @@ const toBooking = (r: BookingRow): Booking => ({
   sequence: r.sequence,
   createdAt: r.created_at,
   manageNonce: r.manage_nonce,
+  holdExpiresAt: r.hold_expires_at,
+  cancelReason: r.cancel_reason,
 });
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -199,6 +203,7 @@ export interface NewBooking {
   source: BookingSource;
   createdBy: string | null;
   createdAt: Date;
+  holdExpiresAt: Date | null;
 }
 
 /**
@@ -208,13 +213,13 @@ export interface NewBooking {
 export async function insertBooking(tx: TenantTx, b: NewBooking): Promise<Booking> {
   const { rows } = await tx.raw<{ rows: BookingRow[] }>(
     `insert into bookings (tenant_id, id, service_id, resource_id, starts_at, ends_at, blocked, status, customer_name, customer_email,
-       customer_phone, customer_time_zone, notes, manage_nonce, manage_token_hash, source, created_by, created_at, updated_at)
+       customer_phone, customer_time_zone, notes, manage_nonce, manage_token_hash, source, created_by, created_at, updated_at, hold_expires_at)
      values (?::uuid, ?::uuid, ?::uuid, ?::uuid, ?::timestamptz, ?::timestamptz, tstzrange(?::timestamptz, ?::timestamptz, '[)'), ?, ?, ?,
-       ?, ?, ?, ?, ?, ?, ?::uuid, ?::timestamptz, ?::timestamptz)
+       ?, ?, ?, ?, ?, ?, ?::uuid, ?::timestamptz, ?::timestamptz, ?::timestamptz)
      returning ${BOOKING_COLUMNS}`,
     [tx.tenantId, b.id, b.serviceId, b.resourceId, iso(b.start), iso(b.end), iso(b.blocked.start), iso(b.blocked.end), b.status, b.customer.name,
       b.customer.email, b.customer.phone, b.customer.timeZone, b.notes, b.manageNonce, b.manageTokenDigest, b.source, b.createdBy,
-      b.createdAt.toISOString(), b.createdAt.toISOString()],
+      b.createdAt.toISOString(), b.createdAt.toISOString(), b.holdExpiresAt?.toISOString() ?? null],
   ).options({ name: 'slotwise_insert_booking' });
   return toBooking(rows[0]!);
 }
@@ -241,6 +246,20 @@ export async function markCancelled(tx: TenantTx, id: string, now: Date, reason:
     .update({ status: 'cancelled', cancelled_at: now, cancel_reason: reason, sequence: tx.raw('sequence + 1'), updated_at: now } as never)
     .returning('*');
   return toBooking(row as BookingRow);
+}
+
+/**
+ * A held booking is paid: it is confirmed, its hold ends. Or a booking
+ * whose hold had expired is paid late and its time still free: it is
+ * confirmed again, under the exclusion constraint like any write.
+ */
+export async function markConfirmed(tx: TenantTx, id: string, now: Date): Promise<Booking> {
+  const { rows } = await tx.raw<{ rows: BookingRow[] }>(
+    `update bookings set status = 'confirmed', hold_expires_at = null, cancelled_at = null, cancel_reason = null, updated_at = ?
+     where id = ? returning ${BOOKING_COLUMNS}`,
+    [now, id],
+  );
+  return toBooking(rows[0]!);
 }
 
 /** Move a booking in place; the exclusion constraint checks the new range against every other booking. */

@@ -12,6 +12,7 @@ import { CustomerDayFull, NotOffered, SlotRefused } from './errors.ts';
 import { formatDuration, formatMoney, longDate, zoneLabel } from './present.ts';
 import { renderPicker, type PickerQuery } from './picker.ts';
 import { createBooking, findAvailability } from './service.ts';
+import { bookingPaymentNote } from '../payments/present.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -60,7 +61,7 @@ export function bookingRoutes(deps: AppDeps): Router {
     if (!avail.slots.some((s) => s.start === start)) {
       return renderPicker(deps, req, res, { ...q, date: localDate(start, q.tz) }, 409, 'That time was just taken. Please pick another time.');
     }
-    res.render('bookings/details', detailsModel(avail, q, start, {}, {}));
+    res.render('bookings/details', detailsModel(avail, q, start, {}, {}, bookingPaymentNote(deps.config, tenant, avail.service)));
   });
 
   // Bad input on the booking form answers 422 with the reason and writes
@@ -97,11 +98,12 @@ export function bookingRoutes(deps: AppDeps): Router {
         return renderPicker(deps, req, res, q, 422, errors.start ?? errors.serviceId ?? errors.resourceId ?? 'Choose one of the offered times.');
       }
       const avail = await findAvailability(deps, tenant.id, { serviceId: q.serviceId, resourceId: q.resource === 'any' ? null : q.resource, range: { start, end: start + 1 } });
-      return res.status(422).render('bookings/details', detailsModel(avail, q, start, formValues(body), errors));
+      return res.status(422).render('bookings/details', detailsModel(avail, q, start, formValues(body), errors, bookingPaymentNote(deps.config, tenant, avail.service)));
     }
     try {
-      const { manageToken } = await createBooking(deps, tenant.id, { source: 'public', userId: null }, parsed.data);
-      res.redirect(303, `/manage/${manageToken}?booked=1`);
+      const created = await createBooking(deps, tenant.id, { source: 'public', userId: null }, parsed.data);
+      // A paid service: on to Stripe Checkout (CSP form-action allows it). Held without a session: the manage page offers to pay.
+      res.redirect(303, created.payment?.checkoutUrl ?? `/manage/${created.manageToken}?booked=1`);
     } catch (err) {
       if (err instanceof SlotRefused || err instanceof CustomerDayFull) {
         return renderPicker(deps, req, res, { ...q, date: localDate(start, q.tz) }, statusOf(err), err.message);
@@ -137,6 +139,7 @@ function detailsModel(
   start: number,
   values: Record<string, string>,
   errors: Record<string, string>,
+  paymentNote: string,
 ) {
   return {
     title: `Your details — ${avail.service.name}`,
@@ -149,5 +152,6 @@ function detailsModel(
     backHref: `/book/${q.serviceId}?${new URLSearchParams({ resource: q.resource, tz: q.tz, ...(Number.isFinite(start) ? { date: localDate(start, q.tz) } : {}) })}`,
     values,
     errors,
+    paymentNote,
   };
 }

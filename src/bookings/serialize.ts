@@ -24,6 +24,25 @@ export function bookingJson(v: BookingView) {
     currency: service.currency,
     sequence: b.sequence,
     created_at: b.createdAt.toISOString(),
+    hold_expires_at: b.status === 'held' && b.holdExpiresAt ? b.holdExpiresAt.toISOString() : null,
+    payment: paymentJson(v),
+  };
+}
+
+/** What the booking takes online and what came of it; `not_required` when nothing is paid online. */
+function paymentJson(v: BookingView) {
+  const p = v.payment;
+  if (!p) {
+    return { mode: 'none', status: 'not_required', amount_due: 0, amount_paid: 0, amount_refunded: 0, currency: v.service.currency, checkout_url: null };
+  }
+  return {
+    mode: p.mode,
+    status: p.status,
+    amount_due: p.amountDue,
+    amount_paid: p.amountPaid,
+    amount_refunded: p.amountRefunded,
+    currency: p.currency,
+    checkout_url: v.booking.status === 'held' && p.status === 'pending' ? p.checkoutUrl : null,
   };
 }
 export type BookingJson = ReturnType<typeof bookingJson>;

@@ -13,8 +13,16 @@ import { customerDayFull } from './policy.ts';
 import { isActive, type Actor, type Booking, type BookingView } from './model.ts';
 import {
   availabilityContext, bookingById, bookingByManageDigest, bookingForUpdate, customerDayBookings, insertBooking, loadDecisionQuery, lockCustomer, lockResource,
-  markCancelled, moveBooking, toSlotQuery, tryLockResource,
+  markCancelled, markConfirmed, moveBooking, toSlotQuery, tryLockResource,
 } from './queries.ts';
+import { onlineCharge } from '../payments/plan.ts';
+import {
+  forgetCheckoutUrl, insertPayment, markPaid, markPaymentFailed, paymentForUpdate, paymentOf, recordPaymentEvent,
+} from '../payments/queries.ts';
+import { LATE_REFUND_REASON, queueRefund, refundOnCancel } from '../payments/refunds.ts';
+import { queueNotification } from '../notifications/queries.ts';
+import { openCheckout } from '../payments/checkout.ts';
+import { log } from '../log.ts';
 
 /**
  * The one booking service (DESIGN "Booking"). Every caller — the public
@@ -101,6 +109,22 @@ type Decide = (tx: TenantTx, resource: Resource) => Promise<RejectReason | null>
 
 export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, cmd: CreateBooking, opts: CreateOptions = {}): Promise<Created> {
   checkIds(cmd.serviceId, cmd.resourceId);
+  const created = await decideAndInsert(deps, tenantId, by, cmd, opts);
+  if (!created.payment) return created;
+  // Held for payment: the customer's Checkout page, once the booking has
+  // committed (no lock waits on Stripe). Should Stripe fail now, the
+  // booking stays held, the manage link offers to pay again, and the hold
+  // expires as any other.
+  try {
+    const url = await openCheckout(deps, tenantId, created.booking.id, created.manageToken);
+    return { ...created, payment: { ...created.payment, checkoutUrl: url } };
+  } catch (err) {
+    log.warn('could not open Stripe Checkout for a held booking', { booking: created.booking.id, error: err instanceof Error ? err.message : String(err) });
+    return created;
+  }
+}
+
+async function decideAndInsert(deps: AppDeps, tenantId: string, by: Actor, cmd: CreateBooking, opts: CreateOptions): Promise<Created> {
   return withTenant(deps.db, tenantId, async (tx) => {
     const offer = await loadOffer(tx, cmd.serviceId, cmd.resourceId);
     const { service } = offer;
@@ -117,6 +141,11 @@ export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, 
       const verdict = explainSlot(await loadDecisionQuery(on, rules, resource, cmd.start, now.getTime()), resource.id, cmd.start);
       return verdict.ok ? null : verdict.reason;
     };
+    // A service paid online is booked `held` until the payment's webhook
+    // confirms it; the hold ends at the Checkout Session's expiry.
+    const tenant = service.paymentMode === 'none' ? null : await currentTenant(tx);
+    const charge = tenant && onlineCharge(deps.config, tenant, service, by.source);
+    const holdExpiresAt = tenant && charge ? new Date(now.getTime() + tenant.holdMinutes * 60_000) : null;
     const id = randomUUID();
     const secret = newManageSecret(deps.config, id);
     const booking = await bookFirstFree(tx, offer.resources, decide, (on, resource) => insertBooking(on, {
@@ -126,7 +155,8 @@ export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, 
       start: cmd.start,
       end: cmd.start + service.durationMin * 60_000,
       blocked: blockedRange(service, cmd.start),
-      status: 'confirmed',
+      status: charge ? 'held' : 'confirmed',
+      holdExpiresAt,
       customer: cmd.customer,
       notes: cmd.notes,
       manageNonce: secret.nonce,
@@ -135,9 +165,10 @@ export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, 
       createdBy: by.userId,
       createdAt: now,
     }));
-    const view = { booking, service, resource: offer.resources.find((r) => r.id === booking.resourceId)! };
+    const payment = charge && (await insertPayment(tx, { bookingId: booking.id, ...charge, now }));
+    const view = { booking, service, resource: offer.resources.find((r) => r.id === booking.resourceId)!, payment };
     await auditIfStaff(tx, by, 'booking.create', undefined, booking, { customer: booking.customer.email });
-    await bookingChanged(deps, tx, 'created', view, null, by);
+    await bookingChanged(deps, tx, charge ? 'held' : 'created', view, null, by);
     return { ...view, manageToken: secret.token };
   });
 }
@@ -249,7 +280,8 @@ export async function rescheduleBooking(
       blocked: blockedRange(service, cmd.start),
       now,
     }));
-    const view = { booking: moved, service, resource };
+    // The payment stays with the booking; a refund's tiers then count from the new start.
+    const view = { booking: moved, service, resource, payment: await paymentOf(tx, current.id) };
     await auditIfStaff(tx, by, 'booking.reschedule', current, moved);
     await bookingChanged(deps, tx, 'rescheduled', view, null, by);
     return view;
@@ -260,7 +292,10 @@ export async function cancelBooking(deps: AppDeps, tenantId: string, by: Actor, 
   return withTenant(deps.db, tenantId, async (tx) => {
     const current = await activeBookingForUpdate(tx, bookingId);
     const booking = await markCancelled(tx, bookingId, deps.now(), reason);
-    await auditIfStaff(tx, by, 'booking.cancel', current, booking, { reason });
+    // What was paid is refunded in the same transaction (by a job): by the
+    // business's policy for a customer, in full for the business.
+    const refunded = await refundOnCancel(tx, current, by, deps.now());
+    await auditIfStaff(tx, by, 'booking.cancel', current, booking, { reason, ...(refunded ? { refund: refunded } : {}) });
     const view = await describeBooking(tx, booking);
     await bookingChanged(deps, tx, 'cancelled', view, reason, by);
     return view;
@@ -329,5 +364,105 @@ export async function describeBooking(tx: TenantTx, booking: Booking): Promise<B
   // One after the other: a transaction is one connection, which runs one query at a time.
   const service = await serviceById(tx, booking.serviceId);
   const resource = await resourceById(tx, booking.resourceId);
-  return { booking, service: service!, resource: resource! };
+  return { booking, service: service!, resource: resource!, payment: await paymentOf(tx, booking.id) };
+}
+
+/** Changes made by the platform itself (hold expiry, payments): the history names them "system". */
+const SYSTEM: Actor = { source: 'waitlist', userId: null };
+
+/** Why a held booking was cancelled when its hold ran out. */
+export const HOLD_EXPIRED_REASON = 'payment not completed';
+
+/**
+ * The hold of an unpaid booking runs out (the `payments__expire_hold` job,
+ * once the Checkout Session is expired): the booking is cancelled and its
+ * time is free again, under the booking's row lock, so a payment being
+ * applied at the same moment (`paymentReceived`) is either already applied
+ * — nothing to expire — or finds it cancelled. Here, too, a waitlist will be
+ * woken. Returns the booking cancelled, or undefined when there was nothing
+ * to expire.
+ */
+export async function expireHold(deps: AppDeps, tenantId: string, bookingId: string): Promise<Booking | undefined> {
+  return withTenant(deps.db, tenantId, async (tx) => {
+    const now = deps.now();
+    const current = await bookingForUpdate(tx, bookingId);
+    if (!current || current.status !== 'held' || !current.holdExpiresAt || current.holdExpiresAt > now) return undefined;
+    const payment = await paymentForUpdate(tx, bookingId);
+    if (payment && payment.amountPaid > 0) return undefined;
+    const booking = await markCancelled(tx, bookingId, now, HOLD_EXPIRED_REASON);
+    await recordHistory(tx, booking, 'cancelled', SYSTEM, HOLD_EXPIRED_REASON);
+    if (payment) {
+      await markPaymentFailed(tx, bookingId, now);
+      await forgetCheckoutUrl(tx, bookingId, now);
+      await recordPaymentEvent(tx, bookingId, 'hold_expired', now);
+    }
+    return booking;
+  });
+}
+
+export type PaymentOutcome = 'confirmed' | 'late_confirmed' | 'refunded' | 'already_paid' | 'unknown';
+
+/**
+ * A payment for a booking arrived (a verified webhook, or the expiry job
+ * finding its session paid), in the caller's tenant transaction, under the
+ * booking's row lock, and applied once per payment:
+ *
+ * - held: confirmed, with its messages, as any new booking;
+ * - its hold expired meanwhile: confirmed again if its time is still free
+ *   (the resource's lock and the engine's verdict, as for any booking, the
+ *   exclusion constraint under the write), otherwise refunded in full at
+ *   once and the customer told;
+ * - cancelled otherwise, or over: refunded in full.
+ */
+export async function paymentReceived(
+  deps: AppDeps,
+  tx: TenantTx,
+  p: { bookingId: string; amount: number; paymentIntentId: string | null; sessionId: string },
+): Promise<PaymentOutcome> {
+  const now = deps.now();
+  const current = await bookingForUpdate(tx, p.bookingId);
+  const payment = current && (await paymentForUpdate(tx, p.bookingId));
+  if (!current || !payment || payment.checkoutSessionId !== p.sessionId) return 'unknown';
+  if (payment.amountPaid > 0) return 'already_paid';
+  await markPaid(tx, p.bookingId, { amount: p.amount, paymentIntentId: p.paymentIntentId, now });
+  await forgetCheckoutUrl(tx, p.bookingId, now);
+  if (current.status === 'held') {
+    await recordPaymentEvent(tx, p.bookingId, 'paid', now, p.amount);
+    const view = await describeBooking(tx, await markConfirmed(tx, p.bookingId, now));
+    await bookingChanged(deps, tx, 'confirmed', view, null, SYSTEM);
+    return 'confirmed';
+  }
+  const back = current.status === 'cancelled' && current.cancelReason === HOLD_EXPIRED_REASON ? await reinstate(deps, tx, current, now) : undefined;
+  if (back) {
+    await recordPaymentEvent(tx, p.bookingId, 'late_paid', now, p.amount, 'paid after the hold expired; the time was still free');
+    await bookingChanged(deps, tx, 'confirmed', await describeBooking(tx, back), null, SYSTEM);
+    return 'late_confirmed';
+  }
+  await recordPaymentEvent(tx, p.bookingId, 'late_paid', now, p.amount, 'paid after the booking ended or its time was taken; refunded in full');
+  const paid = (await paymentForUpdate(tx, p.bookingId))!;
+  await queueRefund(tx, paid, { amount: p.amount, reason: LATE_REFUND_REASON, by: SYSTEM, now });
+  await queueNotification(tx, { bookingId: p.bookingId, kind: 'late_payment_refunded', to: current.customer.email, scheduledFor: now, payload: { amount: p.amount } });
+  return 'refunded';
+}
+
+/**
+ * A booking whose hold expired gets its time back if it is still free: its
+ * resource locked and the engine asked, as for a new booking (minimum
+ * notice aside: the customer booked in time), then the write under the
+ * exclusion constraint, in a savepoint so that losing it leaves the
+ * transaction usable. The booking confirmed, or undefined.
+ */
+async function reinstate(deps: AppDeps, tx: TenantTx, b: Booking, now: Date): Promise<Booking | undefined> {
+  const service = await serviceById(tx, b.serviceId);
+  const resource = await resourceById(tx, b.resourceId);
+  if (!service || !resource) return undefined;
+  await lockResource(tx, resource.id);
+  const query = await loadDecisionQuery(tx, { ...service, minNoticeMin: 0 }, resource, b.start.getTime(), now.getTime(), b.id);
+  if (!explainSlot(query, resource.id, b.start.getTime()).ok) return undefined;
+  try {
+    return await savepoint(tx, (sp) => unlessTaken(markConfirmed(sp, b.id, now)));
+  } catch (err) {
+    if (err instanceof SlotRefused) return undefined;
+    throw err;
+  }
 }

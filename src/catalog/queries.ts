@@ -1,5 +1,6 @@
 import type { TenantTx } from '../db/tenant.ts';
 import { pageOf } from '../db/paging.ts';
+import type { PaymentMode } from '../payments/money.ts';
 import type { DateOverride, ServiceRules, WallWindow, WeeklyWindow, Weekday } from '../scheduling/index.ts';
 
 export type ResourceKind = 'staff' | 'room' | 'table' | 'equipment';
@@ -21,6 +22,10 @@ export interface Service extends ServiceRules {
   priceMinor: number;
   depositMinor: number;
   currency: string;
+  /** What is paid online when booking (src/payments/money.ts): nothing, a deposit, or the price. */
+  paymentMode: PaymentMode;
+  /** A deposit as a percentage of the price, instead of `depositMinor`. */
+  depositPercent: number | null;
   position: number;
   active: boolean;
 }
@@ -49,6 +54,8 @@ interface ServiceRow {
   price_minor: number;
   deposit_minor: number;
   currency: string;
+  payment_mode: PaymentMode;
+  deposit_percent: number | null;
   position: number;
   active: boolean;
 }
@@ -71,6 +78,8 @@ const toService = (r: ServiceRow): Service => ({
   priceMinor: r.price_minor,
   depositMinor: r.deposit_minor,
   currency: r.currency,
+  paymentMode: r.payment_mode,
+  depositPercent: r.deposit_percent,
   position: r.position,
   active: r.active,
 });
@@ -157,6 +166,8 @@ export async function insertService(tx: TenantTx, s: Omit<Service, 'id' | 'activ
       price_minor: s.priceMinor,
       deposit_minor: s.depositMinor,
       currency: s.currency,
+      payment_mode: s.paymentMode,
+      deposit_percent: s.depositPercent,
       position: s.position,
     })
     .returning<ServiceRow[]>('*');
@@ -295,6 +306,7 @@ const SERVICE_COLUMNS: Record<string, string> = {
   name: 'name', description: 'description', durationMin: 'duration_min', intervalMin: 'interval_min', bufferBeforeMin: 'buffer_before_min',
   bufferAfterMin: 'buffer_after_min', minNoticeMin: 'min_notice_min', horizonDays: 'horizon_days', maxPerDay: 'max_per_day',
   priceMinor: 'price_minor', depositMinor: 'deposit_minor', currency: 'currency', position: 'position', active: 'active',
+  paymentMode: 'payment_mode', depositPercent: 'deposit_percent',
 };
 
 export async function updateServiceRow(tx: TenantTx, id: string, patch: Partial<Omit<Service, 'id'>>): Promise<Service | undefined> {

@@ -1,3 +1,4 @@
+import { pricingErrors } from '../payments/money.ts';
 import type { AppDeps } from '../deps.ts';
 import { savepoint, withTenant, type TenantTx } from '../db/tenant.ts';
 import { HttpError, validationFailed } from '../http/errors.ts';
@@ -52,9 +53,11 @@ export async function createResource(deps: AppDeps, tenantId: string, r: NewReso
   });
 }
 
-export type NewService = Omit<Service, 'id' | 'active' | 'position' | 'description' | 'depositMinor'> & {
+export type NewService = Omit<Service, 'id' | 'active' | 'position' | 'description' | 'depositMinor' | 'paymentMode' | 'depositPercent'> & {
   description?: string;
   depositMinor?: number;
+  paymentMode?: Service['paymentMode'];
+  depositPercent?: number | null;
   position?: number;
   resourceIds: string[];
 };
@@ -62,8 +65,13 @@ export type NewService = Omit<Service, 'id' | 'active' | 'position' | 'descripti
 export async function createService(deps: AppDeps, tenantId: string, s: NewService): Promise<Service> {
   const problems = validateServiceRules(s);
   if (problems.length) throw validationFailed({ rules: problems.join('; ') });
+  const money = pricingErrors({ priceMinor: s.priceMinor, currency: s.currency, paymentMode: s.paymentMode ?? 'none', depositMinor: s.depositMinor ?? 0, depositPercent: s.depositPercent ?? null });
+  if (Object.keys(money).length) throw validationFailed(money);
   return withTenant(deps.db, tenantId, async (tx) => {
-    const service = await insertService(tx, { ...s, description: s.description ?? '', depositMinor: s.depositMinor ?? 0, position: s.position ?? 0 });
+    const service = await insertService(tx, {
+      ...s, description: s.description ?? '', depositMinor: s.depositMinor ?? 0, position: s.position ?? 0,
+      paymentMode: s.paymentMode ?? 'none', depositPercent: s.depositPercent ?? null,
+    });
     await setServiceResources(tx, service.id, s.resourceIds);
     return service;
   });

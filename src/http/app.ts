@@ -14,6 +14,8 @@ import { verifyEmailRoutes } from '../auth/verify-routes.ts';
 import { rootRoutes, tenantBrandRoutes } from '../tenancy/routes.ts';
 import { bookingRoutes } from '../bookings/routes.ts';
 import { manageRoutes } from '../bookings/manage-routes.ts';
+import { stripeWebhookRoutes } from '../payments/webhook.ts';
+import { stripeOrigins } from '../payments/stripe.ts';
 import { csrfProtection } from './csrf.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { onRootSite, onTenantSite, requireUser } from './guards.ts';
@@ -51,6 +53,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps));
   // The API key, not the Host header, decides an API request's tenant.
   app.use('/api', apiRoutes(deps));
+  // Stripe's signature, not a cookie, authenticates its webhook; it needs the raw body.
+  app.use(stripeWebhookRoutes(deps));
   app.use(resolveTenant(deps));
 
   const passport = createPassport(deps);
@@ -119,7 +123,8 @@ function securityHeaders(deps: AppDeps): RequestHandler {
         'script-src': ["'self'"],
         'style-src': ["'self'"],
         'img-src': ["'self'", 'data:', 'https:'],
-        'form-action': ["'self'", tenants],
+        // Booking a paid service, and connecting Stripe, end in a redirect to Stripe's pages.
+        'form-action': ["'self'", tenants, ...stripeOrigins(deps.config)],
         'frame-ancestors': ["'none'"],
         'upgrade-insecure-requests': https ? [] : null,
       },

@@ -3,6 +3,7 @@ import type { AppDeps } from '../deps.ts';
 import { purgeExpired } from './maintenance.ts';
 import { sendNotificationTask } from '../notifications/tasks.ts';
 import { deliverWebhookTask } from '../webhooks/tasks.ts';
+import { expireHoldTask, refundTask } from '../payments/tasks.ts';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -22,6 +23,8 @@ export function taskList(deps: AppDeps): TaskList {
     },
     notifications__send: sendNotificationTask(deps) as TaskList[string],
     webhooks__deliver: deliverWebhookTask(deps) as TaskList[string],
+    payments__expire_hold: expireHoldTask(deps) as TaskList[string],
+    payments__refund: refundTask(deps) as TaskList[string],
   };
 }
 

@@ -7,6 +7,8 @@ import type { BookingView } from '../bookings/model.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { icsFor, parseAddress } from './ics.ts';
 import type { Attachment } from './transport.ts';
+import { formatMinor } from '../payments/money.ts';
+import { paymentSummary } from '../payments/present.ts';
 
 const EMAILS = path.join(VIEWS_DIR, 'emails');
 // HTML escapes what it prints; plain text must not (a name like "O'Hara & Co" stays as typed).
@@ -15,7 +17,8 @@ const text = new Eta({ views: EMAILS, autoEscape: false, cache: true });
 
 export type BookingKind =
   | 'booking_confirmation' | 'booking_reminder' | 'booking_cancelled' | 'booking_rescheduled'
-  | 'staff_booking_created' | 'staff_booking_cancelled' | 'staff_booking_rescheduled';
+  | 'staff_booking_created' | 'staff_booking_cancelled' | 'staff_booking_rescheduled'
+  | 'payment_refunded' | 'late_payment_refunded';
 
 export interface Rendered {
   subject: string;
@@ -39,6 +42,8 @@ export interface BookingMessageContext {
   cancelReason?: string | null;
   /** For reminders: how long before the start this one is sent. */
   offsetMinutes?: number;
+  /** For refund messages: the amount refunded, in minor units of the payment's currency. */
+  refundAmount?: number;
   mailFrom: string;
   now: Date;
 }
@@ -48,6 +53,8 @@ const CUSTOMER: Record<string, { headline: string; subject: string }> = {
   booking_reminder: { headline: 'See you soon', subject: 'Reminder' },
   booking_cancelled: { headline: 'Your booking is cancelled', subject: 'Cancelled' },
   booking_rescheduled: { headline: 'Your booking has moved', subject: 'New time' },
+  payment_refunded: { headline: 'Your refund is on its way', subject: 'Refund' },
+  late_payment_refunded: { headline: 'Your payment came too late: refunded in full', subject: 'Refunded' },
 };
 const STAFF: Record<string, { headline: string; subject: string }> = {
   staff_booking_created: { headline: 'New booking', subject: 'New booking' },
@@ -84,13 +91,17 @@ export function renderBookingMessage(c: BookingMessageContext): Rendered {
     notes: booking.notes,
     manageUrl: c.manageUrl,
     cancelReason: c.cancelReason ?? null,
-    cancelled: c.kind === 'booking_cancelled' || c.kind === 'staff_booking_cancelled',
+    cancelled: c.kind === 'booking_cancelled' || c.kind === 'staff_booking_cancelled' || c.kind === 'late_payment_refunded',
+    // What was paid online and what remains at the venue (src/payments/present.ts).
+    money: paymentSummary(c.view, c.tenant, c.now, false).lines,
+    refundLine: c.refundAmount && c.view.payment ? refundWords(c.kind, formatMinor(c.refundAmount, c.view.payment.currency)) : '',
   };
   const who = forCustomer ? '' : ` — ${booking.customer.name}`;
   const subject = `${words.subject}: ${service.name}${who}, ${at.date.replace(/^\w+, /, '')} at ${at.time}`;
   const template = forCustomer ? 'customer' : 'staff';
   const attachments: Attachment[] = [];
-  if (forCustomer) {
+  const aboutMoney = c.kind === 'payment_refunded' || c.kind === 'late_payment_refunded';
+  if (forCustomer && !aboutMoney) {
     const organizer = parseAddress(c.mailFrom);
     attachments.push({
       filename: c.kind === 'booking_cancelled' ? 'cancel.ics' : 'invite.ics',
@@ -112,6 +123,12 @@ export function renderBookingMessage(c: BookingMessageContext): Rendered {
     });
   }
   return { subject, html: html.render(`./${template}.html.eta`, data), text: text.render(`./${template}.txt.eta`, data), attachments, secrets: [] };
+}
+
+function refundWords(kind: BookingKind, amount: string): string {
+  return kind === 'late_payment_refunded'
+    ? `Your payment arrived after your hold on this time had expired, and the time had been taken, so we have refunded ${amount} in full.`
+    : `We have refunded ${amount} to your card. It can take 5–10 days to appear.`;
 }
 
 export function renderPasswordReset(tenant: Tenant, name: string, link: string): Rendered {

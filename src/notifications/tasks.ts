@@ -151,7 +151,7 @@ async function renderBooking(deps: AppDeps, tx: TenantTx, tenant: Tenant, n: Not
   // A confirmation or move notice overtaken by a cancellation is not worth sending.
   if ((n.kind === 'booking_confirmation' || n.kind === 'booking_rescheduled') && !active) return undefined;
   const view = await describeBooking(tx, booking);
-  const forCustomer = n.kind.startsWith('booking_');
+  const forCustomer = !n.kind.startsWith('staff_');
   return renderBookingMessage({
     kind: n.kind as BookingKind,
     tenant,
@@ -159,6 +159,7 @@ async function renderBooking(deps: AppDeps, tx: TenantTx, tenant: Tenant, n: Not
     ...(forCustomer ? { manageUrl: manageUrl(deps.config, tenant, booking) } : {}),
     cancelReason: typeof n.payload.reason === 'string' ? n.payload.reason : null,
     ...(n.kind === 'booking_reminder' ? { offsetMinutes: Number(n.payload.offset) } : {}),
+    ...(typeof n.payload.amount === 'number' ? { refundAmount: n.payload.amount } : {}),
     mailFrom: deps.config.mailFrom,
     now: deps.now(),
   });

@@ -22,6 +22,13 @@ export interface Tenant {
   cancellationPolicy: CancellationPolicy;
   /** The most active bookings one email address may make online on one of the business's days; null: no cap. */
   maxOnlineBookingsPerCustomerDay: number | null;
+  /** The business's connected Stripe account (Connect, Standard), if any. */
+  stripeAccountId: string | null;
+  /** Stripe's `charges_enabled` for it, as last read: only then are payments taken online. */
+  stripeChargesEnabled: boolean;
+  stripeDetailsSubmitted: boolean;
+  /** How long an unpaid booking holds its time (≥ 30, Checkout's shortest session). */
+  holdMinutes: number;
 }
 
 interface TenantRow {
@@ -40,6 +47,10 @@ interface TenantRow {
   booking_intro: string;
   cancellation_policy: CancellationPolicy;
   max_online_bookings_per_customer_day: number | null;
+  stripe_account_id: string | null;
+  stripe_charges_enabled: boolean;
+  stripe_details_submitted: boolean;
+  hold_minutes: number;
 }
 
 const toTenant = (r: TenantRow): Tenant => ({
@@ -58,6 +69,10 @@ const toTenant = (r: TenantRow): Tenant => ({
   bookingIntro: r.booking_intro,
   cancellationPolicy: r.cancellation_policy,
   maxOnlineBookingsPerCustomerDay: r.max_online_bookings_per_customer_day,
+  stripeAccountId: r.stripe_account_id,
+  stripeChargesEnabled: r.stripe_charges_enabled,
+  stripeDetailsSubmitted: r.stripe_details_submitted,
+  holdMinutes: r.hold_minutes,
 });
 
 /**
@@ -160,4 +175,22 @@ export async function updateBookingPageSettings(tx: TenantTx, b: BookingPageSett
     currency: b.currency, booking_intro: b.bookingIntro, cancellation_policy: JSON.stringify(b.cancellationPolicy),
     max_online_bookings_per_customer_day: b.maxOnlineBookingsPerCustomerDay, updated_at: tx.fn.now(),
   });
+}
+
+/** The connected Stripe account and what Stripe says of it (dashboard onboarding, `stripe:connect`). */
+export async function updateStripeAccount(tx: TenantTx, a: { accountId: string | null; chargesEnabled: boolean; detailsSubmitted: boolean }): Promise<void> {
+  forgetTenant(tx.tenantId);
+  await tx('tenants').where({ id: tx.tenantId }).update({
+    stripe_account_id: a.accountId, stripe_charges_enabled: a.chargesEnabled, stripe_details_submitted: a.detailsSubmitted, updated_at: tx.fn.now(),
+  });
+}
+
+export async function updateHoldMinutes(tx: TenantTx, minutes: number): Promise<void> {
+  forgetTenant(tx.tenantId);
+  await tx('tenants').where({ id: tx.tenantId }).update({ hold_minutes: minutes, updated_at: tx.fn.now() });
+}
+
+export async function updateCancellationPolicy(tx: TenantTx, policy: CancellationPolicy): Promise<void> {
+  forgetTenant(tx.tenantId);
+  await tx('tenants').where({ id: tx.tenantId }).update({ cancellation_policy: JSON.stringify(policy), updated_at: tx.fn.now() });
 }

@@ -132,7 +132,7 @@ describe('CSV export', () => {
     expect(csv.headers['content-type']).toContain('text/csv');
     expect(csv.headers['content-disposition']).toContain('attachment; filename="bookings-2026-03-01-to-2026-03-10.csv"');
     const lines = csv.text.trim().split('\r\n');
-    expect(lines[0]).toBe('id,status,start,end,time_zone,service,resource,customer_name,customer_email,customer_phone,customer_time_zone,notes,source,created_at');
+    expect(lines[0]).toBe('id,status,start,end,time_zone,service,resource,customer_name,customer_email,customer_phone,customer_time_zone,notes,source,created_at,payment_status,amount_paid,amount_refunded,currency');
     expect(csv.text).toContain(`"'=HYPERLINK(""http://evil.example"",""x"")"`);
     expect(csv.text).toContain(`'@SUM(A1:A2)`);
     expect(csv.text).toContain(`'+1 555 0100`);
