@@ -44,6 +44,18 @@ const EnvSchema = z
     STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9_]+$/, 'must be a webhook signing secret (whsec_…)').optional(),
     STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).regex(/^https?:\/\/[^/?#]+\/?$/, 'must be http(s)://host:port with no path').optional(),
     PLATFORM_FEE_PERCENT: z.coerce.number().min(0).max(100).default(0),
+    GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+    GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+    GOOGLE_AUTH_URL: z.url({ protocol: /^https?$/ }).optional(),
+    GOOGLE_TOKEN_URL: z.url({ protocol: /^https?$/ }).optional(),
+    GOOGLE_REVOKE_URL: z.url({ protocol: /^https?$/ }).optional(),
+    GOOGLE_API_ROOT: z.url({ protocol: /^https?$/ }).optional(),
+    MS_CLIENT_ID: z.string().min(1).optional(),
+    MS_CLIENT_SECRET: z.string().min(1).optional(),
+    MS_LOGIN_BASE: z.url({ protocol: /^https?$/ }).optional(),
+    MS_GRAPH_BASE: z.url({ protocol: /^https?$/ }).optional(),
+    ENCRYPTION_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 random bytes)').optional(),
+    CALENDAR_POLL_MINUTES: z.coerce.number().int().min(1).max(59).default(5),
   })
   .superRefine((env, ctx) => {
     if (env.STRIPE_SECRET_KEY && !env.STRIPE_WEBHOOK_SECRET) {
@@ -55,6 +67,16 @@ const EnvSchema = z
     // Fail closed: only a development or test run may use the built-in secret.
     if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'is required in production' });
+    }
+    if (!!env.GOOGLE_CLIENT_ID !== !!env.GOOGLE_CLIENT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: [env.GOOGLE_CLIENT_ID ? 'GOOGLE_CLIENT_SECRET' : 'GOOGLE_CLIENT_ID'], message: 'is required with its pair' });
+    }
+    if (!!env.MS_CLIENT_ID !== !!env.MS_CLIENT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: [env.MS_CLIENT_ID ? 'MS_CLIENT_SECRET' : 'MS_CLIENT_ID'], message: 'is required with its pair' });
+    }
+    // Calendar grants are stored encrypted: no provider without the key.
+    if ((env.GOOGLE_CLIENT_ID || env.MS_CLIENT_ID) && !env.ENCRYPTION_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY'], message: 'is required once a calendar provider is configured' });
     }
   });
 
@@ -97,6 +119,14 @@ export interface Config {
   mailUnverifiedAllowance: number;
   /** Stripe Connect (src/payments/stripe.ts); without a key, paid services are paid at the venue. */
   stripe: StripeConfig | undefined;
+  /** Google Calendar, when GOOGLE_CLIENT_ID/SECRET are set; endpoints overridable for proxies and tests. */
+  google: { clientId: string; clientSecret: string; authUrl?: string; tokenUrl?: string; revokeUrl?: string; apiRoot?: string } | undefined;
+  /** Microsoft 365 / Outlook.com through msal-node and Graph; MS_LOGIN_BASE replaces the login host of every msal request. */
+  microsoft: { clientId: string; clientSecret: string; loginBase?: string; graphBase: string } | undefined;
+  /** 32 bytes for AES-256-GCM of stored calendar grants. */
+  encryptionKey: Buffer | undefined;
+  /** Minutes between the reconcile polls of every calendar connection. */
+  calendarPollMinutes: number;
 }
 
 export interface StripeConfig {
@@ -165,6 +195,24 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
     stripe: e.STRIPE_SECRET_KEY
       ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET!, api: stripeApi(e.STRIPE_API_BASE), platformFeePercent: e.PLATFORM_FEE_PERCENT }
       : undefined,
+    google: e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET
+      ? {
+        clientId: e.GOOGLE_CLIENT_ID, clientSecret: e.GOOGLE_CLIENT_SECRET,
+        ...(e.GOOGLE_AUTH_URL ? { authUrl: e.GOOGLE_AUTH_URL } : {}),
+        ...(e.GOOGLE_TOKEN_URL ? { tokenUrl: e.GOOGLE_TOKEN_URL } : {}),
+        ...(e.GOOGLE_REVOKE_URL ? { revokeUrl: e.GOOGLE_REVOKE_URL } : {}),
+        ...(e.GOOGLE_API_ROOT ? { apiRoot: e.GOOGLE_API_ROOT } : {}),
+      }
+      : undefined,
+    microsoft: e.MS_CLIENT_ID && e.MS_CLIENT_SECRET
+      ? {
+        clientId: e.MS_CLIENT_ID, clientSecret: e.MS_CLIENT_SECRET,
+        ...(e.MS_LOGIN_BASE ? { loginBase: e.MS_LOGIN_BASE.replace(/\/$/, '') } : {}),
+        graphBase: (e.MS_GRAPH_BASE ?? 'https://graph.microsoft.com/v1.0').replace(/\/$/, ''),
+      }
+      : undefined,
+    encryptionKey: e.ENCRYPTION_KEY ? Buffer.from(e.ENCRYPTION_KEY, 'hex') : undefined,
+    calendarPollMinutes: e.CALENDAR_POLL_MINUTES,
   };
 }
 

@@ -3,7 +3,13 @@
 -- decision one resource, under its lock): weekly hours, date overrides with
 -- their windows and holidays for the local dates [p_from_day, p_to_day];
 -- blocking bookings (blocking_bookings: but p_exclude, a booking being moved)
--- and busy blocks overlapping [p_from, p_to). Instants as epoch
+-- and busy blocks overlapping [p_from, p_to). Busy blocks may overlap one
+-- another, so their ends alone order nothing; but one that overlaps the
+-- range starts at most the resource's longest block (`span`, max read from
+-- its own index) before p_from: a B-tree range on the start, with
+-- leakproof comparisons that row-level security lets the index answer
+-- (the GiST `&&` it cannot), reads the blocks that matter and few more,
+-- however many the calendar holds. Instants as epoch
 -- milliseconds; every aggregate ordered, so equal inputs give equal text.
 --
 -- plan_cache_mode = force_generic_plan, here and in the other functions of
@@ -43,5 +49,8 @@ create or replace function slot_inputs(p_ids uuid[], p_from timestamptz, p_to ti
                order by bb.resource_id, lower(bb.during), upper(bb.during)), '[]')
              from unnest(p_ids) as r (id)
              cross join lateral (select * from busy_blocks bb
-                                  where bb.resource_id = r.id and bb.during && tstzrange(p_from, p_to, '[)') offset 0) bb))
+                                  where bb.resource_id = r.id and bb.starts_at < p_to and bb.ends_at > p_from
+                                    and bb.starts_at >= p_from - (select coalesce(max(s.span), interval '0')
+                                                                    from busy_blocks s where s.resource_id = r.id)
+                                  offset 0) bb))
 $$;

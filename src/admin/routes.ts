@@ -30,6 +30,9 @@ import { takings } from '../payments/queries.ts';
 import { formatMinor } from '../payments/money.ts';
 import { dayInstantRange, formatInZoneWithName, localDate } from '../scheduling/index.ts';
 import { bookingsStartingOn } from './booking-queries.ts';
+import { calendarAdminRoutes } from '../calendars/routes.ts';
+import { calendarAttention } from '../calendars/queries.ts';
+import { scopeResources } from './scope.ts';
 
 /**
  * The dashboard. Mounted behind `requireUser` in src/http/app.ts: every route
@@ -54,14 +57,17 @@ export function adminRoutes(deps: AppDeps): Router {
     const today = localDate(now, tenant.timeZone);
     const manager = req.user!.role !== 'staff';
     const monday = mondayOf(today);
-    const { rows, week } = await withTenant(deps.db, tenant.id, async (tx) => ({
-      rows: await bookingsStartingOn(tx, { id: req.user!.id, role: req.user!.role }, today, tenant.timeZone),
+    const viewer = { id: req.user!.id, role: req.user!.role };
+    const { rows, week, calendars } = await withTenant(deps.db, tenant.id, async (tx) => ({
+      rows: await bookingsStartingOn(tx, viewer, today, tenant.timeZone),
       // This week's takings and refunds (Monday to Monday in the business's zone), for owners and admins.
       week: manager ? await takings(tx, new Date(dayInstantRange(monday, tenant.timeZone).start), new Date(dayInstantRange(addDays(monday, 7), tenant.timeZone).start)) : [],
+      calendars: await calendarAttention(tx, (await scopeResources(tx, viewer).select('id')).map((r: { id: string }) => r.id)),
     }));
     const next = rows.find((b) => b.starts_at.getTime() >= now && BLOCKING_STATUSES.includes(b.status));
     res.render('admin/dashboard', {
       title: 'Dashboard',
+      calendars,
       todayLabel: longDate(dayInstantRange(today, tenant.timeZone).start + 43_200_000, tenant.timeZone),
       bookings: rows.map((b) => ({
         id: b.id, time: formatInZoneWithName(b.starts_at.getTime(), b.resource_time_zone), customer: b.customer_name, service: b.service_name,
@@ -203,6 +209,7 @@ export function adminRoutes(deps: AppDeps): Router {
   r.use(newBookingRoutes(deps)); // before adminBookingRoutes: /bookings/new is not a booking id
   r.use(adminBookingRoutes(deps));
   r.use(blockRoutes(deps));
+  r.use(calendarAdminRoutes(deps));
   r.use('/staff', staffRoutes(deps));
   r.use(catalogRoutes(deps));
 

@@ -2,6 +2,7 @@ import type { AppDeps } from '../deps.ts';
 import type { TenantTx } from '../db/tenant.ts';
 import { planBookingNotifications, type BookingChange } from '../notifications/plan.ts';
 import { emitEvent } from '../webhooks/service.ts';
+import { enqueueBookingPush } from '../calendars/queries.ts';
 import type { Actor, Booking, BookingView } from './model.ts';
 import { bookingJson } from './serialize.ts';
 import { cancelHoldExpiry, scheduleHoldExpiry } from '../payments/queries.ts';
@@ -10,7 +11,8 @@ import { cancelHoldExpiry, scheduleHoldExpiry } from '../payments/queries.ts';
  * Everything that follows a change to a booking, written in the same
  * transaction as the change (DESIGN "Booking" step 5): a booking never
  * exists without its follow-ups, nor they without it. The status history
- * line, the messages (and their jobs) and the webhook event.
+ * line, the messages (and their jobs), the webhook event, and the write to
+ * the resource's synced calendar (a job, only when it has one).
  */
 export async function bookingChanged(
   deps: AppDeps,
@@ -21,6 +23,8 @@ export async function bookingChanged(
   by: Actor,
 ): Promise<void> {
   await recordHistory(tx, view.booking, change === 'held' ? 'created' : change, by, reason);
+  // The resource's synced calendar shows held bookings too: their time is taken.
+  await enqueueBookingPush(tx, view.booking.id, view.booking.resourceId);
   if (change === 'held') {
     // Awaiting payment: no messages yet (they go when it is confirmed), and
     // the job that releases the time if it is not paid by then.

@@ -16,6 +16,7 @@ import { bookingRoutes } from '../bookings/routes.ts';
 import { manageRoutes } from '../bookings/manage-routes.ts';
 import { stripeWebhookRoutes } from '../payments/webhook.ts';
 import { stripeOrigins } from '../payments/stripe.ts';
+import { calendarPushRoutes, calendarRootRoutes, feedRoutes } from '../calendars/routes.ts';
 import { csrfProtection } from './csrf.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { onRootSite, onTenantSite, requireUser } from './guards.ts';
@@ -55,6 +56,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api', apiRoutes(deps));
   // Stripe's signature, not a cookie, authenticates its webhook; it needs the raw body.
   app.use(stripeWebhookRoutes(deps));
+  // Calendar providers' push notifications: no cookies, no CSRF token; verified by their channel token.
+  app.use(calendarPushRoutes(deps));
   app.use(resolveTenant(deps));
 
   const passport = createPassport(deps);
@@ -68,6 +71,7 @@ export function createApp(deps: AppDeps): Express {
 
   const root = express.Router();
   root.use(onRootSite, rootRoutes(deps));
+  root.use(onRootSite, calendarRootRoutes(deps));
   app.use(root);
 
   const tenant = express.Router();
@@ -75,6 +79,7 @@ export function createApp(deps: AppDeps): Express {
   tenant.use(tenantBrandRoutes());
   tenant.use(bookingRoutes(deps));
   tenant.use(manageRoutes(deps));
+  tenant.use(feedRoutes(deps));
   tenant.use(authRoutes(deps, passport));
   tenant.use(inviteRoutes(deps));
   tenant.use(verifyEmailRoutes(deps));

@@ -159,7 +159,7 @@ function guardedConnector(config: OutboundConfig, resolve: Resolver, timeout: nu
 }
 
 export interface OutboundRequest {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   headers?: Record<string, string>;
   body?: string;
   /** The whole exchange, connect to last byte read. */

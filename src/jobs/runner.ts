@@ -2,7 +2,7 @@ import { run, Logger, type Runner } from 'graphile-worker';
 import type pg from 'pg';
 import type { AppDeps } from '../deps.ts';
 import { log } from '../log.ts';
-import { CRONTAB, taskList } from './tasks.ts';
+import { crontab, taskList } from './tasks.ts';
 
 const workerLogger = new Logger((scope) => (level, message, meta) => {
   const fields = { scope: scope.label, ...(meta ?? {}) };
@@ -21,7 +21,7 @@ export function startWorker(deps: AppDeps, queuePool: pg.Pool, opts: { handleSig
   return run({
     pgPool: queuePool,
     taskList: taskList(deps),
-    crontab: CRONTAB,
+    crontab: crontab(deps.config),
     concurrency: deps.config.workerConcurrency,
     noHandleSignals: !opts.handleSignals,
     logger: workerLogger,

@@ -4,6 +4,8 @@ import { purgeExpired } from './maintenance.ts';
 import { sendNotificationTask } from '../notifications/tasks.ts';
 import { deliverWebhookTask } from '../webhooks/tasks.ts';
 import { expireHoldTask, refundTask } from '../payments/tasks.ts';
+import { calendarCrontab, icsPollTask, pullTask, pushBookingTask, reconcileTask } from '../calendars/tasks.ts';
+import type { Config } from '../config.ts';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -25,8 +27,15 @@ export function taskList(deps: AppDeps): TaskList {
     webhooks__deliver: deliverWebhookTask(deps) as TaskList[string],
     payments__expire_hold: expireHoldTask(deps) as TaskList[string],
     payments__refund: refundTask(deps) as TaskList[string],
+    calendars__pull: pullTask(deps) as TaskList[string],
+    calendars__push_booking: pushBookingTask(deps) as TaskList[string],
+    calendars__reconcile: reconcileTask(deps) as TaskList[string],
+    calendars__ics_poll: icsPollTask(deps) as TaskList[string],
   };
 }
 
 /** Crontab lines are UTC. `jobKey` keeps one pending run even if several workers schedule it. */
 export const CRONTAB = ['*/15 * * * * maintenance__purge_expired ?max=1&jobKey=maintenance__purge_expired'].join('\n');
+
+/** The crontab with the lines that depend on configuration (the calendar poll interval). */
+export const crontab = (config: Pick<Config, 'calendarPollMinutes'>) => [CRONTAB, calendarCrontab(config.calendarPollMinutes)].join('\n');

@@ -22,7 +22,7 @@ export interface IcsEvent {
 const utc = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 
 /** TEXT escaping: backslash, semicolon, comma and newlines. */
-function text(value: string): string {
+export function text(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,').replace(/\r?\n/g, '\\n');
 }
 
@@ -33,7 +33,7 @@ function param(value: string): string {
 }
 
 /** Lines longer than 75 octets are folded with CRLF + space, never inside a UTF-8 sequence. */
-function fold(line: string): string {
+export function fold(line: string): string {
   const bytes = Buffer.from(line, 'utf8');
   if (bytes.length <= 75) return line;
   const parts: string[] = [];

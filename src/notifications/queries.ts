@@ -6,7 +6,7 @@ export type NotificationKind =
   | 'booking_confirmation' | 'booking_reminder' | 'booking_cancelled' | 'booking_rescheduled'
   | 'staff_booking_created' | 'staff_booking_cancelled' | 'staff_booking_rescheduled' | 'password_reset' | 'staff_invite'
   | 'webhook_endpoint_created' | 'webhook_endpoint_disabled' | 'email_verification' | 'api_key_created'
-  | 'payment_refunded' | 'late_payment_refunded';
+  | 'payment_refunded' | 'late_payment_refunded' | 'calendar_broken';
 /** `held`: kept back by the business's mail budget (src/notifications/budget.ts); `last_error` says why and until when. */
 export type NotificationStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped' | 'held';
 

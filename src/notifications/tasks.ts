@@ -14,6 +14,7 @@ import { MAX_SEND_ATTEMPTS, SEND_TASK, type NotificationRow } from './queries.ts
 import {
   renderApiKeyCreated, renderBookingMessage, renderEmailVerification, renderPasswordReset, renderStaffInvite, type BookingKind, type Rendered,
 } from './render.ts';
+import { renderCalendarBroken } from '../calendars/health.ts';
 import { isWebhookNotice, renderWebhookNotice } from '../webhooks/notices.ts';
 import { PermanentMailError, transportFor, type MailTransport, type OutgoingMail } from './transport.ts';
 
@@ -107,6 +108,7 @@ async function sendLater(tx: TenantTx, id: string, at: Date): Promise<void> {
 async function render(deps: AppDeps, tx: TenantTx, n: NotificationRow): Promise<Rendered | undefined> {
   const tenant = await currentTenant(tx);
   if (isWebhookNotice(n.kind)) return renderWebhookNotice(deps.config, tenant, n.kind, n.payload);
+  if (n.kind === 'calendar_broken') return renderCalendarBroken(deps, tenant, n.payload);
   // Made from a sealed link: secret mail, whatever its kind (see secretLink).
   const sealed = n.payload.sealedLink;
   const link = typeof sealed === 'string' ? unseal(deps.config.sessionSecret, sealed) : undefined;

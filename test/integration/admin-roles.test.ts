@@ -13,8 +13,9 @@ import { concretePath, listRoutes } from '../support/routes.ts';
  * use are listed here on purpose; every other one — including any route
  * added later — must answer 403 and change nothing.
  */
-// Their own password (/admin/account) is every signed-in person's.
-const STAFF_MAY = [/^\/admin$/, /^\/admin\/day$/, /^\/admin\/week$/, /^\/admin\/bookings/, /^\/admin\/blocks/, /^\/admin\/account\//];
+// Their own password (/admin/account) is every signed-in person's. Staff also connect their own
+// resource's calendars (each route scoped to their resources: test/integration/calendar-google.test.ts).
+const STAFF_MAY = [/^\/admin$/, /^\/admin\/day$/, /^\/admin\/week$/, /^\/admin\/bookings/, /^\/admin\/blocks/, /^\/admin\/account\//, /^\/admin\/calendars/];
 
 let t: TestDb;
 let deps: AppDeps;

@@ -36,8 +36,22 @@ describe('configuration from the environment', () => {
     [{ OUTBOUND_ALLOW_HTTP: 'sometimes' }, /^Invalid environment variable OUTBOUND_ALLOW_HTTP/],
     [{ NODE_ENV: 'test', MAIL_DAILY_CAP_PER_TENANT: 'lots' }, /^Invalid environment variable MAIL_DAILY_CAP_PER_TENANT/],
     [{ NODE_ENV: 'test', MAIL_UNVERIFIED_ALLOWANCE: '-1' }, /^Invalid environment variable MAIL_UNVERIFIED_ALLOWANCE/],
+    // Calendar grants are stored encrypted: a configured provider needs the key, and each client id its secret.
+    [{ NODE_ENV: 'test', GOOGLE_CLIENT_ID: 'id', GOOGLE_CLIENT_SECRET: 's' }, /^Invalid environment variable ENCRYPTION_KEY: is required once a calendar provider is configured$/],
+    [{ NODE_ENV: 'test', MS_CLIENT_ID: 'id', MS_CLIENT_SECRET: 's' }, /^Invalid environment variable ENCRYPTION_KEY: is required once a calendar provider is configured$/],
+    [{ NODE_ENV: 'test', GOOGLE_CLIENT_ID: 'id', ENCRYPTION_KEY: 'ab'.repeat(32) }, /^Invalid environment variable GOOGLE_CLIENT_SECRET: is required with its pair$/],
+    [{ NODE_ENV: 'test', ENCRYPTION_KEY: 'not-hex' }, /^Invalid environment variable ENCRYPTION_KEY: must be 64 hex characters/],
+    [{ NODE_ENV: 'test', CALENDAR_POLL_MINUTES: '0' }, /^Invalid environment variable CALENDAR_POLL_MINUTES/],
   ])('stops with one line naming the variable: %j', (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(message);
+  });
+
+  it('configures calendar providers only with their keys', () => {
+    expect(parseConfig({ NODE_ENV: 'test' })).toMatchObject({ google: undefined, microsoft: undefined, encryptionKey: undefined, calendarPollMinutes: 5 });
+    const c = parseConfig({ NODE_ENV: 'test', GOOGLE_CLIENT_ID: 'g', GOOGLE_CLIENT_SECRET: 'gs', MS_CLIENT_ID: 'm', MS_CLIENT_SECRET: 'ms', ENCRYPTION_KEY: 'ab'.repeat(32) });
+    expect(c.google).toEqual({ clientId: 'g', clientSecret: 'gs' });
+    expect(c.microsoft).toEqual({ clientId: 'm', clientSecret: 'ms', graphBase: 'https://graph.microsoft.com/v1.0' });
+    expect(c.encryptionKey).toHaveLength(32);
   });
 });
