@@ -81,7 +81,8 @@ describe('ICS import through the guarded outbound client', () => {
 
   it('refuses, at fetch time, a host name that resolves to a private address', async () => {
     const [row] = await t.owner('ics_subscriptions').insert({ tenant_id: tenantId, resource_id: resourceId, url: 'https://feeds.example/cal.ics' }).returning('id');
-    const resolver = async () => [{ address: '10.0.0.5', family: 4 }];
+    // Loopback is refused like any private range; resolving to it keeps even a broken guard on this machine.
+    const resolver = async () => [{ address: '127.0.0.1', family: 4 }];
     await pollIcs(strict, tenantId, row.id, outbound(strict.config, resolver));
     const sub = await t.owner('ics_subscriptions').where({ id: row.id }).first();
     expect(sub.last_error).toBe('Could not fetch the feed: refused: private address.');
