@@ -1,13 +1,14 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { uuidParam } from '../http/params.ts';
+import { calendarDate, queryDate, uuidParam } from '../http/params.ts';
+import { singleLine } from '../http/text.ts';
 import { withTenant, type TenantTx } from '../db/tenant.ts';
 import { lockResource } from '../bookings/queries.ts';
 import { notFound } from '../http/errors.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
 import { audit } from '../audit/log.ts';
-import { formatInZoneWithName, isValidISODate, parseHHMM, wallTimeToInstant } from '../scheduling/index.ts';
+import { formatInZoneWithName, parseHHMM, wallTimeToInstant } from '../scheduling/index.ts';
 import { longDate } from '../bookings/present.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { scopeResources, type Viewer } from './scope.ts';
@@ -16,10 +17,10 @@ import { visibleResources } from './booking-queries.ts';
 const BlockForm = z
   .object({
     resourceId: z.uuid('Choose a resource.'),
-    date: z.string().refine(isValidISODate, 'Choose a date.'),
-    start: z.string().refine((s) => parseHHMM(s) !== null, 'Enter a time like 12:30.'),
-    end: z.string().refine((s) => parseHHMM(s) !== null, 'Enter a time like 13:30.'),
-    label: z.string().trim().max(100, 'Use at most 100 characters.').default(''),
+    date: calendarDate('Choose a date.'),
+    start: z.string({ error: 'Enter a time like 12:30.' }).refine((s) => parseHHMM(s) !== null, 'Enter a time like 12:30.'),
+    end: z.string({ error: 'Enter a time like 13:30.' }).refine((s) => parseHHMM(s) !== null, 'Enter a time like 13:30.'),
+    label: singleLine({ max: 100 }).default(''),
   })
   .refine((f) => parseHHMM(f.start)! < parseHHMM(f.end)!, { path: ['end'], message: 'End after the start.' });
 
@@ -60,7 +61,7 @@ export function blockRoutes(deps: AppDeps): Router {
     return scopeResources(tx, viewer).where({ id }).first('id', 'name', 'time_zone');
   }
 
-  r.get('/blocks', (req, res) => page(req, res, 200, { date: typeof req.query.date === 'string' ? req.query.date : '' }));
+  r.get('/blocks', (req, res) => page(req, res, 200, { date: queryDate(req, 'date') ?? '' }));
 
   r.post('/blocks', async (req, res) => {
     const parsed = BlockForm.safeParse(req.body ?? {});

@@ -1,7 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { uuidParam } from '../http/params.ts';
+import { isBookableDate, queryDate, queryText, uuidParam } from '../http/params.ts';
+import { multiLine, singleLine } from '../http/text.ts';
 import { withTenant, type TenantTx } from '../db/tenant.ts';
 import { notFound, statusOf } from '../http/errors.ts';
 import { fieldErrors } from '../http/forms.ts';
@@ -11,7 +12,7 @@ import { BookingNotActive, NotStarted, SlotRefused } from '../bookings/errors.ts
 import { cancelBooking, recordOutcome, rescheduleBooking, type Actor } from '../bookings/service.ts';
 import { notificationsOfBooking } from '../notifications/queries.ts';
 import { audit } from '../audit/log.ts';
-import { dayInstantRange, formatInZoneWithName, isValidISODate, localDate } from '../scheduling/index.ts';
+import { dayInstantRange, formatInZoneWithName, localDate } from '../scheduling/index.ts';
 import { addDays, longDate } from '../bookings/present.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { addBookingNote, adminBooking, bookingHistory, bookingNotes, gridHours, listAdminBookings, visibleResources, type AdminBookingRow } from './booking-queries.ts';
@@ -24,16 +25,17 @@ import { closedBands, gridItem, mondayOf, nowRow, openIntervals, rowsTouched, vi
 
 const Id = z.uuid();
 const STATUSES = ['held', 'confirmed', 'cancelled', 'completed', 'no_show'] as const;
+/** The list's filters: view state in the URL, so anything unreadable is simply no filter. */
 const ListQuery = z.object({
-  from: z.string().refine(isValidISODate).optional().catch(undefined),
-  to: z.string().refine(isValidISODate).optional().catch(undefined),
+  from: z.string().refine(isBookableDate).optional().catch(undefined),
+  to: z.string().refine(isBookableDate).optional().catch(undefined),
   resource: Id.optional().catch(undefined),
   service: Id.optional().catch(undefined),
   status: z.enum(STATUSES).optional().catch(undefined),
-  q: z.string().trim().max(100).optional().catch(undefined),
+  q: singleLine({ max: 100 }).optional().catch(undefined),
 });
-const NoteForm = z.object({ body: z.string().trim().min(1, 'Write the note first.').max(2000, 'Use at most 2000 characters.') });
-const CancelForm = z.object({ reason: z.string().trim().max(500, 'Use at most 500 characters.').default('') });
+const NoteForm = z.object({ body: multiLine({ max: 2000, required: 'Write the note first.' }) });
+const CancelForm = z.object({ reason: singleLine({ max: 500 }).default('') });
 const OutcomeForm = z.object({ outcome: z.enum(['completed', 'no_show']) });
 
 /**
@@ -162,8 +164,8 @@ export function adminBookingRoutes(deps: AppDeps): Router {
     extra: { booking: b },
   });
   const moveQuery = (req: Request, b: AdminBookingRow): PickerQuery => {
-    const from = typeof req.query.from === 'string' && isValidISODate(req.query.from) ? req.query.from : localDate(deps.now().getTime(), b.resource_time_zone);
-    const date = typeof req.query.date === 'string' && isValidISODate(req.query.date) ? req.query.date : localDate(b.starts_at.getTime(), b.resource_time_zone);
+    const from = queryDate(req, 'from') ?? localDate(deps.now().getTime(), b.resource_time_zone);
+    const date = queryDate(req, 'date') ?? localDate(b.starts_at.getTime(), b.resource_time_zone);
     return { serviceId: b.service_id, resource: b.resource_id, tz: b.resource_time_zone, from, date };
   };
 
@@ -231,7 +233,7 @@ export function adminBookingRoutes(deps: AppDeps): Router {
   // Each resource in a column of its own, in its own zone, its closed hours shaded.
   r.get('/day', async (req, res) => {
     const tenant = tenantOf(res);
-    const date = typeof req.query.date === 'string' && isValidISODate(req.query.date) ? req.query.date : localDate(deps.now().getTime(), tenant.timeZone);
+    const date = queryDate(req, 'date') ?? localDate(deps.now().getTime(), tenant.timeZone);
     const columns = await withTenant(deps.db, tenant.id, async (tx) => {
       const resources = await visibleResources(tx, viewerOf(req));
       const hours = await gridHours(tx, resources, date, date);
@@ -258,11 +260,11 @@ export function adminBookingRoutes(deps: AppDeps): Router {
   // zone, side by side where they overlap; shaded where none of them is open.
   r.get('/week', async (req, res) => {
     const tenant = tenantOf(res);
-    const date = typeof req.query.date === 'string' && isValidISODate(req.query.date) ? req.query.date : localDate(deps.now().getTime(), tenant.timeZone);
+    const date = queryDate(req, 'date') ?? localDate(deps.now().getTime(), tenant.timeZone);
     const monday = mondayOf(date);
     const data = await withTenant(deps.db, tenant.id, async (tx) => {
       const resources = await visibleResources(tx, viewerOf(req));
-      const chosen = resources.find((x) => x.id === req.query.resource) ?? (resources.length === 1 ? resources[0] : undefined);
+      const chosen = resources.find((x) => x.id === queryText(req, 'resource')) ?? (resources.length === 1 ? resources[0] : undefined);
       const zone = chosen?.time_zone ?? tenant.timeZone;
       // A resource's local dates run up to a day either side of the business's.
       const hours = await gridHours(tx, chosen ? [chosen] : resources, addDays(monday, -1), addDays(monday, 7));

@@ -1,8 +1,10 @@
 import { isZeroDecimal, pricingErrors } from '../payments/money.ts';
 import { z } from 'zod';
 import { fieldErrors } from '../http/forms.ts';
+import { calendarDate, isBookableDate } from '../http/params.ts';
+import { multiLine, singleLine } from '../http/text.ts';
 import {
-  isValidISODate, isValidTimeZone, parseHHMM, validateServiceRules, validateWindows, type DateOverride, type ServiceRules, type WallWindow, type Weekday, type WeeklyWindow,
+  isValidTimeZone, parseHHMM, validateServiceRules, validateWindows, type DateOverride, type ServiceRules, type WallWindow, type Weekday, type WeeklyWindow,
 } from '../scheduling/index.ts';
 
 export const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
@@ -46,10 +48,12 @@ export function parseWeek(body: Record<string, unknown>): { weekly: WeeklyWindow
  */
 const whenValid = (...fields: string[]) => ({ when: (p: z.core.ParsePayload) => !p.issues.some((i) => fields.includes(String(i.path?.[0]))) });
 
+const name = (required: string) => singleLine({ max: 100, required });
+
 export const ResourceForm = z.object({
-  name: z.string().trim().min(1, 'Enter a name.').max(100, 'Use at most 100 characters.'),
+  name: name('Enter a name.'),
   kind: z.enum(['staff', 'room', 'table', 'equipment'], { error: 'Choose a kind.' }),
-  timeZone: z.string().refine(isValidTimeZone, 'Choose a time zone from the list.'),
+  timeZone: z.string({ error: 'Choose a time zone from the list.' }).refine(isValidTimeZone, 'Choose a time zone from the list.'),
   position: z.coerce.number({ error: 'Use a whole number.' }).int('Use a whole number.').min(0, 'Use 0 or more.').max(100000, 'Use at most 100000.').default(0),
   active: z.preprocess((v) => v === 'on' || v === true, z.boolean()).default(false),
 });
@@ -66,15 +70,15 @@ const money = z
 
 export const ServiceForm = z
   .object({
-    name: z.string().trim().min(1, 'Enter a name.').max(100, 'Use at most 100 characters.'),
-    description: z.string().trim().max(2000, 'Use at most 2000 characters.').default(''),
+    name: name('Enter a name.'),
+    description: multiLine({ max: 2000 }).default(''),
     durationMin: minutes('the duration', 1440).refine((n) => n >= 1, 'The duration must be at least 1 minute.'),
     intervalMin: minutes('the interval', 1440).refine((n) => n >= 1, 'The interval must be at least 1 minute.'),
     bufferBeforeMin: minutes('the buffer', 1440),
     bufferAfterMin: minutes('the buffer', 1440),
     minNoticeMin: minutes('the notice', 525600),
     horizonDays: z.coerce.number().int('Use whole days.').min(1, 'Use at least 1 day.').max(730, 'Use at most 730 days.'),
-    maxPerDay: z.string().trim().transform((s, ctx) => {
+    maxPerDay: z.string({ error: 'Leave empty, or a whole number from 1 to 1000.' }).trim().transform((s, ctx) => {
       if (s === '') return null;
       const n = Number(s);
       if (!Number.isInteger(n) || n < 1 || n > 1000) {
@@ -85,7 +89,7 @@ export const ServiceForm = z
     }),
     price: money,
     deposit: money,
-    currency: z.string().trim().toUpperCase().regex(/^[A-Z]{3}$/, 'Use a 3-letter code like USD.'),
+    currency: z.string({ error: 'Use a 3-letter code like USD.' }).trim().toUpperCase().regex(/^[A-Z]{3}$/, 'Use a 3-letter code like USD.'),
     paymentMode: z.enum(['none', 'deposit', 'full'], 'Choose how customers pay.').default('none'),
     depositPercent: z.string().trim().default('').transform((s, ctx) => {
       if (s === '') return null;
@@ -105,8 +109,8 @@ export const ServiceForm = z
 /** Hours on one date, or closed all day (then whatever is typed in the hours is ignored). */
 export const OverrideForm = z
   .object({
-    date: z.string().refine(isValidISODate, 'Choose a date.'),
-    windows: z.string().default(''),
+    date: calendarDate('Choose a date.'),
+    windows: singleLine({ max: 500 }).default(''),
     closed: z.preprocess((v) => v === 'on', z.boolean()),
   })
   .superRefine((f, ctx) => {
@@ -125,14 +129,14 @@ export const OverrideForm = z
 /** A closure of one or more days; a missing or unreadable last day means the first day only. */
 export const HolidayForm = z
   .object({
-    name: z.string().trim().min(1, 'Name it, e.g. "Christmas Day".').max(100, 'Use at most 100 characters.'),
-    start: z.string().refine(isValidISODate, 'Choose a date.'),
-    end: z.string().optional(),
+    name: name('Name it, e.g. "Christmas Day".'),
+    start: calendarDate('Choose a date.'),
+    end: z.unknown().optional().transform((v) => (typeof v === 'string' ? v : undefined)),
   })
   .superRefine((h, ctx) => {
-    if (h.end && isValidISODate(h.end) && h.end < h.start) ctx.addIssue({ code: 'custom', path: ['end'], message: 'The last day cannot be before the first.' });
+    if (h.end && isBookableDate(h.end) && h.end < h.start) ctx.addIssue({ code: 'custom', path: ['end'], message: 'The last day cannot be before the first.' });
   }, whenValid('start', 'end'))
-  .transform((h) => ({ ...h, end: h.end && isValidISODate(h.end) ? h.end : h.start }));
+  .transform((h) => ({ ...h, end: h.end && isBookableDate(h.end) ? h.end : h.start }));
 
 /**
  * A form's fields as what saving needs, or the first message per field.

@@ -2,6 +2,7 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { uuidParam } from '../http/params.ts';
+import { hasControlCharacters, singleLine } from '../http/text.ts';
 import { withTenant } from '../db/tenant.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
@@ -10,11 +11,11 @@ import { createApiKey, listApiKeys, revokeApiKey } from '../api/keys.ts';
 import { createEndpoint, deleteEndpoint, enableEndpoint, listEndpoints, MAX_ENDPOINTS_PER_TENANT, WEBHOOK_EVENTS } from '../webhooks/service.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 
-const KeyForm = z.object({ name: z.string().trim().min(1, 'Give the key a name, e.g. "Website".').max(100, 'Use at most 100 characters.') });
+const KeyForm = z.object({ name: singleLine({ max: 100, required: 'Give the key a name, e.g. "Website".' }) });
 const WebhookForm = z.object({
-  url: z.url({ protocol: /^https?$/, error: 'Enter a full http(s):// address.' }).max(2000),
+  url: z.url({ protocol: /^https?$/, error: 'Enter a full http(s):// address.' }).max(2000).refine((s) => !hasControlCharacters(s), 'Enter a full http(s):// address.'),
   events: z.preprocess((v) => (v === undefined ? [] : [v].flat()), z.array(z.enum(WEBHOOK_EVENTS)).min(1, 'Choose at least one event.')),
-  description: z.string().trim().max(500).default(''),
+  description: singleLine({ max: 500 }).default(''),
 });
 
 /**
@@ -77,8 +78,8 @@ export function developerRoutes(deps: AppDeps): Router {
 
   r.post('/webhooks/:id/enable', async (req, res) => {
     const id = uuidParam(req.params.id);
-    if (!(await withTenant(deps.db, tenantId(res), (tx) => enableEndpoint(tx, id, { userId: req.user!.id })))) throw notFound('No such endpoint that is turned off.');
-    req.session.flash = 'The webhook endpoint is on again. New events are delivered to it from now on.';
+    if (!(await withTenant(deps.db, tenantId(res), (tx) => enableEndpoint(tx, id, { userId: req.user!.id })))) throw notFound('No such endpoint.');
+    req.session.flash = 'The webhook endpoint is on. New events are delivered to it from now on.';
     res.redirect(303, '/admin/developers');
   });
 

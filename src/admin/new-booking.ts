@@ -5,10 +5,12 @@ import { withTenant } from '../db/tenant.ts';
 import { statusOf } from '../http/errors.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
 import { Email } from '../tenancy/commands.ts';
-import { CustomerTimeZone } from '../bookings/commands.ts';
+import { BookingNotes, CustomerTimeZone } from '../bookings/commands.ts';
 import { NotOffered, SlotRefused } from '../bookings/errors.ts';
+import { calendarDate, queryDate } from '../http/params.ts';
+import { singleLine } from '../http/text.ts';
 import { createBooking } from '../bookings/service.ts';
-import { isValidISODate, parseHHMM, wallTimeToInstant } from '../scheduling/index.ts';
+import { parseHHMM, wallTimeToInstant } from '../scheduling/index.ts';
 import { TIME_ZONES } from '../tenancy/timezones.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { scopeResources, type Viewer } from './scope.ts';
@@ -17,13 +19,13 @@ import { visibleResources } from './booking-queries.ts';
 const PhoneBooking = z.object({
   serviceId: z.uuid('Choose a service.'),
   resourceId: z.uuid('Choose who.'),
-  date: z.string().refine(isValidISODate, 'Choose a date.'),
-  time: z.string().refine((s) => parseHHMM(s) !== null && s !== '24:00', 'Enter a time like 14:30.'),
-  name: z.string().trim().min(1, 'Enter the customer’s name.').max(200),
+  date: calendarDate('Choose a date.'),
+  time: z.string({ error: 'Enter a time like 14:30.' }).refine((s) => parseHHMM(s) !== null && s !== '24:00', 'Enter a time like 14:30.'),
+  name: singleLine({ max: 200, required: 'Enter the customer’s name.' }),
   email: Email,
-  phone: z.string().trim().max(40).transform((s) => (s === '' ? null : s)),
+  phone: singleLine({ max: 40 }).transform((s) => (s === '' ? null : s)),
   timeZone: CustomerTimeZone,
-  notes: z.string().trim().max(2000).transform((s) => (s === '' ? null : s)),
+  notes: BookingNotes,
 });
 
 /**
@@ -45,7 +47,7 @@ export function newBookingRoutes(deps: AppDeps): Router {
     res.status(status).render('admin/bookings/new', { title: 'New booking', ...data, values: { timeZone: tenantOf(res).timeZone, ...values }, errors, timeZones: TIME_ZONES });
   }
 
-  r.get('/bookings/new', (req, res) => form(req, res, 200, { date: typeof req.query.date === 'string' ? req.query.date : '' }, {}));
+  r.get('/bookings/new', (req, res) => form(req, res, 200, { date: queryDate(req, 'date') ?? '' }, {}));
 
   r.post('/bookings/new', async (req, res) => {
     const parsed = PhoneBooking.safeParse(req.body ?? {});

@@ -13,13 +13,14 @@ import { refundBooking, RefundRefused } from '../payments/refunds.ts';
 import { paymentOf } from '../payments/queries.ts';
 import { updateHoldMinutes, type Tenant } from '../tenancy/queries.ts';
 import { adminBooking } from './booking-queries.ts';
+import { singleLine } from '../http/text.ts';
 
 const HoldForm = z.object({
   holdMinutes: z.coerce.number('Enter minutes.').int('Use whole minutes.').min(30, 'At least 30 minutes: Stripe Checkout sessions live that long at least.').max(1440, 'At most 1440 minutes (24 hours).'),
 });
 const RefundForm = z.object({
   amount: z.string().trim().regex(/^\d{1,7}([.,]\d{1,2})?$/, 'Enter an amount like 10 or 10.50.'),
-  reason: z.string().trim().min(1, 'Say why (the customer sees it).').max(500, 'Use at most 500 characters.'),
+  reason: singleLine({ max: 500, required: 'Say why (the customer sees it).' }),
 });
 
 /**

@@ -5,12 +5,13 @@ import { fieldErrors, formValues } from '../http/forms.ts';
 import { requireRole } from '../http/guards.ts';
 import { useTenant } from '../http/host.ts';
 import { recentOutbox } from '../mail/outbox.ts';
-import { Branding, NotificationSettingsForm } from '../tenancy/commands.ts';
+import { BookingPageForm, Branding, NotificationSettingsForm } from '../tenancy/commands.ts';
 import { currentTenant, updateBookingPageSettings, updateBranding, updateNotificationSettings } from '../tenancy/queries.ts';
 import { PolicyForm } from '../tenancy/policy.ts';
 import { recentNotifications } from '../notifications/queries.ts';
 import { outboxMessage } from '../mail/outbox.ts';
 import { notFound } from '../http/errors.ts';
+import { uuidParam } from '../http/params.ts';
 import { TIME_ZONES } from '../tenancy/timezones.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { developerRoutes } from './developers.ts';
@@ -113,19 +114,17 @@ export function adminRoutes(deps: AppDeps): Router {
 
   r.post('/settings/booking-page', managers, async (req, res) => {
     const tenant = res.locals.tenant as Tenant;
-    const currency = String(req.body?.currency ?? '').trim().toUpperCase();
-    const intro = String(req.body?.bookingIntro ?? '').trim();
+    const page = BookingPageForm.safeParse(req.body ?? {});
     const policy = PolicyForm.safeParse(req.body ?? {});
-    const errors: Record<string, string> = policy.success ? {} : fieldErrors(policy.error);
-    if (!/^[A-Z]{3}$/.test(currency)) errors.currency = 'Use a 3-letter code like USD.';
-    if (intro.length > 1000) errors.bookingIntro = 'Use at most 1000 characters.';
     const capText = String(req.body?.customerDayCap ?? '').trim();
     const cap = capText === '' ? null : Number(capText);
-    if (cap !== null && !(Number.isInteger(cap) && cap >= 1 && cap <= 1000)) errors.customerDayCap = 'Leave empty for no limit, or a whole number from 1 to 1000.';
-    if (!policy.success || Object.keys(errors).length) {
+    const capErrors: Record<string, string> = cap !== null && !(Number.isInteger(cap) && cap >= 1 && cap <= 1000)
+      ? { customerDayCap: 'Leave empty for no limit, or a whole number from 1 to 1000.' } : {};
+    if (!page.success || !policy.success || Object.keys(capErrors).length) {
+      const errors = { ...(policy.success ? {} : fieldErrors(policy.error)), ...(page.success ? {} : fieldErrors(page.error)), ...capErrors };
       return res.status(422).render('admin/settings', settingsPage(tenant, { page: formValues(req.body), pageErrors: errors }));
     }
-    const next = { currency, bookingIntro: intro, cancellationPolicy: policy.data, maxOnlineBookingsPerCustomerDay: cap };
+    const next = { currency: page.data.currency, bookingIntro: page.data.bookingIntro, cancellationPolicy: policy.data, maxOnlineBookingsPerCustomerDay: cap };
     await withTenant(deps.db, tenant.id, async (tx) => {
       await updateBookingPageSettings(tx, next);
       await audit(tx, { userId: req.user!.id }, {
@@ -194,8 +193,7 @@ export function adminRoutes(deps: AppDeps): Router {
   // A stored message's HTML, as its recipient would see it: served alone under
   // a sandboxing CSP (no scripts, no same-origin), inline styles allowed.
   r.get('/outbox/:id/html', managers, async (req, res) => {
-    const id = String(req.params.id);
-    if (!/^[0-9a-f-]{36}$/.test(id)) throw notFound();
+    const id = uuidParam(req.params.id);
     const m = await withTenant(deps.db, (res.locals.tenant as Tenant).id, (tx) => outboxMessage(tx, id));
     if (!m?.html_body) throw notFound('No such message.');
     res

@@ -28,13 +28,13 @@ export function bookingApi(deps: AppDeps): Router {
     const q = parse(AvailabilityQuery, req.query);
     const days = Math.round((Date.parse(q.to) - Date.parse(q.from)) / 86_400_000) + 1;
     if (days > MAX_AVAILABILITY_DAYS) throw validationFailed({ to: `the range may span at most ${MAX_AVAILABILITY_DAYS} days` });
-    const range = { start: dayInstantRange(q.from, q.timezone).start, end: dayInstantRange(q.to, q.timezone).end };
+    const range = { start: dayInstantRange(q.from, q.time_zone).start, end: dayInstantRange(q.to, q.time_zone).end };
     const avail = await findAvailability(deps, tenantId(res), { serviceId: q.service_id, resourceId: q.resource_id ?? null, range });
     res.json({
       object: 'availability',
       service_id: q.service_id,
-      timezone: q.timezone,
-      slots: avail.slots.map((s) => ({ start: isoInZone(s.start, q.timezone), end: isoInZone(s.end, q.timezone), resource_id: s.resourceIds[0], resource_ids: s.resourceIds })),
+      time_zone: q.time_zone,
+      slots: avail.slots.map((s) => ({ start: isoInZone(s.start, q.time_zone), end: isoInZone(s.end, q.time_zone), resource_id: s.resourceIds[0], resource_ids: s.resourceIds })),
     });
   });
 
@@ -44,7 +44,7 @@ export function bookingApi(deps: AppDeps): Router {
       serviceId: b.service_id,
       resourceId: b.resource_id ?? null,
       start: b.start,
-      customer: { name: b.customer.name, email: b.customer.email, phone: b.customer.phone ?? null, timeZone: b.customer.timezone },
+      customer: { name: b.customer.name, email: b.customer.email, phone: b.customer.phone ?? null, timeZone: b.customer.time_zone },
       notes: b.notes ?? null,
     });
     res.status(201).json(bookingJson(created));

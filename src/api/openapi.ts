@@ -10,7 +10,7 @@ const str = (extra: Schema = {}): Schema => ({ type: 'string', ...extra });
 const int = (extra: Schema = {}): Schema => ({ type: 'integer', ...extra });
 const uuid = str({ format: 'uuid' });
 const instant = str({ format: 'date-time', description: 'ISO 8601 with an offset' });
-const date = str({ format: 'date' });
+const date = str({ format: 'date', description: '1970-01-01 to 2199-12-31' });
 const hhmm = str({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$' });
 const nullable = (s: Schema): Schema => ({ anyOf: [s, { type: 'null' }] });
 const obj = (properties: Record<string, Schema>, required: string[] = [], extra: Schema = {}): Schema => ({
@@ -45,7 +45,7 @@ const serviceProps: Record<string, Schema> = {
   name: str({ maxLength: 100 }), description: str({ maxLength: 2000 }), duration_minutes: int({ minimum: 1, maximum: 1440 }),
   interval_minutes: int({ minimum: 1, maximum: 1440 }), buffer_before_minutes: int({ minimum: 0 }), buffer_after_minutes: int({ minimum: 0 }),
   min_notice_minutes: int({ minimum: 0 }), horizon_days: int({ minimum: 1, maximum: 730 }), max_per_day: nullable(int({ minimum: 1 })),
-  price: int({ minimum: 0, description: 'minor units' }), deposit: int({ minimum: 0, description: 'minor units' }), currency: str({ pattern: '^[A-Z]{3}$' }),
+  price: int({ minimum: 0, maximum: 999999999, description: 'minor units' }), deposit: int({ minimum: 0, maximum: 999999999, description: 'minor units' }), currency: str({ pattern: '^[A-Z]{3}$' }),
   payment_mode: str({ enum: ['none', 'deposit', 'full'], description: 'What a booking pays online (through the business\'s Stripe account)' }),
   deposit_amount: nullable(int({ minimum: 0, description: 'A fixed deposit, minor units (the same as deposit)' })),
   deposit_percent: nullable(int({ minimum: 1, maximum: 100, description: 'A deposit as a percentage of the price, instead of deposit_amount' })),
@@ -70,12 +70,12 @@ const schemas: Record<string, Schema> = {
   HolidayCreate: obj({ name: str(), start_date: date, end_date: date }, ['name', 'start_date']),
   Availability: obj(
     {
-      object: { const: 'availability' }, service_id: uuid, timezone: str(),
+      object: { const: 'availability' }, service_id: uuid, time_zone: str(),
       slots: { type: 'array', items: obj({ start: instant, end: instant, resource_id: uuid, resource_ids: { type: 'array', items: uuid } }, ['start', 'end', 'resource_id']) },
     },
-    ['timezone', 'slots'],
+    ['time_zone', 'slots'],
   ),
-  Customer: obj({ name: str({ maxLength: 200 }), email: str({ format: 'email' }), phone: nullable(str()), timezone: str() }, ['name', 'email', 'timezone']),
+  Customer: obj({ name: str({ maxLength: 200 }), email: str({ format: 'email' }), phone: nullable(str({ maxLength: 40 })), time_zone: str({ description: 'IANA zone' }) }, ['name', 'email', 'time_zone']),
   Booking: obj(
     {
       id: uuid, object: { const: 'booking' }, status: str({ enum: ['held', 'confirmed', 'cancelled', 'completed', 'no_show'] }), service_id: uuid,
@@ -144,7 +144,8 @@ export function openApiDocument(config: Pick<Config, 'scheme' | 'baseDomain'>) {
       version: '1.0.0',
       description:
         'Bookings, availability and catalog of one tenant. Authenticate with `Authorization: Bearer <key>`; the key decides the tenant. ' +
-        'Errors are application/problem+json (RFC 9457). Webhook deliveries carry `Slotwise-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.',
+        'Errors are application/problem+json (RFC 9457), with `errors` naming each field. Text is plain text: one-line fields (names, labels, reasons) ' +
+        'refuse line breaks and control characters, descriptions and notes allow line breaks and tabs only. Time zones are IANA names, always under `time_zone`. Webhook deliveries carry `Slotwise-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.',
     },
     servers: [{ url: `${rootOrigin(config)}/api/v1` }],
     security: [{ bearer: [] }],
@@ -168,9 +169,9 @@ export function openApiDocument(config: Pick<Config, 'scheme' | 'baseDomain'>) {
           parameters: [
             { name: 'service_id', in: 'query', required: true, schema: uuid },
             { name: 'resource_id', in: 'query', schema: uuid, description: 'Omit for any available resource' },
-            { name: 'from', in: 'query', required: true, schema: date, description: 'First date, in `timezone`' },
+            { name: 'from', in: 'query', required: true, schema: date, description: 'First date, in `time_zone`' },
             { name: 'to', in: 'query', required: true, schema: date, description: 'Last date (inclusive), at most 62 days after `from`' },
-            { name: 'timezone', in: 'query', required: true, schema: str(), description: 'IANA zone for the dates and the offsets of the slots' },
+            { name: 'time_zone', in: 'query', required: true, schema: str(), description: 'IANA zone for the dates and the offsets of the slots' },
           ],
           responses: { '200': json('Free slots', ref('Availability')), '404': problem('Unknown service or resource'), ...errors },
         },

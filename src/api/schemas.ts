@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { validationFailed } from '../http/errors.ts';
 import { fieldErrors } from '../http/forms.ts';
-import { isValidISODate, isValidTimeZone, parseHHMM } from '../scheduling/index.ts';
+import { calendarDate, instantText } from '../http/params.ts';
+import { hasControlCharacters, multiLine, singleLine } from '../http/text.ts';
+import { isValidTimeZone, parseHHMM } from '../scheduling/index.ts';
 import { Email } from '../tenancy/commands.ts';
 import { WEBHOOK_EVENTS } from '../webhooks/service.ts';
 
@@ -14,13 +16,13 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T
 
 export const Id = z.uuid('must be an id');
 const zone = z.string().refine(isValidTimeZone, 'must be an IANA time zone such as America/New_York');
-const date = z.string().refine(isValidISODate, 'must be a date as YYYY-MM-DD');
+const date = calendarDate('must be a date as YYYY-MM-DD, from 1970 to 2199');
 const hhmm = z.string().refine((s) => parseHHMM(s) !== null, 'must be a time as HH:MM (24:00 allowed as an end)');
 const minutes = (max: number) => z.number().int('must be a whole number').min(0).max(max);
-export const instant = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/, 'must be an ISO 8601 instant with an offset, e.g. 2026-03-09T14:00:00-04:00')
-  .transform((s) => Date.parse(s));
+export const instant = instantText('must be an ISO 8601 instant with an offset, e.g. 2026-03-09T14:00:00-04:00, from 1970 to 2199');
+/** Money in minor units, up to what the dashboard's form accepts (9 999 999.99). */
+const money = z.number().int('must be a whole number of minor units').min(0).max(999_999_999);
+const name = (max: number) => singleLine({ max, required: 'must not be empty' });
 
 export const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -29,13 +31,13 @@ export const ListQuery = z.strictObject({
 
 const KIND = z.enum(['staff', 'room', 'table', 'equipment']);
 export const ResourceCreate = z.strictObject({
-  name: z.string().trim().min(1).max(100),
+  name: name(100),
   kind: KIND.default('staff'),
   time_zone: zone,
   position: z.number().int().min(0).max(100000).default(0),
 });
 export const ResourcePatch = z.strictObject({
-  name: z.string().trim().min(1).max(100).optional(),
+  name: name(100).optional(),
   kind: KIND.optional(),
   time_zone: zone.optional(),
   position: z.number().int().min(0).max(100000).optional(),
@@ -53,8 +55,8 @@ export const ScheduleBody = z.strictObject({
 });
 
 const serviceFields = {
-  name: z.string().trim().min(1).max(100),
-  description: z.string().max(2000),
+  name: name(100),
+  description: multiLine({ max: 2000 }),
   duration_minutes: z.number().int().min(1).max(1440),
   interval_minutes: z.number().int().min(1).max(1440),
   buffer_before_minutes: minutes(1440),
@@ -62,8 +64,8 @@ const serviceFields = {
   min_notice_minutes: minutes(525600),
   horizon_days: z.number().int().min(1).max(730),
   max_per_day: z.number().int().min(1).max(1000).nullable(),
-  price: z.number().int().min(0),
-  deposit: z.number().int().min(0),
+  price: money,
+  deposit: money,
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
   payment_mode: z.enum(['none', 'deposit', 'full']),
   /** The same column as `deposit` (minor units), by the name payments use. */
@@ -96,12 +98,12 @@ export const ServicePatch = z.strictObject(Object.fromEntries(Object.entries(ser
 });
 
 export const HolidayCreate = z
-  .strictObject({ name: z.string().trim().min(1).max(100), start_date: date, end_date: date.optional() })
+  .strictObject({ name: name(100), start_date: date, end_date: date.optional() })
   .refine((h) => !h.end_date || h.end_date >= h.start_date, { path: ['end_date'], message: 'must not be before start_date' });
 
 export const MAX_AVAILABILITY_DAYS = 62;
 export const AvailabilityQuery = z
-  .strictObject({ service_id: Id, resource_id: Id.optional(), from: date, to: date, timezone: zone })
+  .strictObject({ service_id: Id, resource_id: Id.optional(), from: date, to: date, time_zone: zone })
   .refine((q) => q.to >= q.from, { path: ['to'], message: 'must not be before from' });
 
 export const BookingCreate = z.strictObject({
@@ -109,12 +111,12 @@ export const BookingCreate = z.strictObject({
   resource_id: Id.nullable().optional(),
   start: instant,
   customer: z.strictObject({
-    name: z.string().trim().min(1).max(200),
+    name: name(200),
     email: Email,
-    phone: z.string().trim().max(40).nullable().optional(),
-    timezone: zone,
+    phone: singleLine({ max: 40 }).nullable().optional(),
+    time_zone: zone,
   }),
-  notes: z.string().max(2000).nullable().optional(),
+  notes: multiLine({ max: 2000 }).nullable().optional(),
 });
 
 export const BookingListQuery = z.strictObject({
@@ -127,13 +129,13 @@ export const BookingListQuery = z.strictObject({
   starting_after: Id.optional(),
 });
 
-export const CancelBody = z.strictObject({ reason: z.string().trim().max(500).optional() });
+export const CancelBody = z.strictObject({ reason: singleLine({ max: 500 }).optional() });
 export const RescheduleBody = z.strictObject({ start: instant, resource_id: Id.optional() });
 
 export const WebhookCreate = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }).max(2000),
+  url: z.url({ protocol: /^https?$/ }).max(2000).refine((s) => !hasControlCharacters(s), 'must be an http(s) URL without control characters'),
   events: z.array(z.enum(WEBHOOK_EVENTS)).min(1),
-  description: z.string().max(500).default(''),
+  description: singleLine({ max: 500 }).default(''),
 });
 
 /** `PUT /settings/cancellation_policy`: tiers of hours before the start → refund percent, and the same-day rule. */
@@ -146,4 +148,4 @@ export const CancellationPolicyBody = z
   .refine((p) => new Set(p.tiers.map((t) => t.hours_before)).size === p.tiers.length, { path: ['tiers'], message: 'each tier needs different hours_before' });
 
 /** `POST /bookings/{id}/refunds`. */
-export const RefundBody = z.strictObject({ amount: z.number().int().min(1), reason: z.string().trim().min(1).max(500) });
+export const RefundBody = z.strictObject({ amount: z.number().int().min(1), reason: singleLine({ max: 500, required: 'must say why' }) });

@@ -20,5 +20,5 @@ export const ResetPassword = z
 
 /** Only same-site paths: `next` must never send a user to another host. */
 export function safeNextPath(next: unknown): string {
-  return typeof next === 'string' && /^\/(?![/\\])[^\s]*$/.test(next) ? next : '/admin';
+  return typeof next === 'string' && /^\/(?![/\\])[^\s\x00-\x1f\x7f]{0,2000}$/.test(next) ? next : '/admin';
 }

@@ -10,9 +10,10 @@ import { hashPassword, passwordProblem } from './passwords.ts';
 import { insertUser } from './queries.ts';
 import { logIn } from './routes.ts';
 import { tokenDigest } from './tokens.ts';
+import { singleLine } from '../http/text.ts';
 
 const AcceptForm = z
-  .object({ name: z.string().trim().min(1, 'Enter your name.').max(100, 'Use at most 100 characters.'), password: z.string() })
+  .object({ name: singleLine({ max: 100, required: 'Enter your name.' }), password: z.string() })
   .superRefine((v, ctx) => {
     const problem = passwordProblem(v.password, [v.name]);
     if (problem) ctx.addIssue({ code: 'custom', path: ['password'], message: problem });

@@ -1,7 +1,7 @@
 import { Router, type Response } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { withTenant } from '../db/tenant.ts';
-import { notFound } from '../http/errors.ts';
+import { HttpError } from '../http/errors.ts';
 import { requireRole } from '../http/guards.ts';
 import { rateLimit } from '../http/rate-limit.ts';
 import type { Tenant } from '../tenancy/queries.ts';
@@ -42,7 +42,7 @@ export function resendVerificationRoutes(deps: AppDeps): Router {
       await queueEmailVerification(deps, tx, tenant.slug, req.user!);
       return true;
     });
-    if (!sent) throw notFound('Your email address is already confirmed.');
+    if (!sent) throw new HttpError(409, 'conflict', 'Already confirmed', 'Your email address is already confirmed.');
     req.session.flash = `A new link is on its way to ${req.user!.email}.`;
     res.redirect(303, '/admin/outbox');
   });

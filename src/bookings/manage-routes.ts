@@ -1,12 +1,13 @@
 import { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { HttpError, statusOf } from '../http/errors.ts';
+import { fieldErrors, formValues } from '../http/forms.ts';
 import { useTenant } from '../http/host.ts';
 import { rateLimit } from '../http/rate-limit.ts';
-import { formatInZoneWithName, isValidTimeZone, localDate } from '../scheduling/index.ts';
+import { queryDate, queryText, queryZone } from '../http/params.ts';
+import { canonicalTimeZone, formatInZoneWithName, localDate } from '../scheduling/index.ts';
 import type { Tenant } from '../tenancy/queries.ts';
-import { Instant } from './commands.ts';
+import { CustomerCancel, Instant } from './commands.ts';
 import { SlotRefused } from './errors.ts';
 import { renderPicker, type PickerFlow, type PickerQuery } from './picker.ts';
 import { customerMay, type CustomerAction } from './policy.ts';
@@ -107,24 +108,27 @@ export function manageRoutes(deps: AppDeps): Router {
   });
 
   const pickerQuery = (req: Request, v: BookingView): PickerQuery => {
-    const tzRaw = typeof req.query.tz === 'string' ? req.query.tz : typeof req.body?.tz === 'string' ? (req.body.tz as string) : '';
-    const tz = isValidTimeZone(tzRaw) ? tzRaw : v.booking.customer.timeZone;
+    const bodyTz = typeof req.body?.tz === 'string' ? canonicalTimeZone(req.body.tz as string) : null;
+    const tz = queryZone(req, 'tz') ?? bodyTz ?? v.booking.customer.timeZone;
     const today = localDate(deps.now().getTime(), tz);
-    const from = typeof req.query.from === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(req.query.from) && req.query.from > today ? req.query.from : today;
-    const date = typeof req.query.date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(req.query.date) ? req.query.date : undefined;
-    return { serviceId: v.booking.serviceId, resource: v.booking.resourceId, tz, from, date };
+    const from = queryDate(req, 'from');
+    return { serviceId: v.booking.serviceId, resource: v.booking.resourceId, tz, from: from && from > today ? from : today, date: queryDate(req, 'date') };
   };
 
   r.get('/manage/:token', async (req, res) => {
     const v = await load(req, res);
-    showBooking(req, res, v, { booked: req.query.booked === '1', moved: req.query.moved === '1' });
+    showBooking(req, res, v, { booked: queryText(req, 'booked') === '1', moved: queryText(req, 'moved') === '1' });
   });
 
   r.post('/manage/:token/cancel', async (req, res) => {
     const v = await load(req, res);
     if (refuse(res, v, 'cancel')) return;
-    const reason = z.string().trim().max(500).safeParse(req.body?.reason ?? '');
-    const done = await cancelBooking(deps, tenantOf(res).id, CUSTOMER, v.booking.id, reason.success && reason.data ? `Customer: ${reason.data}` : 'Cancelled by the customer');
+    const reason = CustomerCancel.safeParse(req.body ?? {});
+    if (!reason.success) {
+      res.status(422);
+      return showBooking(req, res, v, { reasonError: fieldErrors(reason.error).reason ?? 'Check the reason.', reasonValue: formValues(req.body).reason ?? '' });
+    }
+    const done = await cancelBooking(deps, tenantOf(res).id, CUSTOMER, v.booking.id, reason.data.reason ? `Customer: ${reason.data.reason}` : 'Cancelled by the customer');
     showBooking(req, res, { ...done, token: v.token }, { cancelledNow: true });
   });
 

@@ -5,9 +5,10 @@ import { notFound, statusOf } from '../http/errors.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
 import { rateLimit } from '../http/rate-limit.ts';
 import { activeServices, resourcesForService } from '../catalog/queries.ts';
-import { dayInstantRange, formatInZoneWithName, isValidISODate, isValidTimeZone, localDate } from '../scheduling/index.ts';
+import { queryDate, queryInstant, queryText, queryZone } from '../http/params.ts';
+import { canonicalTimeZone, dayInstantRange, formatInZoneWithName, isValidTimeZone, localDate } from '../scheduling/index.ts';
 import type { Tenant } from '../tenancy/queries.ts';
-import { CreateBooking } from './commands.ts';
+import { CreateBooking, Instant } from './commands.ts';
 import { CustomerDayFull, NotOffered, SlotRefused } from './errors.ts';
 import { formatDuration, formatMoney, longDate, zoneLabel } from './present.ts';
 import { renderPicker, type PickerQuery } from './picker.ts';
@@ -44,7 +45,7 @@ export function bookingRoutes(deps: AppDeps): Router {
     const tenant = tenantOf(res);
     const serviceId = String(req.params.serviceId);
     if (!UUID.test(serviceId)) throw notFound('That service does not exist.');
-    const resourceParam = typeof req.query.resource === 'string' ? req.query.resource : undefined;
+    const resourceParam = queryText(req, 'resource');
     if (!resourceParam) {
       const resources = await withTenant(deps.db, tenant.id, (tx) => resourcesForService(tx, serviceId));
       if (resources.length > 1) return res.render('bookings/choose', { title: 'Choose who', serviceId, resources });
@@ -54,9 +55,9 @@ export function bookingRoutes(deps: AppDeps): Router {
 
   r.get('/book/:serviceId/details', async (req, res) => {
     const tenant = tenantOf(res);
-    const q = pickerQuery(req, tenant, deps.now(), String(req.params.serviceId), req.query.resource as string | undefined);
-    const start = Date.parse(String(req.query.start ?? ''));
-    if (!Number.isFinite(start)) return renderPicker(deps, req, res, q, 422, 'Choose one of the offered times.');
+    const q = pickerQuery(req, tenant, deps.now(), String(req.params.serviceId), queryText(req, 'resource'));
+    const start = queryInstant(req, 'start');
+    if (start === undefined) return renderPicker(deps, req, res, q, 422, 'Choose one of the offered times.');
     const avail = await findAvailability(deps, tenant.id, { serviceId: q.serviceId, resourceId: q.resource === 'any' ? null : q.resource, range: { start, end: start + 1 } });
     if (!avail.slots.some((s) => s.start === start)) {
       return renderPicker(deps, req, res, { ...q, date: localDate(start, q.tz) }, 409, 'That time was just taken. Please pick another time.');
@@ -79,9 +80,9 @@ export function bookingRoutes(deps: AppDeps): Router {
 
   async function submit(req: Request, res: Response) {
     const tenant = tenantOf(res);
-    const body = (req.body ?? {}) as Record<string, string>;
+    const body = (req.body ?? {}) as Record<string, unknown>;
     const q = pickerQuery(req, tenant, deps.now(), String(req.params.serviceId), body.resource, body.tz);
-    if (typeof body.tz === 'string' && body.tz !== '' && !isValidTimeZone(body.tz)) {
+    if (body.tz !== undefined && body.tz !== '' && !(typeof body.tz === 'string' && isValidTimeZone(body.tz))) {
       return renderPicker(deps, req, res, q, 422, 'Choose a time zone from the list.');
     }
     const parsed = CreateBooking.safeParse({
@@ -91,7 +92,8 @@ export function bookingRoutes(deps: AppDeps): Router {
       customer: { name: body.name ?? '', email: body.email ?? '', phone: body.phone ?? '', timeZone: q.tz },
       notes: body.notes ?? '',
     });
-    const start = Date.parse(body.start ?? '');
+    const startParsed = Instant.safeParse(body.start);
+    const start = startParsed.success ? startParsed.data : NaN;
     if (!parsed.success) {
       const errors = Object.fromEntries(Object.entries(fieldErrors(parsed.error)).map(([k, v]) => [k.replace(/^customer\./, ''), v]));
       if (errors.start || errors.serviceId || errors.resourceId || !Number.isFinite(start)) {
@@ -121,14 +123,12 @@ export function bookingRoutes(deps: AppDeps): Router {
 
 function pickerQuery(req: Request, tenant: Tenant, now: Date, serviceId: string, resource: unknown, tzOverride?: unknown): PickerQuery {
   if (!UUID.test(serviceId)) throw new NotOffered('That service does not exist.', false);
-  const tzRaw = typeof tzOverride === 'string' ? tzOverride : typeof req.query.tz === 'string' ? req.query.tz : '';
-  const tz = tzRaw && isValidTimeZone(tzRaw) ? tzRaw : tenant.timeZone;
+  const tz = (typeof tzOverride === 'string' ? canonicalTimeZone(tzOverride) : queryZone(req, 'tz')) ?? tenant.timeZone;
   const res = typeof resource === 'string' && (resource === 'any' || UUID.test(resource)) ? resource : 'any';
   const today = localDate(now.getTime(), tz);
-  const fromRaw = typeof req.query.from === 'string' && isValidISODate(req.query.from) ? req.query.from : today;
+  const fromRaw = queryDate(req, 'from') ?? today;
   const from = fromRaw < today ? today : fromRaw;
-  const date = typeof req.query.date === 'string' && isValidISODate(req.query.date) ? req.query.date : undefined;
-  return { serviceId, resource: res, tz, from, date };
+  return { serviceId, resource: res, tz, from, date: queryDate(req, 'date') };
 }
 
 const range0 = (q: PickerQuery) => dayInstantRange(q.from, q.tz).start;

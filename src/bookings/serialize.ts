@@ -16,7 +16,7 @@ export function bookingJson(v: BookingView) {
     start: isoInZone(b.start.getTime(), resource.timeZone),
     end: isoInZone(b.end.getTime(), resource.timeZone),
     time_zone: resource.timeZone,
-    customer: { name: b.customer.name, email: b.customer.email, phone: b.customer.phone, timezone: b.customer.timeZone },
+    customer: { name: b.customer.name, email: b.customer.email, phone: b.customer.phone, time_zone: b.customer.timeZone },
     notes: b.notes,
     source: b.source,
     price: service.priceMinor,

@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import { tenantOrigin } from '../config.ts';
 import type { TenantTx } from '../db/tenant.ts';
 import { newToken, tokenDigest } from '../auth/tokens.ts';
-import { fold, text } from '../notifications/ics.ts';
+import { fold, icsText as text } from '../notifications/ics.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 
 /**

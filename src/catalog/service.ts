@@ -118,7 +118,8 @@ export async function deleteRow(tx: TenantTx, table: 'resources' | 'services' | 
   try {
     return (await savepoint(tx, (sp) => sp(table).where({ id }).del())) > 0;
   } catch (err) {
-    if ((err as { code?: string }).code === '23503') {
+    // A booking's foreign key is ON DELETE RESTRICT (23001); NO ACTION would be 23503.
+    if ((err as { code?: string }).code === '23001' || (err as { code?: string }).code === '23503') {
       throw new HttpError(409, 'in_use', 'In use', 'It has bookings and cannot be deleted. Set it inactive instead.');
     }
     throw err;

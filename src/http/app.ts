@@ -22,6 +22,7 @@ import { errorHandler, notFound } from './errors.ts';
 import { onRootSite, onTenantSite, requireUser } from './guards.ts';
 import { healthRoutes } from './health.ts';
 import { resolveTenant } from './host.ts';
+import { checkPathParams } from './params.ts';
 import { sessionLifetime, sessionMiddleware } from './session.ts';
 import { installViews, VIEWS_DIR } from './views.ts';
 
@@ -90,6 +91,8 @@ export function createApp(deps: AppDeps): Express {
     throw notFound();
   });
   app.use(errorHandler);
+  // Last, so that it reaches every router mounted above.
+  checkPathParams(app);
   return app;
 }
 

@@ -35,17 +35,33 @@ export const tooManyRequests = (retryAfterSeconds: number, why = 'Too many attem
     headers: { 'Retry-After': String(retryAfterSeconds) },
   });
 
-/** SQLSTATEs that can reach a handler without being a bug in it. */
+/**
+ * SQLSTATEs that can reach a handler without being a bug in it. The input
+ * types (src/http/text.ts, src/http/params.ts) keep what users type inside
+ * what the database accepts; class 22 (data exception: a NUL in text, a
+ * number or date out of range) is the net under them, so that a field
+ * some schema forgot is still a 422 and never a 500. Messages stay generic:
+ * a driver's own text can name columns, and `detail` another tenant's row.
+ */
 function fromDatabase(err: { code?: unknown }): HttpError | undefined {
-  switch (err.code) {
+  const code = typeof err.code === 'string' ? err.code : '';
+  switch (code) {
     case '23P01':
       return new HttpError(409, 'slot_unavailable', 'That time was just taken', 'That time was just taken. Please pick another time.');
     case '23505':
       return new HttpError(409, 'conflict', 'Conflict', 'That conflicts with something that already exists.');
+    case '23001':
+    case '23503':
+      return new HttpError(409, 'in_use', 'In use', 'Other records depend on it, so it cannot be changed that way.');
+    case '23502':
+    case '23514':
+      return new HttpError(422, 'invalid_input', 'Invalid input', 'Some of what was sent is not allowed. Check the values and try again.');
     case '42501':
       return forbidden();
     default:
-      return undefined;
+      return /^22[0-9A-Z]{3}$/.test(code)
+        ? new HttpError(422, 'invalid_input', 'Invalid input', 'Some of what was sent cannot be stored: unusual characters, or a value out of range.')
+        : undefined;
   }
 }
 
@@ -67,9 +83,12 @@ export function toHttpError(err: unknown): HttpError | undefined {
     const e = err as { code?: unknown; status?: unknown; type?: unknown; expose?: unknown };
     const db = fromDatabase(e);
     if (db) return db;
-    // body-parser and friends: client errors such as malformed JSON or a body too large.
-    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {
-      return new HttpError(e.status, String(e.type ?? 'bad_request').replace(/\./g, '_'), 'Bad request', (err as Error).message);
+    // body-parser, the router and friends: client errors such as malformed
+    // JSON, a body too large, or a path that does not decode (%E0%A4%A).
+    // Their own message is shown only when they mark it safe to show.
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      const type = typeof e.type === 'string' ? e.type.replace(/\./g, '_') : 'bad_request';
+      return new HttpError(e.status, type, 'Bad request', e.expose === true ? (err as Error).message : 'The request could not be read.');
     }
   }
   return undefined;
@@ -80,7 +99,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
   const known = toHttpError(err);
   const requestId = String(res.locals.requestId ?? '');
   if (!known) log.error('unhandled error', { requestId, method: req.method, path: req.path, err });
-  else if (known.status >= 500 || (err as { code?: string }).code?.startsWith('23')) log.warn('request failed', { requestId, path: req.path, status: known.status, err });
+  else if (known.status >= 500 || /^2[23]/.test(String((err as { code?: unknown }).code ?? ''))) log.warn('request failed', { requestId, path: req.path, status: known.status, err });
   const e = known ?? new HttpError(500, 'internal', 'Something went wrong', `Something went wrong on our side. Reference: ${requestId}`);
   res.status(e.status).set(e.headers);
   if (wantsJson(req)) {
@@ -96,5 +115,14 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
     );
     return;
   }
-  res.render(e.status === 404 ? 'errors/not-found' : 'errors/error', { title: e.title, status: e.status, detail: e.message });
+  // A page that fails to render (it should not) must still not reach
+  // Express's own handler, which shows the stack outside production.
+  res.render(e.status === 404 ? 'errors/not-found' : 'errors/error', { title: e.title, status: e.status, detail: e.message }, (renderErr: Error | null, html?: string) => {
+    if (renderErr) {
+      log.error('error page failed to render', { requestId, err: renderErr });
+      res.type('text/plain').send(`${e.title}. ${e.status >= 500 ? `Reference: ${requestId}` : ''}`.trim());
+      return;
+    }
+    res.send(html);
+  });
 };

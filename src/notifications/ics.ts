@@ -21,15 +21,38 @@ export interface IcsEvent {
 
 const utc = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 
-/** TEXT escaping: backslash, semicolon, comma and newlines. */
-export function text(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,').replace(/\r?\n/g, '\\n');
+/**
+ * Every value here may hold what someone typed (a customer's or a
+ * business's name), so each kind of value has one writer that makes it
+ * unable to end its line or start another property: TEXT is escaped, a
+ * parameter value is cleaned and quoted, a URI loses what a URI cannot hold.
+ */
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** TEXT (RFC 5545 §3.3.11): backslash, semicolon and comma escaped; any line break is the escape \n; other controls dropped. */
+export function icsText(value: string): string {
+  return value
+    .replace(/\r\n?|[\n\u2028\u2029\u0085]/g, '\n')
+    .replace(CONTROLS, '')
+    .replace(/\\/g, '\\\\')
+    .replace(/;/g, '\\;')
+    .replace(/,/g, '\\,')
+    .replace(/\n/g, '\\n');
 }
 
-/** Parameter values with special characters are quoted; quotes cannot appear in them. */
-function param(value: string): string {
-  const clean = value.replace(/"/g, "'");
+/**
+ * A parameter value (§3.2): it cannot be escaped, only quoted, and a quoted
+ * string holds neither DQUOTE nor controls. Line breaks and controls become
+ * spaces, double quotes single ones; quoted when it has ; : or ,.
+ */
+export function icsParam(value: string): string {
+  const clean = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/"/g, "'").trim();
   return /[;:,]/.test(clean) ? `"${clean}"` : clean;
+}
+
+/** A URI value (mailto:, https:): no whitespace or controls can be part of one. */
+export function icsUri(value: string): string {
+  return value.replace(/[\u0000-\u0020\u007f-\u009f\u2028\u2029]/g, '');
 }
 
 /** Lines longer than 75 octets are folded with CRLF + space, never inside a UTF-8 sequence. */
@@ -57,17 +80,17 @@ export function icsFor(e: IcsEvent): string {
     'CALSCALE:GREGORIAN',
     `METHOD:${e.method}`,
     'BEGIN:VEVENT',
-    `UID:${e.uid}`,
+    `UID:${icsText(e.uid)}`,
     `SEQUENCE:${e.sequence}`,
     `DTSTAMP:${utc(e.stamp)}`,
     `DTSTART:${utc(e.start)}`,
     `DTEND:${utc(e.end)}`,
-    `SUMMARY:${text(e.summary)}`,
-    `DESCRIPTION:${text(e.description)}`,
-    ...(e.location ? [`LOCATION:${text(e.location)}`] : []),
-    ...(e.url ? [`URL:${e.url}`] : []),
-    `ORGANIZER;CN=${param(e.organizer.name)}:mailto:${e.organizer.email}`,
-    `ATTENDEE;CN=${param(e.attendee.name)};ROLE=REQ-PARTICIPANT;PARTSTAT=${e.method === 'CANCEL' ? 'DECLINED' : 'ACCEPTED'}:mailto:${e.attendee.email}`,
+    `SUMMARY:${icsText(e.summary)}`,
+    `DESCRIPTION:${icsText(e.description)}`,
+    ...(e.location ? [`LOCATION:${icsText(e.location)}`] : []),
+    ...(e.url ? [`URL:${icsUri(e.url)}`] : []),
+    `ORGANIZER;CN=${icsParam(e.organizer.name)}:mailto:${icsUri(e.organizer.email)}`,
+    `ATTENDEE;CN=${icsParam(e.attendee.name)};ROLE=REQ-PARTICIPANT;PARTSTAT=${e.method === 'CANCEL' ? 'DECLINED' : 'ACCEPTED'}:mailto:${icsUri(e.attendee.email)}`,
     `STATUS:${e.method === 'CANCEL' ? 'CANCELLED' : 'CONFIRMED'}`,
     'END:VEVENT',
     'END:VCALENDAR',

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Eta } from 'eta';
+import { oneLine } from '../http/text.ts';
 import { VIEWS_DIR } from '../http/views.ts';
 import { formatInZoneWithName } from '../scheduling/index.ts';
 import { formatDuration, longDate } from '../bookings/present.ts';
@@ -31,6 +32,16 @@ export interface Rendered {
    * transport sends them to the recipient and keeps them nowhere readable.
    */
   secrets: string[];
+}
+
+/**
+ * Every message is built here, so every subject goes through `oneLine`: a
+ * subject is a header, and a name typed with a line break in it (or any
+ * control character) must not be able to start another header.
+ */
+/** `secrets`: the access links in it, which the outbox must not keep (see Rendered). */
+function rendered(subject: string, template: string, data: object, attachments: Attachment[] = [], secrets: string[] = []): Rendered {
+  return { subject: oneLine(subject), html: html.render(`./${template}.html.eta`, data), text: text.render(`./${template}.txt.eta`, data), attachments, secrets };
 }
 
 export interface BookingMessageContext {
@@ -122,7 +133,7 @@ export function renderBookingMessage(c: BookingMessageContext): Rendered {
       }),
     });
   }
-  return { subject, html: html.render(`./${template}.html.eta`, data), text: text.render(`./${template}.txt.eta`, data), attachments, secrets: [] };
+  return rendered(subject, template, data, attachments);
 }
 
 function refundWords(kind: BookingKind, amount: string): string {
@@ -133,35 +144,17 @@ function refundWords(kind: BookingKind, amount: string): string {
 
 export function renderPasswordReset(tenant: Tenant, name: string, link: string): Rendered {
   const data = { tenant, name, link, headline: 'Reset your password' };
-  return {
-    subject: `Reset your ${tenant.name} password`,
-    html: html.render('./password-reset.html.eta', data),
-    text: text.render('./password-reset.txt.eta', data),
-    attachments: [],
-    secrets: [link],
-  };
+  return rendered(`Reset your ${tenant.name} password`, 'password-reset', data, [], [link]);
 }
 
 export function renderStaffInvite(tenant: Tenant, inviter: string, role: string, link: string): Rendered {
   const data = { tenant, inviter, role, link, headline: `Join ${tenant.name}` };
-  return {
-    subject: `${inviter} invites you to ${tenant.name}`,
-    html: html.render('./staff-invite.html.eta', data),
-    text: text.render('./staff-invite.txt.eta', data),
-    attachments: [],
-    secrets: [link],
-  };
+  return rendered(`${inviter} invites you to ${tenant.name}`, 'staff-invite', data, [], [link]);
 }
 
 export function renderEmailVerification(tenant: Tenant, name: string, link: string): Rendered {
   const data = { tenant, name, link, headline: 'Confirm your email address' };
-  return {
-    subject: `Confirm your email address for ${tenant.name}`,
-    html: html.render('./email-verification.html.eta', data),
-    text: text.render('./email-verification.txt.eta', data),
-    attachments: [],
-    secrets: [link],
-  };
+  return rendered(`Confirm your email address for ${tenant.name}`, 'email-verification', data, [], [link]);
 }
 
 export interface ApiKeyNotice {
@@ -176,11 +169,5 @@ export interface ApiKeyNotice {
 /** To the owner: a key that can act for the business exists now. It names the key, never contains it. */
 export function renderApiKeyCreated(tenant: Tenant, n: ApiKeyNotice): Rendered {
   const data = { tenant, ...n, headline: 'A new API key was created' };
-  return {
-    subject: `New API key "${n.keyName}" for ${tenant.name}`,
-    html: html.render('./api-key-created.html.eta', data),
-    text: text.render('./api-key-created.txt.eta', data),
-    attachments: [],
-    secrets: [],
-  };
+  return rendered(`New API key "${n.keyName}" for ${tenant.name}`, 'api-key-created', data);
 }

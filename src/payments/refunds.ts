@@ -2,6 +2,8 @@ import type { AppDeps } from '../deps.ts';
 import { withTenant, type TenantTx } from '../db/tenant.ts';
 import { audit } from '../audit/log.ts';
 import { DomainError } from '../errors.ts';
+import { BookingNotFound } from '../bookings/errors.ts';
+import { bookingById } from '../bookings/queries.ts';
 import { ACTOR } from '../bookings/events.ts';
 import type { Actor, Booking, Payment } from '../bookings/model.ts';
 import { currentTenant } from '../tenancy/queries.ts';
@@ -72,6 +74,7 @@ export async function refundBooking(
 ): Promise<Refund> {
   return withTenant(deps.db, tenantId, async (tx) => {
     const payment = await paymentForUpdate(tx, r.bookingId);
+    if (!payment && !(await bookingById(tx, r.bookingId))) throw new BookingNotFound();
     if (!payment || payment.amountPaid === 0) throw new RefundRefused('This booking has no online payment to refund.');
     const refund = await queueRefund(tx, payment, { amount: r.amount, reason: r.reason, by, now: deps.now() });
     if (by.source === 'admin') {

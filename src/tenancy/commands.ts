@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { passwordProblem } from '../auth/passwords.ts';
+import { multiLine, singleLine } from '../http/text.ts';
 import { isValidTimeZoneName } from './timezones.ts';
 
 /** Subdomains that belong to Slotwise itself or would confuse customers. */
@@ -32,7 +33,7 @@ export const Slug = z
   .regex(/^[a-z0-9].*[a-z0-9]$/, 'Start and end with a letter or digit.')
   .refine((s) => !RESERVED_SLUGS.has(s), 'This subdomain is reserved. Choose another.');
 
-export const BusinessName = z.string().trim().min(1, 'Enter your business name.').max(100, 'Use at most 100 characters.');
+export const BusinessName = singleLine({ max: 100, required: 'Enter your business name.' });
 
 export const SignUp = z
   .object({
@@ -50,10 +51,7 @@ export type SignUp = z.infer<typeof SignUp>;
 
 export const Branding = z.object({
   name: BusinessName,
-  logoUrl: z
-    .string()
-    .trim()
-    .max(500, 'Use at most 500 characters.')
+  logoUrl: singleLine({ max: 500 })
     .transform((s) => (s === '' ? null : s))
     .refine((s) => s === null || /^https?:\/\/[^\s"'<>]+$/.test(s), 'Enter a full http(s):// address, or leave it empty.'),
   accentColor: z
@@ -64,6 +62,12 @@ export const Branding = z.object({
   timeZone: TimeZoneName,
 });
 export type Branding = z.infer<typeof Branding>;
+
+/** The booking page's currency and the text shown above its services. */
+export const BookingPageForm = z.object({
+  currency: z.string({ error: 'Use a 3-letter code like USD.' }).trim().toUpperCase().regex(/^[A-Z]{3}$/, 'Use a 3-letter code like USD.'),
+  bookingIntro: multiLine({ max: 1000 }).default(''),
+});
 
 const checkbox = z.preprocess((v) => v === 'on' || v === 'true' || v === true, z.boolean());
 

@@ -111,9 +111,13 @@ export async function deleteEndpoint(tx: TenantTx, id: string, by: { userId: str
  * no such endpoint or it is already on.
  */
 export async function enableEndpoint(tx: TenantTx, id: string, by: { userId: string | null }): Promise<boolean> {
-  const n = await tx('webhook_endpoints').where({ id, active: false }).update({ active: true, consecutive_failures: 0, last_error: null, disabled_at: null });
-  if (n) await audit(tx, by, { action: 'webhook.enable', subjectType: 'webhook_endpoint', subjectId: id });
-  return n > 0;
+  const row = await tx('webhook_endpoints').where({ id }).forUpdate().first('active');
+  if (!row) return false;
+  // Turning on what is on already changes nothing (a double click, two tabs).
+  if (row.active) return true;
+  await tx('webhook_endpoints').where({ id }).update({ active: true, consecutive_failures: 0, last_error: null, disabled_at: null });
+  await audit(tx, by, { action: 'webhook.enable', subjectType: 'webhook_endpoint', subjectId: id });
+  return true;
 }
 
 /** An event as every subscribed endpoint receives it; the payload is a snapshot taken now. */

@@ -97,32 +97,32 @@ describe('the full provisioning path: CLI → API → availability → booking �
     expect(service.body).toMatchObject({ duration_minutes: 30, interval_minutes: 30, price: 12000, deposit: 3000, currency: 'USD', resource_ids: [rid] });
     const sid = service.body.id as string;
 
-    const avail = await c.get(`/availability?service_id=${sid}&from=2026-03-04&to=2026-03-05&timezone=America/Los_Angeles`);
+    const avail = await c.get(`/availability?service_id=${sid}&from=2026-03-04&to=2026-03-05&time_zone=America/Los_Angeles`);
     expect(avail.status, avail.text).toBe(200);
-    expect(avail.body.timezone).toBe('America/Los_Angeles');
+    expect(avail.body.time_zone).toBe('America/Los_Angeles');
     // Closed on the 4th; 10:00–11:00 New York on the 5th = 07:00 and 07:30 in Los Angeles.
     expect(avail.body.slots).toEqual([
       { start: '2026-03-05T07:00:00-08:00', end: '2026-03-05T07:30:00-08:00', resource_id: rid, resource_ids: [rid] },
       { start: '2026-03-05T07:30:00-08:00', end: '2026-03-05T08:00:00-08:00', resource_id: rid, resource_ids: [rid] },
     ]);
 
-    const booking = await c.post('/bookings', { service_id: sid, start: '2026-03-05T07:30:00-08:00', customer: { name: 'Lou', email: 'lou@example.com', timezone: 'America/Los_Angeles' } });
+    const booking = await c.post('/bookings', { service_id: sid, start: '2026-03-05T07:30:00-08:00', customer: { name: 'Lou', email: 'lou@example.com', time_zone: 'America/Los_Angeles' } });
     expect(booking.status, booking.text).toBe(201);
     expect(booking.body).toMatchObject({ object: 'booking', status: 'confirmed', start: '2026-03-05T10:30:00-05:00', resource_id: rid, price: 12000, currency: 'USD', source: 'api' });
     const bid = booking.body.id as string;
-    expect((await c.get(`/availability?service_id=${sid}&from=2026-03-05&to=2026-03-05&timezone=America/Los_Angeles`)).body.slots).toHaveLength(1);
+    expect((await c.get(`/availability?service_id=${sid}&from=2026-03-05&to=2026-03-05&time_zone=America/Los_Angeles`)).body.slots).toHaveLength(1);
 
-    const taken = await c.post('/bookings', { service_id: sid, start: '2026-03-05T10:30:00-05:00', customer: { name: 'Two', email: 'two@example.com', timezone: 'UTC' } });
+    const taken = await c.post('/bookings', { service_id: sid, start: '2026-03-05T10:30:00-05:00', customer: { name: 'Two', email: 'two@example.com', time_zone: 'UTC' } });
     expect(taken.status).toBe(409);
     expect(taken.type).toBe('application/problem+json');
     expect(taken.body).toMatchObject({ type: 'https://slotwise.dev/problems/slot_unavailable', status: 409 });
 
-    expect((await c.get(`/bookings/${bid}`)).body.customer).toEqual({ name: 'Lou', email: 'lou@example.com', phone: null, timezone: 'America/Los_Angeles' });
+    expect((await c.get(`/bookings/${bid}`)).body.customer).toEqual({ name: 'Lou', email: 'lou@example.com', phone: null, time_zone: 'America/Los_Angeles' });
     const cancelled = await c.post(`/bookings/${bid}/cancel`, { reason: 'Feeling better' });
     expect(cancelled.status, cancelled.text).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
     expect((await c.post(`/bookings/${bid}/cancel`, {})).status).toBe(409);
-    expect((await c.get(`/availability?service_id=${sid}&from=2026-03-05&to=2026-03-05&timezone=UTC`)).body.slots).toHaveLength(2);
+    expect((await c.get(`/availability?service_id=${sid}&from=2026-03-05&to=2026-03-05&time_zone=UTC`)).body.slots).toHaveLength(2);
   });
 });
 
@@ -133,7 +133,7 @@ describe('bookings over the API', () => {
     const rid = (await c.post('/resources', { name: 'Room', time_zone: 'Europe/London' })).body.id;
     await c.put(`/resources/${rid}/schedule`, { weekly: ['mon', 'tue', 'wed', 'thu', 'fri'].map((day) => ({ day, start: '09:00', end: '17:00' })) });
     const sid = (await c.post('/services', { name: 'Session', duration_minutes: 60, buffer_after_minutes: 30, resource_ids: [rid] })).body.id;
-    const book = (start: string, email: string) => c.post('/bookings', { service_id: sid, start, customer: { name: 'N', email, timezone: 'Europe/London' } });
+    const book = (start: string, email: string) => c.post('/bookings', { service_id: sid, start, customer: { name: 'N', email, time_zone: 'Europe/London' } });
     const a = (await book('2026-03-10T09:00:00Z', 'a@example.com')).body;
     const b = (await book('2026-03-10T13:00:00Z', 'b@example.com')).body;
     // 12:00–13:00 would end inside nothing, but its 30-minute buffer would run into b's 13:00 start.
@@ -185,13 +185,13 @@ describe('bookings over the API', () => {
     const c = api(app, key);
     const unknown = await c.post('/resources', { name: 'X', time_zone: 'UTC', colour: 'red' });
     expect(unknown.status).toBe(422);
-    expect(unknown.body.errors).toHaveProperty('_form');
+    expect(unknown.body.errors).toEqual({ colour: 'unknown field' });
     const wrongType = await c.post('/services', { name: 'S', duration_minutes: '30', resource_ids: [] });
     expect(wrongType.status).toBe(422);
     expect(wrongType.body.errors).toHaveProperty('duration_minutes');
     const badZone = await c.post('/resources', { name: 'X', time_zone: 'EST5' });
     expect(badZone.body.errors.time_zone).toContain('IANA');
-    const wide = await c.get(`/availability?service_id=${crypto.randomUUID()}&from=2026-03-01&to=2026-06-01&timezone=UTC`);
+    const wide = await c.get(`/availability?service_id=${crypto.randomUUID()}&from=2026-03-01&to=2026-06-01&time_zone=UTC`);
     expect(wide.status).toBe(422);
     expect(wide.body.errors.to).toContain('62 days');
     expect((await c.get('/resources/not-a-uuid')).status).toBe(404);
@@ -209,8 +209,8 @@ describe('bookings over the API', () => {
     for (const res of [
       await b.get(`/resources/${rid}`), await b.patch(`/resources/${rid}`, { name: 'pwned' }), await b.delete(`/resources/${rid}`),
       await b.get(`/resources/${rid}/schedule`), await b.put(`/resources/${rid}/schedule`, { weekly: [] }), await b.get(`/services/${sid}`),
-      await b.get(`/availability?service_id=${sid}&from=2026-03-03&to=2026-03-03&timezone=UTC`),
-      await b.post('/bookings', { service_id: sid, start: '2026-03-03T10:00:00Z', customer: { name: 'X', email: 'x@example.com', timezone: 'UTC' } }),
+      await b.get(`/availability?service_id=${sid}&from=2026-03-03&to=2026-03-03&time_zone=UTC`),
+      await b.post('/bookings', { service_id: sid, start: '2026-03-03T10:00:00Z', customer: { name: 'X', email: 'x@example.com', time_zone: 'UTC' } }),
     ]) {
       expect(res.status, res.text).toBe(404);
       expect(res.text).not.toContain('Secret');
@@ -316,7 +316,7 @@ describe('outgoing webhooks', () => {
       const rid = (await c.post('/resources', { name: 'R', time_zone: 'UTC' })).body.id;
       await c.put(`/resources/${rid}/schedule`, { weekly: [{ day: 'tue', start: '09:00', end: '10:00' }] });
       const sid = (await c.post('/services', { name: 'S', duration_minutes: 60, resource_ids: [rid] })).body.id;
-      const booking = (await c.post('/bookings', { service_id: sid, start: '2026-03-03T09:00:00Z', customer: { name: 'W', email: 'w@example.com', timezone: 'UTC' } })).body;
+      const booking = (await c.post('/bookings', { service_id: sid, start: '2026-03-03T09:00:00Z', customer: { name: 'W', email: 'w@example.com', time_zone: 'UTC' } })).body;
 
       await runJobs(t, deps); // first attempt: the receiver answers 500
       expect(received).toHaveLength(1);

@@ -100,7 +100,7 @@ describe('every caller books through the one booking service', () => {
   it('the API: the same, by the API', async () => {
     const start = '2026-06-03T11:00:00+02:00';
     const res = await api(app, key).post('/bookings', {
-      service_id: serviceId, resource_id: resourceId, start, customer: { name: 'Ari Api', email: 'ari@example.com', timezone: 'Europe/Berlin' },
+      service_id: serviceId, resource_id: resourceId, start, customer: { name: 'Ari Api', email: 'ari@example.com', time_zone: 'Europe/Berlin' },
     });
     expect(res.status, res.text).toBe(201);
     expect(res.body).toMatchObject({ status: 'confirmed', resource_id: resourceId, start });

@@ -150,7 +150,7 @@ describe('a paid booking, end to end on the public pages', () => {
     const key = await makeApiKey();
     const start = slot();
     const res = await request(app).post('/api/v1/bookings').set('Authorization', `Bearer ${key}`).send({
-      service_id: fullService, resource_id: resourceId, start: new Date(start).toISOString(), customer: { name: 'Api Person', email: 'api@example.com', timezone: 'UTC' },
+      service_id: fullService, resource_id: resourceId, start: new Date(start).toISOString(), customer: { name: 'Api Person', email: 'api@example.com', time_zone: 'UTC' },
     });
     expect(res.status).toBe(201);
     expect(res.body.status).toBe('held');

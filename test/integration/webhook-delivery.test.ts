@@ -139,7 +139,7 @@ describe('delivering webhooks through the guarded client', () => {
     const rid = (await c.post('/resources', { name: 'R', time_zone: 'UTC' })).body.id;
     await c.put(`/resources/${rid}/schedule`, { weekly: [{ day: 'tue', start: '09:00', end: '10:00' }] });
     const sid = (await c.post('/services', { name: 'S', duration_minutes: 60, resource_ids: [rid] })).body.id;
-    const booking = (await c.post('/bookings', { service_id: sid, start: '2026-03-03T09:00:00Z', customer: { name: 'W', email: 'w@example.com', timezone: 'UTC' } })).body;
+    const booking = (await c.post('/bookings', { service_id: sid, start: '2026-03-03T09:00:00Z', customer: { name: 'W', email: 'w@example.com', time_zone: 'UTC' } })).body;
     await c.post(`/bookings/${booking.id}/cancel`, {});
     const jobs = await t.owner.raw<{ rows: { task_identifier: string; queue_name: string | null; payload: { tenantId?: string } }[] }>(
       `select j.task_identifier, j.queue_name, p.payload from graphile_worker.jobs j join graphile_worker._private_jobs p on p.id = j.id where p.payload ->> 'tenantId' = ?`,
