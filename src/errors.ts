@@ -27,3 +27,24 @@ export class DomainError extends Error {
     this.field = field;
   }
 }
+
+/**
+ * Input that breaks a domain rule no schema can check (a slug already
+ * taken, a price below its deposit): each field named with why, so a form
+ * shows them where they belong and the API lists them in `errors`.
+ */
+export class InvalidFields extends DomainError {
+  readonly errors: Record<string, string>;
+
+  constructor(errors: Record<string, string>, detail = 'Some fields need attention.') {
+    super('invalid', 'validation_failed', 'Validation failed', detail);
+    this.errors = errors;
+  }
+}
+
+/** It is still used (a resource or service with bookings): it cannot be deleted, only set inactive. */
+export class InUse extends DomainError {
+  constructor(detail = 'It has bookings and cannot be deleted. Set it inactive instead.') {
+    super('conflict', 'in_use', 'In use', detail);
+  }
+}

@@ -4,7 +4,8 @@ import { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { uuidParam } from '../http/params.ts';
 import { withTenant, type TenantTx } from '../db/tenant.ts';
-import { HttpError, notFound } from '../http/errors.ts';
+import { DomainError } from '../errors.ts';
+import { notFound } from '../http/errors.ts';
 import { formValues } from '../http/forms.ts';
 import { requireRole } from '../http/guards.ts';
 import { audit } from '../audit/log.ts';
@@ -23,7 +24,7 @@ import {
 } from './catalog-forms.ts';
 
 const stale = () =>
-  new HttpError(409, 'stale_edit', 'Changed by someone else', 'Someone else saved changes since you opened this page. Your changes were not saved: here is the current version.');
+  new DomainError('conflict', 'stale_edit', 'Changed by someone else', 'Someone else saved changes since you opened this page. Your changes were not saved: here is the current version.');
 
 /**
  * htmx, as a form is typed: the problems so far (422) or that it can be
@@ -118,7 +119,7 @@ export function catalogRoutes(deps: AppDeps): Router {
         await audit(t, auditAs(req), { action: 'resource.update', subjectType: 'resource', subjectId: id, before: current, after: checked.value });
       });
     } catch (err) {
-      if (err instanceof HttpError && err.status === 409) return resourcePage(req, res, 409, { actionError: err.message });
+      if (err instanceof DomainError && err.kind === 'conflict') return resourcePage(req, res, 409, { actionError: err.message });
       throw err;
     }
     req.session.flash = 'Saved.';
@@ -243,7 +244,7 @@ export function catalogRoutes(deps: AppDeps): Router {
       req.session.flash = 'Service saved.';
       res.redirect(303, `/admin/services/${savedId}`);
     } catch (err) {
-      if (err instanceof HttpError && err.status === 409) return servicePage(req, res, id, 409, { actionError: err.message });
+      if (err instanceof DomainError && err.kind === 'conflict') return servicePage(req, res, id, 409, { actionError: err.message });
       throw err;
     }
   }

@@ -4,7 +4,8 @@ import type { AppDeps } from '../deps.ts';
 import { uuidParam } from '../http/params.ts';
 import { hasControlCharacters, singleLine } from '../http/text.ts';
 import { withTenant } from '../db/tenant.ts';
-import { HttpError, notFound } from '../http/errors.ts';
+import { DomainError, InvalidFields } from '../errors.ts';
+import { notFound, statusOf } from '../http/errors.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
 import { requireRole } from '../http/guards.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../api/keys.ts';
@@ -71,8 +72,8 @@ export function developerRoutes(deps: AppDeps): Router {
       await page(res, 201, { newSecret: { url: endpoint.url, secret } });
     } catch (err) {
       // A refused address or a full list: the form again, with the reason, nothing written.
-      if (!(err instanceof HttpError) || err.status !== 422) throw err;
-      await page(res, 422, { hookErrors: err.errors ?? { _form: err.message }, hookValues: formValues(req.body) });
+      if (!(err instanceof DomainError)) throw err;
+      await page(res, statusOf(err), { hookErrors: err instanceof InvalidFields ? err.errors : { _form: err.message }, hookValues: formValues(req.body) });
     }
   });
 

@@ -1,7 +1,7 @@
 import { pricingErrors } from '../payments/money.ts';
 import type { AppDeps } from '../deps.ts';
 import { savepoint, withTenant, type TenantTx } from '../db/tenant.ts';
-import { HttpError, validationFailed } from '../http/errors.ts';
+import { InUse, InvalidFields } from '../errors.ts';
 import { canonicalTimeZone, validateServiceRules, validateWindows, type DateOverride, type WeeklyWindow } from '../scheduling/index.ts';
 import {
   deleteOverridesFrom,
@@ -44,7 +44,7 @@ export async function createResource(deps: AppDeps, tenantId: string, r: NewReso
     const problems = validateWindows(o.windows);
     if (problems.length) errors[`overrides.${o.date}`] = problems.join('; ');
   }
-  if (Object.keys(errors).length) throw validationFailed(errors);
+  if (Object.keys(errors).length) throw new InvalidFields(errors);
   return withTenant(deps.db, tenantId, async (tx) => {
     const resource = await insertResource(tx, { name: r.name.trim(), kind: r.kind, timeZone: zone!, position: r.position ?? 0 });
     await replaceWeeklyHours(tx, resource.id, r.weekly);
@@ -64,9 +64,9 @@ export type NewService = Omit<Service, 'id' | 'active' | 'position' | 'descripti
 
 export async function createService(deps: AppDeps, tenantId: string, s: NewService): Promise<Service> {
   const problems = validateServiceRules(s);
-  if (problems.length) throw validationFailed({ rules: problems.join('; ') });
+  if (problems.length) throw new InvalidFields({ rules: problems.join('; ') });
   const money = pricingErrors({ priceMinor: s.priceMinor, currency: s.currency, paymentMode: s.paymentMode ?? 'none', depositMinor: s.depositMinor ?? 0, depositPercent: s.depositPercent ?? null });
-  if (Object.keys(money).length) throw validationFailed(money);
+  if (Object.keys(money).length) throw new InvalidFields(money);
   return withTenant(deps.db, tenantId, async (tx) => {
     const service = await insertService(tx, {
       ...s, description: s.description ?? '', depositMinor: s.depositMinor ?? 0, position: s.position ?? 0,
@@ -97,7 +97,7 @@ function checkSchedule(s: Schedule): void {
     const problems = validateWindows(o.windows);
     if (problems.length) errors[`overrides.${i}.windows`] = problems.join('; ');
   });
-  if (Object.keys(errors).length) throw validationFailed(errors);
+  if (Object.keys(errors).length) throw new InvalidFields(errors);
 }
 
 /** Replace a resource's weekly hours and its overrides from `today` on, atomically. */
@@ -120,7 +120,7 @@ export async function deleteRow(tx: TenantTx, table: 'resources' | 'services' | 
   } catch (err) {
     // A booking's foreign key is ON DELETE RESTRICT (23001); NO ACTION would be 23503.
     if ((err as { code?: string }).code === '23001' || (err as { code?: string }).code === '23503') {
-      throw new HttpError(409, 'in_use', 'In use', 'It has bookings and cannot be deleted. Set it inactive instead.');
+      throw new InUse();
     }
     throw err;
   }

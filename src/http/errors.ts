@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Request } from 'express';
-import { DomainError, type RefusalKind } from '../errors.ts';
+import { DomainError, InvalidFields, type RefusalKind } from '../errors.ts';
 import { log } from '../log.ts';
 
 /**
@@ -77,7 +77,8 @@ export const statusOf = (err: DomainError): number => STATUS[err.kind];
 export function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
   if (err instanceof DomainError) {
-    return new HttpError(statusOf(err), err.type, err.title, err.message, err.field ? { errors: { [err.field]: err.message } } : {});
+    const errors = err instanceof InvalidFields ? err.errors : err.field ? { [err.field]: err.message } : undefined;
+    return new HttpError(statusOf(err), err.type, err.title, err.message, errors ? { errors } : {});
   }
   if (err && typeof err === 'object') {
     const e = err as { code?: unknown; status?: unknown; type?: unknown; expose?: unknown };

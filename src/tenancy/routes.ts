@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { tenantOrigin } from '../config.ts';
-import { HttpError } from '../http/errors.ts';
+import { InvalidFields } from '../errors.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
 import { rateLimit } from '../http/rate-limit.ts';
 import { SignUp } from './commands.ts';
@@ -28,7 +28,7 @@ export function rootRoutes(deps: AppDeps): Router {
       const { tenant, handoffToken } = await signUp(deps, parsed.data);
       res.redirect(303, `${tenantOrigin(deps.config, tenant.slug)}/auth/handoff?token=${encodeURIComponent(handoffToken)}`);
     } catch (err) {
-      if (err instanceof HttpError && err.status === 422 && err.errors) return rerender(err.errors);
+      if (err instanceof InvalidFields) return rerender(err.errors);
       throw err;
     }
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../deps.ts';
 import { withTenant } from '../db/tenant.ts';
-import { validationFailed } from '../http/errors.ts';
+import { InvalidFields } from '../errors.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { insertUser, type User } from '../auth/queries.ts';
 import { createLoginHandoff } from '../auth/service.ts';
@@ -33,7 +33,7 @@ export async function signUp(deps: AppDeps, cmd: SignUp): Promise<{ tenant: Tena
     });
   } catch (err) {
     if ((err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === 'tenants_slug_key') {
-      throw validationFailed(SLUG_TAKEN);
+      throw new InvalidFields(SLUG_TAKEN);
     }
     throw err;
   }
