@@ -49,6 +49,8 @@ export interface CalendarRow {
   blocks: boolean;
   receives: boolean;
   sync_token: string | null;
+  /** The last full read (every FULL_REREAD_MS one is made, whatever the sync token). */
+  full_read_at: Date | null;
   channel_id: string | null;
   channel_token: string | null;
   channel_resource_id: string | null;

@@ -71,8 +71,18 @@ export async function keepGrant(deps: AppDeps, tenantId: string, connection: Con
   await withTenant(deps.db, tenantId, (tx) => tx('calendar_connections').where({ id: connection.id }).update({ grant_sealed: sealGrant(deps.config, changed) }));
 }
 
+/**
+ * How often a calendar is read in full even though its sync token works:
+ * incremental reads report changes only, so what the last full read left
+ * outside the import horizon (the later instances of a recurring event,
+ * Graph's delta window) comes in as time moves it inside.
+ */
+export const FULL_REREAD_MS = 7 * 24 * 3600_000;
+
 async function syncCalendar(deps: AppDeps, tenantId: string, connection: Connection, calendar: CalendarRow, client: ProviderClient) {
-  const listing = await client.list(calendar, deps.now());
+  const now = deps.now();
+  const due = !calendar.full_read_at || now.getTime() - calendar.full_read_at.getTime() >= FULL_REREAD_MS;
+  const listing = await client.list(due ? { ...calendar, sync_token: null } : calendar, now);
   const edits: EventChange[] = [];
   const imported = await withTenant(deps.db, tenantId, async (tx) => {
     if (listing.full) await clearBusy(tx, connection.id, calendar.calendar_id);
@@ -95,7 +105,7 @@ async function syncCalendar(deps: AppDeps, tenantId: string, connection: Connect
       });
       count++;
     }
-    await updateCalendar(tx, connection.id, calendar.calendar_id, { sync_token: listing.syncToken });
+    await updateCalendar(tx, connection.id, calendar.calendar_id, { sync_token: listing.syncToken, ...(listing.full ? { full_read_at: now } : {}) });
     return count;
   });
   return { imported, edits };

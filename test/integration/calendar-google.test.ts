@@ -8,7 +8,8 @@ import { withTenant } from '../../src/db/tenant.ts';
 import { cancelBooking, createBooking, findAvailability, rescheduleBooking } from '../../src/bookings/service.ts';
 import { wallTimeToInstant } from '../../src/scheduling/index.ts';
 import { pushBooking } from '../../src/calendars/push.ts';
-import { eventIdFor } from '../../src/calendars/google.ts';
+import { eventIdFor, IMPORT_HORIZON_MS } from '../../src/calendars/google.ts';
+import { FULL_REREAD_MS } from '../../src/calendars/sync.ts';
 import { enqueuePull } from '../../src/calendars/queries.ts';
 import { createTestDb, TestClock, testDeps, type TestDb } from '../support/db.ts';
 import { makeTenant, signedIn, type Client } from '../support/http.ts';
@@ -156,6 +157,27 @@ describe('Google Calendar: connect and busy time in', () => {
     expect(free).not.toContain(at(3, '12:00'));
     expect(free).toContain(at(3, '10:00'));
     expect(await t.owner('busy_blocks').where({ connection_id: connectionId, external_id: 'lunch' })).toHaveLength(1);
+  });
+
+  it('reads everything again every week, so a recurring event’s later instances come inside the horizon', async () => {
+    // Beyond the import horizon today: the incremental reads never mention it again, unchanged.
+    const later = new Date(clock.now().getTime() + IMPORT_HORIZON_MS + 3 * 86_400_000);
+    google.put(PRIMARY, { id: 'far', summary: 'Far', start: { dateTime: later.toISOString() }, end: { dateTime: new Date(later.getTime() + 3600_000).toISOString() } });
+    await withTenant(deps.db, tenantId, (tx) => enqueuePull(tx, connectionId));
+    await work();
+    expect(await t.owner('busy_blocks').where({ connection_id: connectionId, external_id: 'far' })).toHaveLength(0);
+    clock.advance(FULL_REREAD_MS);
+    try {
+      await withTenant(deps.db, tenantId, (tx) => enqueuePull(tx, connectionId));
+      await work();
+      expect(await t.owner('busy_blocks').where({ connection_id: connectionId, external_id: 'far' })).toHaveLength(1);
+    } finally {
+      // Back to today, and read in full there, so what a week later had left behind is back.
+      clock.advance(-FULL_REREAD_MS);
+      await t.owner('calendar_calendars').where({ connection_id: connectionId }).update({ full_read_at: null });
+      await withTenant(deps.db, tenantId, (tx) => enqueuePull(tx, connectionId));
+      await work();
+    }
   });
 
   it('refuses forged push notifications and enqueues nothing for them', async () => {
