@@ -13,11 +13,11 @@ create or replace function blocking_bookings(p_resource uuid, p_from timestamptz
   returns setof bookings language sql stable
   as $$
   select * from bookings b
-   where b.resource_id = p_resource and b.status in ('held', 'confirmed')
+   where b.resource_id = p_resource and b.status in ('pending', 'held', 'confirmed')
      and b.blocked_to > p_from and b.blocked_to <= p_to and b.id is distinct from p_exclude
   union all
   select * from (select * from bookings b
-                  where b.resource_id = p_resource and b.status in ('held', 'confirmed')
+                  where b.resource_id = p_resource and b.status in ('pending', 'held', 'confirmed')
                     and b.blocked_to > p_to and b.id is distinct from p_exclude
                   order by b.blocked_to limit 1) b
    where lower(b.blocked) < p_to

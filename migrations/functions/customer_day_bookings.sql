@@ -6,7 +6,7 @@ create or replace function customer_day_bookings(p_email text, p_start timestamp
   as $$
   select t.max_online_bookings_per_customer_day,
          (select count(*)::int from bookings b
-           where b.customer_email = lower(p_email) and b.status in ('held', 'confirmed')
+           where b.customer_email = lower(p_email) and b.status in ('pending', 'held', 'confirmed')
              and b.starts_at >= (d.day::timestamp at time zone t.time_zone)
              and b.starts_at < ((d.day + 1)::timestamp at time zone t.time_zone))
     from tenants t

@@ -17,6 +17,8 @@ export interface AdminBookingRow {
   notes: string | null;
   source: string;
   cancel_reason: string | null;
+  /** The end of a payment's hold or of a request's wait for approval. */
+  hold_expires_at: Date | null;
   created_at: Date;
   service_id: string;
   service_name: string;

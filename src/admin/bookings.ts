@@ -8,8 +8,9 @@ import { notFound, statusOf } from '../http/errors.ts';
 import { fieldErrors } from '../http/forms.ts';
 import { Instant } from '../bookings/commands.ts';
 import { renderPicker, type PickerFlow, type PickerQuery } from '../bookings/picker.ts';
-import { BookingNotActive, NotStarted, SlotRefused } from '../bookings/errors.ts';
-import { cancelBooking, recordOutcome, rescheduleBooking, type Actor } from '../bookings/service.ts';
+import { BookingNotActive, NotPending, NotStarted, RequestExpired, SlotRefused } from '../bookings/errors.ts';
+import { answerRequest, cancelBooking, recordOutcome, rescheduleBooking, type Actor } from '../bookings/service.ts';
+import { requireRole } from '../http/guards.ts';
 import { notificationsOfBooking } from '../notifications/queries.ts';
 import { audit } from '../audit/log.ts';
 import { dayInstantRange, formatInZoneWithName, localDate } from '../scheduling/index.ts';
@@ -24,7 +25,7 @@ import type { Viewer } from './scope.ts';
 import { closedBands, gridItem, mondayOf, nowRow, openIntervals, rowsTouched, visibleRows, withLanes, type GridItem } from './time-grid.ts';
 
 const Id = z.uuid();
-const STATUSES = ['held', 'confirmed', 'cancelled', 'completed', 'no_show'] as const;
+const STATUSES = ['pending', 'held', 'confirmed', 'cancelled', 'completed', 'no_show'] as const;
 /** The list's filters: view state in the URL, so anything unreadable is simply no filter. */
 const ListQuery = z.object({
   from: z.string().refine(isBookableDate).optional().catch(undefined),
@@ -122,11 +123,13 @@ export function adminBookingRoutes(deps: AppDeps): Router {
       whenResource: at(b.resource_time_zone),
       whenCustomer: b.customer_time_zone === b.resource_time_zone ? '' : at(b.customer_time_zone),
       started: b.starts_at.getTime() <= deps.now().getTime(),
+      requestExpires: b.hold_expires_at ? `${longDate(b.hold_expires_at.getTime(), tenant.timeZone)}, ${formatInZoneWithName(b.hold_expires_at.getTime(), tenant.timeZone)}` : '',
       noteErrors: {},
       cancelErrors: {},
       refundErrors: {},
       money: (n: number) => formatMinor(n, data.payment?.currency ?? 'USD'),
       mayRefund: req.user!.role === 'owner' || req.user!.role === 'admin',
+      mayAnswer: req.user!.role === 'owner' || req.user!.role === 'admin',
       ...extra,
     });
   }
@@ -154,6 +157,23 @@ export function adminBookingRoutes(deps: AppDeps): Router {
     req.session.flash = 'The booking is cancelled and the customer is being notified.';
     res.redirect(303, `/admin/bookings/${b.id}`);
   });
+
+  // A request (a pending booking) is answered by an owner or admin, through the booking service.
+  for (const answer of ['approve', 'decline'] as const) {
+    r.post(`/bookings/:id/${answer}`, requireRole('owner', 'admin'), async (req, res) => {
+      const b = await visible(req, res);
+      const parsed = CancelForm.safeParse(req.body ?? {});
+      if (!parsed.success) return detail(req, res, 422, { answerErrors: fieldErrors(parsed.error) });
+      try {
+        await answerRequest(deps, tenantOf(res).id, actorOf(req), b.id, answer, parsed.data.reason || null);
+      } catch (err) {
+        if (err instanceof NotPending || err instanceof RequestExpired) return detail(req, res, statusOf(err), { actionError: err.message });
+        throw err;
+      }
+      req.session.flash = answer === 'approve' ? 'Approved: the booking is confirmed and the customer is being told.' : 'Declined: the time is free again and the customer is being told.';
+      res.redirect(303, `/admin/bookings/${b.id}`);
+    });
+  }
 
   const moveFlow = (b: AdminBookingRow): PickerFlow => ({
     basePath: `/admin/bookings/${b.id}/reschedule`,

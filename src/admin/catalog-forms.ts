@@ -1,3 +1,4 @@
+import { DEFAULT_APPROVAL_HOLD_HOURS } from '../catalog/service.ts';
 import { isZeroDecimal, pricingErrors } from '../payments/money.ts';
 import { z } from 'zod';
 import { fieldErrors } from '../http/forms.ts';
@@ -102,6 +103,8 @@ export const ServiceForm = z
     }),
     resourceIds: z.preprocess((v) => (v === undefined ? [] : [v].flat()), z.array(z.uuid())),
     active: z.preprocess((v) => v === 'on' || v === true, z.boolean()).default(false),
+    requiresApproval: z.preprocess((v) => v === 'on' || v === true, z.boolean()).default(false),
+    approvalHoldHours: z.coerce.number({ error: 'Enter the hours, 1 to 720.' }).int('Use whole hours.').min(1, 'Use at least 1 hour.').max(720, 'Use at most 720 hours (30 days).').default(DEFAULT_APPROVAL_HOLD_HOURS),
     version: z.string().optional(),
   })
   .refine((s) => s.deposit <= s.price, { path: ['deposit'], message: 'The deposit cannot be more than the price.', ...whenValid('price', 'deposit') });
@@ -168,7 +171,7 @@ export function checkServiceForm(body: unknown): Checked<{ form: z.output<typeof
   const f = isZeroDecimal(parsed.data.currency)
     ? { ...parsed.data, price: Math.round(parsed.data.price / 100), deposit: Math.round(parsed.data.deposit / 100) }
     : parsed.data;
-  const money = pricingErrors({ priceMinor: f.price, currency: f.currency, paymentMode: f.paymentMode, depositMinor: f.deposit, depositPercent: f.depositPercent });
+  const money = pricingErrors({ priceMinor: f.price, currency: f.currency, paymentMode: f.paymentMode, depositMinor: f.deposit, depositPercent: f.depositPercent, requiresApproval: f.requiresApproval });
   if (Object.keys(money).length) {
     const names: Record<string, string> = { priceMinor: 'price', depositMinor: 'deposit', depositPercent: 'depositPercent' };
     return { ok: false, errors: Object.fromEntries(Object.entries(money).map(([k, v]) => [names[k] ?? k, v])) };
@@ -183,7 +186,7 @@ export function checkServiceForm(body: unknown): Checked<{ form: z.output<typeof
 export const FORM_LABELS = {
   service: {
     name: 'Name', description: 'Description', durationMin: 'Duration', intervalMin: 'Start times every', bufferBeforeMin: 'Buffer before', bufferAfterMin: 'Buffer after',
-    minNoticeMin: 'Minimum notice', horizonDays: 'Bookable up to', maxPerDay: 'At most per day', price: 'Price', deposit: 'Deposit', currency: 'Currency', paymentMode: 'Payment', depositPercent: 'Percentage of the price', resourceIds: 'Offered by',
+    minNoticeMin: 'Minimum notice', horizonDays: 'Bookable up to', requiresApproval: 'Approval', approvalHoldHours: 'Requests wait at most', maxPerDay: 'At most per day', price: 'Price', deposit: 'Deposit', currency: 'Currency', paymentMode: 'Payment', depositPercent: 'Percentage of the price', resourceIds: 'Offered by',
   },
   resource: { name: 'Name', kind: 'Kind', timeZone: 'Time zone', position: 'Order' },
   hours: Object.fromEntries(WEEKDAYS.map((day, i) => [`day${i}`, day])),

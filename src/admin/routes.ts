@@ -59,16 +59,20 @@ export function adminRoutes(deps: AppDeps): Router {
     const manager = req.user!.role !== 'staff';
     const monday = mondayOf(today);
     const viewer = { id: req.user!.id, role: req.user!.role };
-    const { rows, week, calendars } = await withTenant(deps.db, tenant.id, async (tx) => ({
+    const { rows, week, calendars, requests } = await withTenant(deps.db, tenant.id, async (tx) => ({
       rows: await bookingsStartingOn(tx, viewer, today, tenant.timeZone),
       // This week's takings and refunds (Monday to Monday in the business's zone), for owners and admins.
       week: manager ? await takings(tx, new Date(dayInstantRange(monday, tenant.timeZone).start), new Date(dayInstantRange(addDays(monday, 7), tenant.timeZone).start)) : [],
       calendars: await calendarAttention(tx, (await scopeResources(tx, viewer).select('id')).map((r: { id: string }) => r.id)),
+      // Requests waiting for an owner's or admin's answer, whenever they are for.
+      requests: manager ? Number((await tx('bookings').where({ status: 'pending' }).count<{ n: string }[]>('* as n'))[0]!.n) : 0,
     }));
     const next = rows.find((b) => b.starts_at.getTime() >= now && BLOCKING_STATUSES.includes(b.status));
     res.render('admin/dashboard', {
       title: 'Dashboard',
       calendars,
+      requests,
+      requestsHref: `/admin/bookings?status=pending&from=${today}&to=${addDays(today, 365)}`,
       todayLabel: longDate(dayInstantRange(today, tenant.timeZone).start + 43_200_000, tenant.timeZone),
       bookings: rows.map((b) => ({
         id: b.id, time: formatInZoneWithName(b.starts_at.getTime(), b.resource_time_zone), customer: b.customer_name, service: b.service_name,

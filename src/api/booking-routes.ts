@@ -5,13 +5,13 @@ import { notFound, validationFailed } from '../http/errors.ts';
 import { uuidParam } from '../http/params.ts';
 import { dayInstantRange } from '../scheduling/index.ts';
 import { isoInZone } from '../bookings/present.ts';
-import { bookingView, cancelBooking, rescheduleBooking } from '../bookings/service.ts';
+import { answerRequest, bookingView, cancelBooking, rescheduleBooking } from '../bookings/service.ts';
 import { listBookings } from '../bookings/queries.ts';
 import { resourceById, serviceById, type Resource, type Service } from '../catalog/queries.ts';
 import { bookingJson } from '../bookings/serialize.ts';
 import { createBooking, findAvailability, type Actor } from '../bookings/service.ts';
 import type { Tenant } from '../tenancy/queries.ts';
-import { AvailabilityQuery, BookingCreate, BookingListQuery, CancelBody, MAX_AVAILABILITY_DAYS, parse, RefundBody, RescheduleBody } from './schemas.ts';
+import { ApproveBody, AvailabilityQuery, BookingCreate, BookingListQuery, CancelBody, MAX_AVAILABILITY_DAYS, parse, RefundBody, RescheduleBody } from './schemas.ts';
 import { refundBooking, refundJson } from '../payments/refunds.ts';
 import { list } from './serialize.ts';
 import { paymentsOf } from '../payments/queries.ts';
@@ -77,6 +77,16 @@ export function bookingApi(deps: AppDeps): Router {
   r.post('/bookings/:id/cancel', async (req, res) => {
     const b = parse(CancelBody, req.body);
     res.json(bookingJson(await cancelBooking(deps, tenantId(res), API, idParam(req.params.id), b.reason ?? null)));
+  });
+
+  r.post('/bookings/:id/approve', async (req, res) => {
+    parse(ApproveBody, req.body);
+    res.json(bookingJson(await answerRequest(deps, tenantId(res), API, idParam(req.params.id), 'approve')));
+  });
+
+  r.post('/bookings/:id/decline', async (req, res) => {
+    const b = parse(CancelBody, req.body);
+    res.json(bookingJson(await answerRequest(deps, tenantId(res), API, idParam(req.params.id), 'decline', b.reason ?? null)));
   });
 
   r.post('/bookings/:id/refunds', async (req, res) => {

@@ -117,9 +117,10 @@ export function catalogApi(deps: AppDeps): Router {
       await checkResources(t, b.resource_ids);
       const money = {
         priceMinor: b.price, depositMinor: b.deposit_amount ?? b.deposit, currency: b.currency, paymentMode: b.payment_mode, depositPercent: b.deposit_percent,
+        requiresApproval: b.requires_approval,
       };
       checkPricing(money);
-      const s = await insertService(t, { ...rules, ...money, name: b.name, description: b.description, position: 0 });
+      const s = await insertService(t, { ...rules, ...money, approvalHoldHours: b.approval_hold_hours, name: b.name, description: b.description, position: 0 });
       await setServiceResources(t, s.id, b.resource_ids);
       return serviceOut(t, s.id);
     });
@@ -155,6 +156,8 @@ export function catalogApi(deps: AppDeps): Router {
         ...(b.payment_mode !== undefined && { paymentMode: b.payment_mode }),
         ...(b.currency !== undefined && { currency: b.currency }),
         ...(b.active !== undefined && { active: b.active }),
+        ...(b.requires_approval !== undefined && { requiresApproval: b.requires_approval }),
+        ...(b.approval_hold_hours !== undefined && { approvalHoldHours: b.approval_hold_hours }),
       };
       if (next.depositMinor > next.priceMinor) throw validationFailed({ deposit: 'must not exceed price' });
       checkPricing(next);
@@ -197,6 +200,6 @@ export function catalogApi(deps: AppDeps): Router {
 /** Payment settings Stripe could not charge (below its minimum, no deposit) are refused, named by the API's fields. */
 function checkPricing(s: ServicePricing): void {
   const errors = pricingErrors(s);
-  const names: Record<string, string> = { priceMinor: 'price', depositMinor: 'deposit_amount', depositPercent: 'deposit_percent' };
+  const names: Record<string, string> = { priceMinor: 'price', depositMinor: 'deposit_amount', depositPercent: 'deposit_percent', requiresApproval: 'requires_approval' };
   if (Object.keys(errors).length) throw validationFailed(Object.fromEntries(Object.entries(errors).map(([k, v]) => [names[k] ?? k, v])));
 }

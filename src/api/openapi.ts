@@ -1,4 +1,5 @@
 import { rootOrigin, type Config } from '../config.ts';
+import { WEBHOOK_EVENTS } from '../webhooks/service.ts';
 
 /**
  * The OpenAPI 3.1 description of /api/v1. A test validates it and checks
@@ -50,6 +51,8 @@ const serviceProps: Record<string, Schema> = {
   deposit_amount: nullable(int({ minimum: 0, description: 'A fixed deposit, minor units (the same as deposit)' })),
   deposit_percent: nullable(int({ minimum: 1, maximum: 100, description: 'A deposit as a percentage of the price, instead of deposit_amount' })),
   resource_ids: { type: 'array', items: uuid }, active: { type: 'boolean' },
+  requires_approval: { type: 'boolean', description: 'Bookings are requests (status pending) until an owner or admin approves them' },
+  approval_hold_hours: int({ minimum: 1, maximum: 720, description: 'How long a request holds its time before it expires (default 24)' }),
 };
 
 const schemas: Record<string, Schema> = {
@@ -78,7 +81,7 @@ const schemas: Record<string, Schema> = {
   Customer: obj({ name: str({ maxLength: 200 }), email: str({ format: 'email' }), phone: nullable(str({ maxLength: 40 })), time_zone: str({ description: 'IANA zone' }) }, ['name', 'email', 'time_zone']),
   Booking: obj(
     {
-      id: uuid, object: { const: 'booking' }, status: str({ enum: ['held', 'confirmed', 'cancelled', 'completed', 'no_show'] }), service_id: uuid,
+      id: uuid, object: { const: 'booking' }, status: str({ enum: ['pending', 'held', 'confirmed', 'cancelled', 'completed', 'no_show'] }), service_id: uuid,
       resource_id: uuid, start: instant, end: instant, time_zone: str(), customer: ref('Customer'), notes: nullable(str()),
       source: str(), price: int(), deposit: int(), currency: str(), sequence: int(), created_at: instant,
       hold_expires_at: nullable(instant), payment: ref('Payment'),
@@ -112,7 +115,7 @@ const schemas: Record<string, Schema> = {
     ['id', 'url', 'events'],
   ),
   WebhookEndpointCreate: obj({ url: str({ format: 'uri' }), events: { type: 'array', items: ref('WebhookEvent'), minItems: 1 }, description: str() }, ['url', 'events']),
-  WebhookEvent: str({ enum: ['booking.created', 'booking.cancelled', 'booking.rescheduled'] }),
+  WebhookEvent: str({ enum: [...WEBHOOK_EVENTS] }),
 };
 for (const item of ['Resource', 'Service', 'Holiday', 'Booking', 'WebhookEndpoint']) schemas[`${item}List`] = listOf(item);
 
@@ -182,7 +185,7 @@ export function openApiDocument(config: Pick<Config, 'scheme' | 'baseDomain'>) {
           tags: ['bookings'],
           parameters: [
             { name: 'from', in: 'query', schema: instant }, { name: 'to', in: 'query', schema: instant },
-            { name: 'status', in: 'query', schema: str({ enum: ['held', 'confirmed', 'cancelled', 'completed', 'no_show'] }) },
+            { name: 'status', in: 'query', schema: str({ enum: ['pending', 'held', 'confirmed', 'cancelled', 'completed', 'no_show'] }) },
             { name: 'resource_id', in: 'query', schema: uuid }, { name: 'service_id', in: 'query', schema: uuid }, ...pageParams,
           ],
           responses: { '200': json('A page, by start time', ref('BookingList')), ...errors },
@@ -205,6 +208,23 @@ export function openApiDocument(config: Pick<Config, 'scheme' | 'baseDomain'>) {
           operationId: 'cancel_booking', tags: ['bookings'], parameters: [idempotencyHeader],
           requestBody: { content: { 'application/json': { schema: obj({ reason: str({ maxLength: 500 }) }) } } },
           responses: { '200': json('Cancelled', ref('Booking')), '404': problem('Not found'), '409': problem('Not active'), ...errors },
+        },
+      },
+      '/bookings/{id}/approve': {
+        parameters: [idPath()],
+        post: {
+          operationId: 'approve_booking', tags: ['bookings'], parameters: [idempotencyHeader],
+          description: 'Confirm a booking that awaits approval (status pending). Of two answers at once, exactly one decides.',
+          responses: { '200': json('Confirmed', ref('Booking')), '404': problem('Not found'), '409': problem('booking_not_pending: already answered; request_expired: its hold ran out'), ...errors },
+        },
+      },
+      '/bookings/{id}/decline': {
+        parameters: [idPath()],
+        post: {
+          operationId: 'decline_booking', tags: ['bookings'], parameters: [idempotencyHeader],
+          description: 'Decline a booking that awaits approval: it is cancelled, its time freed, the customer told (with the reason, if given).',
+          requestBody: { content: { 'application/json': { schema: obj({ reason: str({ maxLength: 500 }) }) } } },
+          responses: { '200': json('Declined (cancelled)', ref('Booking')), '404': problem('Not found'), '409': problem('booking_not_pending: already answered'), ...errors },
         },
       },
       '/bookings/{id}/refunds': {

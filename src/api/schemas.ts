@@ -1,3 +1,4 @@
+import { DEFAULT_APPROVAL_HOLD_HOURS } from '../catalog/service.ts';
 import { z } from 'zod';
 import { validationFailed } from '../http/errors.ts';
 import { fieldErrors } from '../http/forms.ts';
@@ -73,6 +74,8 @@ const serviceFields = {
   deposit_percent: z.number().int().min(1).max(100).nullable(),
   resource_ids: z.array(Id).max(200),
   active: z.boolean(),
+  requires_approval: z.boolean(),
+  approval_hold_hours: z.number().int().min(1).max(720),
 };
 export const ServiceCreate = z
   .strictObject({
@@ -91,6 +94,8 @@ export const ServiceCreate = z
     deposit_amount: serviceFields.deposit_amount.optional(),
     deposit_percent: serviceFields.deposit_percent.default(null),
     active: serviceFields.active.default(true),
+    requires_approval: serviceFields.requires_approval.default(false),
+    approval_hold_hours: serviceFields.approval_hold_hours.default(DEFAULT_APPROVAL_HOLD_HOURS),
   })
   .refine((s) => s.deposit <= s.price, { path: ['deposit'], message: 'must not exceed price' });
 export const ServicePatch = z.strictObject(Object.fromEntries(Object.entries(serviceFields).map(([k, v]) => [k, v.optional()])) as {
@@ -122,7 +127,7 @@ export const BookingCreate = z.strictObject({
 export const BookingListQuery = z.strictObject({
   from: instant.optional(),
   to: instant.optional(),
-  status: z.enum(['held', 'confirmed', 'cancelled', 'completed', 'no_show']).optional(),
+  status: z.enum(['pending', 'held', 'confirmed', 'cancelled', 'completed', 'no_show']).optional(),
   resource_id: Id.optional(),
   service_id: Id.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -130,6 +135,8 @@ export const BookingListQuery = z.strictObject({
 });
 
 export const CancelBody = z.strictObject({ reason: singleLine({ max: 500 }).optional() });
+/** Approving takes nothing (an empty object, or no body). */
+export const ApproveBody = z.strictObject({});
 export const RescheduleBody = z.strictObject({ start: instant, resource_id: Id.optional() });
 
 export const WebhookCreate = z.strictObject({

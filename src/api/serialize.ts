@@ -27,6 +27,8 @@ export const serviceJson = (s: Service, resourceIds: string[]) => ({
   deposit_percent: s.depositPercent,
   resource_ids: resourceIds,
   active: s.active,
+  requires_approval: s.requiresApproval,
+  approval_hold_hours: s.approvalHoldHours,
 });
 
 export const holidayJson = (h: Holiday) => ({ id: h.id, object: 'holiday', name: h.name, start_date: h.start, end_date: h.end });

@@ -76,3 +76,18 @@ export class CustomerDayFull extends DomainError {
       `You already have ${cap === 1 ? 'a booking' : `${cap} bookings`} on that day, as many as can be made online. Please pick another day, or contact the business.`);
   }
 }
+
+/** Approve or decline a booking that is not (or no longer) a request awaiting an answer. */
+export class NotPending extends DomainError {
+  constructor(b: Pick<Booking, 'status' | 'cancelReason'>) {
+    const now = b.status === 'confirmed' ? 'already confirmed' : b.status === 'cancelled' ? `cancelled${b.cancelReason ? ` (${b.cancelReason})` : ''}` : b.status.replace('_', ' ');
+    super('conflict', 'booking_not_pending', 'Not awaiting approval', `This booking is ${now}: there is no request to answer.`);
+  }
+}
+
+/** A request whose hold has run out cannot be approved any more (its expiry declines it). */
+export class RequestExpired extends DomainError {
+  constructor() {
+    super('conflict', 'request_expired', 'Request expired', 'This request waited longer than the service allows and can no longer be approved. The customer has been (or is about to be) told.');
+  }
+}

@@ -6,6 +6,7 @@ import { enqueueBookingPush } from '../calendars/queries.ts';
 import type { Actor, Booking, BookingView } from './model.ts';
 import { bookingJson } from './serialize.ts';
 import { cancelHoldExpiry, scheduleHoldExpiry } from '../payments/queries.ts';
+import { scheduleRequestExpiry } from './queries.ts';
 
 /**
  * Everything that follows a change to a booking, written in the same
@@ -23,7 +24,7 @@ export async function bookingChanged(
   by: Actor,
 ): Promise<void> {
   await recordHistory(tx, view.booking, change === 'held' ? 'created' : change, by, reason);
-  // The resource's synced calendar shows held bookings too: their time is taken.
+  // The resource's synced calendar shows held and pending bookings too: their time is taken.
   await enqueueBookingPush(tx, view.booking.id, view.booking.resourceId);
   if (change === 'held') {
     // Awaiting payment: no messages yet (they go when it is confirmed), and
@@ -31,7 +32,10 @@ export async function bookingChanged(
     await scheduleHoldExpiry(tx, view.booking.id, view.booking.holdExpiresAt!);
     return;
   }
-  if (change === 'confirmed') await cancelHoldExpiry(tx, view.booking.id);
+  // Awaiting approval: the job that declines it if nobody answers by then.
+  if (change === 'requested') await scheduleRequestExpiry(tx, view.booking.id, view.booking.holdExpiresAt!);
+  // Answered (or paid): the expiry job has nothing left to do.
+  if (change === 'confirmed' || change === 'declined') await cancelHoldExpiry(tx, view.booking.id);
   // A held booking confirmed is, to the customer, the staff and integrators, a new booking.
   const told = change === 'confirmed' ? 'created' : change;
   await planBookingNotifications(deps, tx, told, view, reason);
@@ -47,7 +51,7 @@ export const ACTOR: Record<Actor['source'], 'customer' | 'staff' | 'api' | 'syst
 export async function recordHistory(
   tx: TenantTx,
   b: Booking,
-  event: 'created' | 'cancelled' | 'rescheduled' | 'completed' | 'no_show' | 'confirmed',
+  event: 'created' | 'cancelled' | 'rescheduled' | 'completed' | 'no_show' | 'confirmed' | 'requested' | 'declined',
   by: Actor,
   detail: string | null = null,
 ): Promise<void> {

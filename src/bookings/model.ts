@@ -12,11 +12,11 @@ import type { Resource, Service } from '../catalog/queries.ts';
  * - Actor: who asks for a change (customer, staff, the API, the system), and
  *   which user when it is staff.
  */
-export type BookingStatus = 'held' | 'confirmed' | 'cancelled' | 'completed' | 'no_show';
+export type BookingStatus = 'pending' | 'held' | 'confirmed' | 'cancelled' | 'completed' | 'no_show';
 export type BookingSource = 'public' | 'admin' | 'api' | 'waitlist' | 'series';
 
 /** The statuses that hold their time (the exclusion constraint's WHERE). */
-export const BLOCKING_STATUSES: readonly BookingStatus[] = ['held', 'confirmed'];
+export const BLOCKING_STATUSES: readonly BookingStatus[] = ['pending', 'held', 'confirmed'];
 export const isActive = (b: { status: BookingStatus }) => BLOCKING_STATUSES.includes(b.status);
 
 export interface Customer {

@@ -1,5 +1,5 @@
 import type { Tenant } from '../tenancy/queries.ts';
-import type { Booking } from './model.ts';
+import { isActive, type Booking } from './model.ts';
 import { formatDuration } from './present.ts';
 
 export type CustomerAction = 'cancel' | 'reschedule';
@@ -11,7 +11,7 @@ export type Verdict = { ok: true } | { ok: false; reason: string };
  * start). Staff and the API are not bound by it.
  */
 export function customerMay(tenant: Tenant, booking: Booking, action: CustomerAction, now: Date): Verdict {
-  if (booking.status !== 'confirmed' && booking.status !== 'held') return { ok: false, reason: `This booking is ${booking.status.replace('_', ' ')}.` };
+  if (!isActive(booking)) return { ok: false, reason: `This booking is ${booking.status.replace('_', ' ')}.` };
   const allowed = action === 'cancel' ? tenant.customersMayCancel : tenant.customersMayReschedule;
   if (!allowed) {
     return { ok: false, reason: `${tenant.name} does not take ${action === 'cancel' ? 'cancellations' : 'changes'} online. Please contact them directly.` };

@@ -3,6 +3,8 @@ import { tenantCall, type TenantTx } from '../db/tenant.ts';
 import { minuteToHHMM, type OfferJson, type Resource, type Service } from '../catalog/queries.ts';
 import { blockedRange, dayInstantRange, localDate, type Interval, type ResourceSchedule, type SlotQuery, type Weekday } from '../scheduling/index.ts';
 import type { Booking, BookingSource, BookingStatus, Customer } from './model.ts';
+import { taskName } from '../jobs/enqueue.ts';
+import { holdJobKey } from '../payments/queries.ts';
 
 interface BookingRow {
   id: string;
@@ -246,6 +248,17 @@ export async function markCancelled(tx: TenantTx, id: string, now: Date, reason:
     .update({ status: 'cancelled', cancelled_at: now, cancel_reason: reason, sequence: tx.raw('sequence + 1'), updated_at: now } as never)
     .returning('*');
   return toBooking(row as BookingRow);
+}
+
+export const EXPIRE_REQUEST_TASK = taskName('bookings__expire_request');
+
+/**
+ * The job that ends a request nobody answered, at its `hold_expires_at`, in
+ * the booking's transaction. It shares the key of a payment hold's expiry
+ * (one hold per booking), so confirming either removes it (`cancelHoldExpiry`).
+ */
+export async function scheduleRequestExpiry(tx: TenantTx, bookingId: string, at: Date): Promise<void> {
+  await tx.raw(`select app_private.add_job(?, ?::jsonb, ?::timestamptz, ?, 'replace', 25)`, [EXPIRE_REQUEST_TASK, JSON.stringify({ bookingId }), at.toISOString(), holdJobKey(bookingId)]);
 }
 
 /**

@@ -24,7 +24,7 @@ export function bookingJson(v: BookingView) {
     currency: service.currency,
     sequence: b.sequence,
     created_at: b.createdAt.toISOString(),
-    hold_expires_at: b.status === 'held' && b.holdExpiresAt ? b.holdExpiresAt.toISOString() : null,
+    hold_expires_at: (b.status === 'held' || b.status === 'pending') && b.holdExpiresAt ? b.holdExpiresAt.toISOString() : null,
     payment: paymentJson(v),
   };
 }

@@ -6,7 +6,7 @@ import { offerFromJson, resourceById, serviceById, serviceWithResources, type Re
 import { blockedRange, computeAnyResourceSlots, explainSlot, type AnyResourceSlot, type Interval, type RejectReason } from '../scheduling/index.ts';
 import { currentTenant, type Tenant } from '../tenancy/queries.ts';
 import type { CreateBooking } from './commands.ts';
-import { BookingNotActive, BookingNotFound, CustomerDayFull, NotOffered, NotStarted, SlotRefused } from './errors.ts';
+import { BookingNotActive, BookingNotFound, CustomerDayFull, NotOffered, NotPending, NotStarted, RequestExpired, SlotRefused } from './errors.ts';
 import { bookingChanged, recordHistory } from './events.ts';
 import { manageDigest, newManageSecret } from './manage-link.ts';
 import { customerDayFull } from './policy.ts';
@@ -145,7 +145,13 @@ async function decideAndInsert(deps: AppDeps, tenantId: string, by: Actor, cmd: 
     // confirms it; the hold ends at the Checkout Session's expiry.
     const tenant = service.paymentMode === 'none' ? null : await currentTenant(tx);
     const charge = tenant && onlineCharge(deps.config, tenant, service, by.source);
-    const holdExpiresAt = tenant && charge ? new Date(now.getTime() + tenant.holdMinutes * 60_000) : null;
+    // A service that requires approval books a request (`pending`) for its
+    // customers, online or through the API; staff booking it are the
+    // business, and confirm at once. (Such a service takes no online payment.)
+    const request = service.requiresApproval && by.source !== 'admin';
+    const holdExpiresAt = tenant && charge ? new Date(now.getTime() + tenant.holdMinutes * 60_000)
+      : request ? new Date(now.getTime() + service.approvalHoldHours * 3600_000) : null;
+    const status = charge ? 'held' : request ? 'pending' : 'confirmed';
     const id = randomUUID();
     const secret = newManageSecret(deps.config, id);
     const booking = await bookFirstFree(tx, offer.resources, decide, (on, resource) => insertBooking(on, {
@@ -155,7 +161,7 @@ async function decideAndInsert(deps: AppDeps, tenantId: string, by: Actor, cmd: 
       start: cmd.start,
       end: cmd.start + service.durationMin * 60_000,
       blocked: blockedRange(service, cmd.start),
-      status: charge ? 'held' : 'confirmed',
+      status,
       holdExpiresAt,
       customer: cmd.customer,
       notes: cmd.notes,
@@ -168,7 +174,7 @@ async function decideAndInsert(deps: AppDeps, tenantId: string, by: Actor, cmd: 
     const payment = charge && (await insertPayment(tx, { bookingId: booking.id, ...charge, now }));
     const view = { booking, service, resource: offer.resources.find((r) => r.id === booking.resourceId)!, payment };
     await auditIfStaff(tx, by, 'booking.create', undefined, booking, { customer: booking.customer.email });
-    await bookingChanged(deps, tx, charge ? 'held' : 'created', view, null, by);
+    await bookingChanged(deps, tx, charge ? 'held' : request ? 'requested' : 'created', view, null, by);
     return { ...view, manageToken: secret.token };
   });
 }
@@ -299,6 +305,62 @@ export async function cancelBooking(deps: AppDeps, tenantId: string, by: Actor, 
     const view = await describeBooking(tx, booking);
     await bookingChanged(deps, tx, 'cancelled', view, reason, by);
     return view;
+  });
+}
+
+/**
+ * An owner or admin answers a request (a `pending` booking), under the
+ * booking's row lock: so of two answers at once — two approvals, or an
+ * approval and a decline — the first decides and the second finds it
+ * answered (NotPending), and one set of messages goes out. Approving
+ * confirms it (the customer gets the confirmation, and reminders are
+ * planned); declining cancels it, frees its time and tells the customer.
+ * A request past its hold is not approved: its time may already be
+ * promised to nobody, and the expiry job is about to decline it.
+ */
+export async function answerRequest(
+  deps: AppDeps,
+  tenantId: string,
+  by: Actor,
+  bookingId: string,
+  answer: 'approve' | 'decline',
+  reason: string | null = null,
+): Promise<BookingView> {
+  if (!isUuid(bookingId)) throw new BookingNotFound();
+  return withTenant(deps.db, tenantId, async (tx) => {
+    const current = await bookingForUpdate(tx, bookingId);
+    if (!current) throw new BookingNotFound();
+    if (current.status !== 'pending') throw new NotPending(current);
+    const now = deps.now();
+    if (answer === 'approve' && current.holdExpiresAt && current.holdExpiresAt <= now) throw new RequestExpired();
+    const booking = answer === 'approve' ? await markConfirmed(tx, bookingId, now) : await markCancelled(tx, bookingId, now, reason ?? DECLINED_REASON);
+    await auditIfStaff(tx, by, `booking.${answer}`, current, booking, reason ? { reason } : {});
+    const view = await describeBooking(tx, booking);
+    await bookingChanged(deps, tx, answer === 'approve' ? 'confirmed' : 'declined', view, answer === 'decline' ? reason : null, by);
+    return view;
+  });
+}
+
+/** The cancel reason of a declined request, unless the business gave one. */
+export const DECLINED_REASON = 'declined by the business';
+/** Why a request nobody answered in time was cancelled. */
+export const REQUEST_EXPIRED_REASON = 'not answered in time';
+
+/**
+ * A request's hold ran out with no answer (the `bookings__expire_request`
+ * job): it is declined, its time freed, the customer told. Under the row
+ * lock, so an approval at the same moment either came first (nothing to
+ * expire) or finds it declined. The booking, or undefined when there was
+ * nothing to expire.
+ */
+export async function expireRequest(deps: AppDeps, tenantId: string, bookingId: string): Promise<Booking | undefined> {
+  return withTenant(deps.db, tenantId, async (tx) => {
+    const now = deps.now();
+    const current = await bookingForUpdate(tx, bookingId);
+    if (!current || current.status !== 'pending' || !current.holdExpiresAt || current.holdExpiresAt > now) return undefined;
+    const booking = await markCancelled(tx, bookingId, now, REQUEST_EXPIRED_REASON);
+    await bookingChanged(deps, tx, 'declined', await describeBooking(tx, booking), REQUEST_EXPIRED_REASON, SYSTEM);
+    return booking;
   });
 }
 

@@ -49,7 +49,7 @@ export async function feedCalendar(tx: TenantTx, config: Pick<Config, 'baseDomai
     .join('resources as r', function () {
       this.on('r.tenant_id', 'b.tenant_id').andOn('r.id', 'b.resource_id');
     })
-    .whereIn('b.status', ['held', 'confirmed', 'completed'])
+    .whereIn('b.status', ['pending', 'held', 'confirmed', 'completed'])
     .where('b.ends_at', '>', new Date(now.getTime() - FEED_PAST_DAYS * 86_400_000))
     .orderBy('b.starts_at')
     .limit(5000)

@@ -1,3 +1,4 @@
+import { BLOCKING_STATUSES } from '../bookings/model.ts';
 import type { TenantTx } from '../db/tenant.ts';
 import { taskName } from '../jobs/enqueue.ts';
 
@@ -211,7 +212,7 @@ export async function conflicts(tx: TenantTx): Promise<{ booking_id: string; con
       this.on('b.tenant_id', 'e.tenant_id').andOn('b.id', 'e.booking_id');
     })
     .whereNotNull('e.conflict')
-    .whereIn('b.status', ['held', 'confirmed'])
+    .whereIn('b.status', [...BLOCKING_STATUSES])
     .orderBy('b.starts_at')
     .select('e.booking_id', 'e.conflict', 'b.customer_name', 'b.starts_at');
 }
@@ -249,6 +250,6 @@ export async function calendarAttention(tx: TenantTx, resourceIds: string[]): Pr
     .join('bookings as b', function () {
       this.on('b.tenant_id', 'e.tenant_id').andOn('b.id', 'e.booking_id');
     })
-    .whereNotNull('e.conflict').whereIn('b.status', ['held', 'confirmed']).whereIn('b.resource_id', resourceIds).count<{ n: string }[]>('* as n');
+    .whereNotNull('e.conflict').whereIn('b.status', [...BLOCKING_STATUSES]).whereIn('b.resource_id', resourceIds).count<{ n: string }[]>('* as n');
   return { broken: broken.map((b: { name: string }) => b.name), conflicts: Number(row?.n ?? 0) };
 }

@@ -26,6 +26,9 @@ export interface Service extends ServiceRules {
   paymentMode: PaymentMode;
   /** A deposit as a percentage of the price, instead of `depositMinor`. */
   depositPercent: number | null;
+  /** Bookings are requests (`pending`) until an owner or admin approves them, for at most `approvalHoldHours`. */
+  requiresApproval: boolean;
+  approvalHoldHours: number;
   position: number;
   active: boolean;
 }
@@ -56,6 +59,8 @@ interface ServiceRow {
   currency: string;
   payment_mode: PaymentMode;
   deposit_percent: number | null;
+  requires_approval: boolean;
+  approval_hold_hours: number;
   position: number;
   active: boolean;
 }
@@ -80,6 +85,8 @@ const toService = (r: ServiceRow): Service => ({
   currency: r.currency,
   paymentMode: r.payment_mode,
   depositPercent: r.deposit_percent,
+  requiresApproval: r.requires_approval,
+  approvalHoldHours: r.approval_hold_hours,
   position: r.position,
   active: r.active,
 });
@@ -168,6 +175,8 @@ export async function insertService(tx: TenantTx, s: Omit<Service, 'id' | 'activ
       currency: s.currency,
       payment_mode: s.paymentMode,
       deposit_percent: s.depositPercent,
+      requires_approval: s.requiresApproval,
+      approval_hold_hours: s.approvalHoldHours,
       position: s.position,
     })
     .returning<ServiceRow[]>('*');
@@ -306,7 +315,7 @@ const SERVICE_COLUMNS: Record<string, string> = {
   name: 'name', description: 'description', durationMin: 'duration_min', intervalMin: 'interval_min', bufferBeforeMin: 'buffer_before_min',
   bufferAfterMin: 'buffer_after_min', minNoticeMin: 'min_notice_min', horizonDays: 'horizon_days', maxPerDay: 'max_per_day',
   priceMinor: 'price_minor', depositMinor: 'deposit_minor', currency: 'currency', position: 'position', active: 'active',
-  paymentMode: 'payment_mode', depositPercent: 'deposit_percent',
+  paymentMode: 'payment_mode', depositPercent: 'deposit_percent', requiresApproval: 'requires_approval', approvalHoldHours: 'approval_hold_hours',
 };
 
 export async function updateServiceRow(tx: TenantTx, id: string, patch: Partial<Omit<Service, 'id'>>): Promise<Service | undefined> {

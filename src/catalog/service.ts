@@ -53,7 +53,12 @@ export async function createResource(deps: AppDeps, tenantId: string, r: NewReso
   });
 }
 
-export type NewService = Omit<Service, 'id' | 'active' | 'position' | 'description' | 'depositMinor' | 'paymentMode' | 'depositPercent'> & {
+/** How long a booking request holds its time when the service does not say (the column's default too). */
+export const DEFAULT_APPROVAL_HOLD_HOURS = 24;
+
+export type NewService = Omit<Service, 'id' | 'active' | 'position' | 'description' | 'depositMinor' | 'paymentMode' | 'depositPercent' | 'requiresApproval' | 'approvalHoldHours'> & {
+  requiresApproval?: boolean;
+  approvalHoldHours?: number;
   description?: string;
   depositMinor?: number;
   paymentMode?: Service['paymentMode'];
@@ -65,12 +70,13 @@ export type NewService = Omit<Service, 'id' | 'active' | 'position' | 'descripti
 export async function createService(deps: AppDeps, tenantId: string, s: NewService): Promise<Service> {
   const problems = validateServiceRules(s);
   if (problems.length) throw new InvalidFields({ rules: problems.join('; ') });
-  const money = pricingErrors({ priceMinor: s.priceMinor, currency: s.currency, paymentMode: s.paymentMode ?? 'none', depositMinor: s.depositMinor ?? 0, depositPercent: s.depositPercent ?? null });
+  const money = pricingErrors({ priceMinor: s.priceMinor, currency: s.currency, paymentMode: s.paymentMode ?? 'none', depositMinor: s.depositMinor ?? 0, depositPercent: s.depositPercent ?? null, requiresApproval: s.requiresApproval ?? false });
   if (Object.keys(money).length) throw new InvalidFields(money);
   return withTenant(deps.db, tenantId, async (tx) => {
     const service = await insertService(tx, {
       ...s, description: s.description ?? '', depositMinor: s.depositMinor ?? 0, position: s.position ?? 0,
       paymentMode: s.paymentMode ?? 'none', depositPercent: s.depositPercent ?? null,
+      requiresApproval: s.requiresApproval ?? false, approvalHoldHours: s.approvalHoldHours ?? DEFAULT_APPROVAL_HOLD_HOURS,
     });
     await setServiceResources(tx, service.id, s.resourceIds);
     return service;

@@ -3,14 +3,20 @@ import type { TenantTx } from '../db/tenant.ts';
 import type { BookingView } from '../bookings/model.ts';
 import { resourceMessageSettings, queueNotifications, skipPendingReminders, type NewNotification, type NotificationKind, type ResourceMessageSettings } from './queries.ts';
 
-export type BookingChange = 'created' | 'cancelled' | 'rescheduled';
+/** `requested`: a booking that waits for the business's approval; `declined`: the business said no to it. */
+export type BookingChange = 'created' | 'cancelled' | 'rescheduled' | 'requested' | 'declined';
 
 const CUSTOMER: Record<BookingChange, NotificationKind> = {
   created: 'booking_confirmation', cancelled: 'booking_cancelled', rescheduled: 'booking_rescheduled',
+  requested: 'booking_requested', declined: 'booking_declined',
 };
-const STAFF: Record<BookingChange, NotificationKind> = {
+/** Staff who declined a request need no notice of it. */
+const STAFF: Record<BookingChange, NotificationKind | null> = {
   created: 'staff_booking_created', cancelled: 'staff_booking_cancelled', rescheduled: 'staff_booking_rescheduled',
+  requested: 'staff_booking_requested', declined: null,
 };
+/** Reminders are for bookings that will happen: not for a request (they are planned once it is approved), nor for what is called off. */
+const REMINDED: ReadonlySet<BookingChange> = new Set(['created', 'rescheduled']);
 
 const reminderKey = (bookingId: string, offset: number) => `reminder:${bookingId}:${offset}`;
 
@@ -29,7 +35,7 @@ export async function planBookingNotifications(deps: AppDeps, tx: TenantTx, chan
   // Before queueing: a reminder at an unchanged instant must find its old
   // row skipped, to revive it. A booking created in this transaction has no
   // reminders or jobs yet, so there is nothing to drop.
-  if (change !== 'created') await skipPendingReminders(tx, view.booking.id, passed);
+  if (change !== 'created' && change !== 'requested') await skipPendingReminders(tx, view.booking.id, passed);
   await queueNotifications(tx, queue);
 }
 
@@ -48,11 +54,13 @@ export function planMessages(
   const b = view.booking;
   const payload = reason ? { reason } : {};
   const queue: NewNotification[] = [{ bookingId: b.id, kind: CUSTOMER[change], to: b.customer.email, scheduledFor: now, payload: { ...payload, sequence: b.sequence } }];
-  for (const to of staffRecipients(settings)) {
-    queue.push({ bookingId: b.id, kind: STAFF[change], to, scheduledFor: now, payload: { ...payload, sequence: b.sequence } });
+  const staffKind = STAFF[change];
+  for (const to of staffKind ? staffRecipients(settings) : []) {
+    queue.push({ bookingId: b.id, kind: staffKind!, to, scheduledFor: now, payload: { ...payload, sequence: b.sequence } });
   }
   const passed: string[] = [];
-  if (change !== 'cancelled') {
+  // A pending booking that is moved keeps no reminders either: `b.status` says whether it is still a request.
+  if (REMINDED.has(change) && b.status !== 'pending') {
     for (const offset of settings.reminderOffsets) {
       const at = new Date(b.start.getTime() - offset * 60_000);
       if (at <= now) passed.push(reminderKey(b.id, offset));

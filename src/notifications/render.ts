@@ -19,7 +19,8 @@ const text = new Eta({ views: EMAILS, autoEscape: false, cache: true });
 export type BookingKind =
   | 'booking_confirmation' | 'booking_reminder' | 'booking_cancelled' | 'booking_rescheduled'
   | 'staff_booking_created' | 'staff_booking_cancelled' | 'staff_booking_rescheduled'
-  | 'payment_refunded' | 'late_payment_refunded';
+  | 'payment_refunded' | 'late_payment_refunded'
+  | 'booking_requested' | 'staff_booking_requested' | 'booking_declined';
 
 export interface Rendered {
   subject: string;
@@ -55,6 +56,8 @@ export interface BookingMessageContext {
   offsetMinutes?: number;
   /** For refund messages: the amount refunded, in minor units of the payment's currency. */
   refundAmount?: number;
+  /** For a request, to staff: the booking's dashboard page, where it is approved or declined. */
+  approvalUrl?: string;
   mailFrom: string;
   now: Date;
 }
@@ -66,11 +69,14 @@ const CUSTOMER: Record<string, { headline: string; subject: string }> = {
   booking_rescheduled: { headline: 'Your booking has moved', subject: 'New time' },
   payment_refunded: { headline: 'Your refund is on its way', subject: 'Refund' },
   late_payment_refunded: { headline: 'Your payment came too late: refunded in full', subject: 'Refunded' },
+  booking_requested: { headline: 'We have your request', subject: 'Requested' },
+  booking_declined: { headline: 'Your request was declined', subject: 'Declined' },
 };
 const STAFF: Record<string, { headline: string; subject: string }> = {
   staff_booking_created: { headline: 'New booking', subject: 'New booking' },
   staff_booking_cancelled: { headline: 'Booking cancelled', subject: 'Cancelled' },
   staff_booking_rescheduled: { headline: 'Booking moved', subject: 'Moved' },
+  staff_booking_requested: { headline: 'Booking request: approve or decline it', subject: 'Request to approve' },
 };
 
 function when(ms: number, zone: string) {
@@ -93,7 +99,12 @@ export function renderBookingMessage(c: BookingMessageContext): Rendered {
     kind: c.kind,
     tenant: c.tenant,
     headline: words.headline,
-    reminderLead: c.offsetMinutes ? `Your booking is in ${formatDuration(c.offsetMinutes).replace(' h', ' hours').replace(/^1 hours/, '1 hour')}.` : '',
+    // The line under the greeting: a reminder's, or a request's.
+    reminderLead: c.offsetMinutes
+      ? `Your booking is in ${formatDuration(c.offsetMinutes).replace(' h', ' hours').replace(/^1 hours/, '1 hour')}.`
+      : c.kind === 'booking_requested' && booking.holdExpiresAt
+        ? `This is a request: ${c.tenant.name} confirms or declines it by ${longDate(booking.holdExpiresAt.getTime(), zone)}, ${formatInZoneWithName(booking.holdExpiresAt.getTime(), zone)}. The time is kept for you until then; you will get an email either way.`
+        : '',
     serviceName: service.name,
     resourceName: resource.name,
     duration: formatDuration(service.durationMin),
@@ -102,7 +113,8 @@ export function renderBookingMessage(c: BookingMessageContext): Rendered {
     notes: booking.notes,
     manageUrl: c.manageUrl,
     cancelReason: c.cancelReason ?? null,
-    cancelled: c.kind === 'booking_cancelled' || c.kind === 'staff_booking_cancelled' || c.kind === 'late_payment_refunded',
+    cancelled: c.kind === 'booking_cancelled' || c.kind === 'staff_booking_cancelled' || c.kind === 'late_payment_refunded' || c.kind === 'booking_declined',
+    approvalUrl: c.approvalUrl ?? null,
     // What was paid online and what remains at the venue (src/payments/present.ts).
     money: paymentSummary(c.view, c.tenant, c.now, false).lines,
     refundLine: c.refundAmount && c.view.payment ? refundWords(c.kind, formatMinor(c.refundAmount, c.view.payment.currency)) : '',
@@ -111,8 +123,9 @@ export function renderBookingMessage(c: BookingMessageContext): Rendered {
   const subject = `${words.subject}: ${service.name}${who}, ${at.date.replace(/^\w+, /, '')} at ${at.time}`;
   const template = forCustomer ? 'customer' : 'staff';
   const attachments: Attachment[] = [];
-  const aboutMoney = c.kind === 'payment_refunded' || c.kind === 'late_payment_refunded';
-  if (forCustomer && !aboutMoney) {
+  // An invitation for what is (or was) in the customer's calendar: not for money, nor for a request, which is not booked yet.
+  const invites = !['payment_refunded', 'late_payment_refunded', 'booking_requested', 'booking_declined'].includes(c.kind);
+  if (forCustomer && invites) {
     const organizer = parseAddress(c.mailFrom);
     attachments.push({
       filename: c.kind === 'booking_cancelled' ? 'cancel.ics' : 'invite.ics',

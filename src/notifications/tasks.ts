@@ -6,6 +6,7 @@ import { log } from '../log.ts';
 import { unseal } from '../auth/tokens.ts';
 import { manageUrl } from '../bookings/manage-link.ts';
 import { bookingById } from '../bookings/queries.ts';
+import { isActive } from '../bookings/model.ts';
 import { describeBooking } from '../bookings/service.ts';
 import { tenantOrigin } from '../config.ts';
 import { currentTenant, type Tenant } from '../tenancy/queries.ts';
@@ -143,15 +144,16 @@ async function isOwnerEmailVerified(tx: TenantTx): Promise<boolean> {
 async function renderBooking(deps: AppDeps, tx: TenantTx, tenant: Tenant, n: NotificationRow): Promise<Rendered | undefined> {
   const booking = n.booking_id ? await bookingById(tx, n.booking_id) : undefined;
   if (!booking) return undefined;
-  const active = booking.status === 'confirmed' || booking.status === 'held';
+  const active = isActive(booking);
   if (n.kind === 'booking_reminder') {
     const offset = Number(n.payload.offset);
     if (!active || booking.start.getTime() - offset * 60_000 !== n.scheduled_for.getTime()) return undefined;
     // Held back past the start (by the mail budget), a reminder has nothing left to remind of.
     if (booking.start.getTime() <= deps.now().getTime()) return undefined;
   }
-  // A confirmation or move notice overtaken by a cancellation is not worth sending.
+  // A confirmation or move notice overtaken by a cancellation is not worth sending, nor a request already answered.
   if ((n.kind === 'booking_confirmation' || n.kind === 'booking_rescheduled') && !active) return undefined;
+  if ((n.kind === 'booking_requested' || n.kind === 'staff_booking_requested') && booking.status !== 'pending') return undefined;
   const view = await describeBooking(tx, booking);
   const forCustomer = !n.kind.startsWith('staff_');
   return renderBookingMessage({
@@ -162,6 +164,7 @@ async function renderBooking(deps: AppDeps, tx: TenantTx, tenant: Tenant, n: Not
     cancelReason: typeof n.payload.reason === 'string' ? n.payload.reason : null,
     ...(n.kind === 'booking_reminder' ? { offsetMinutes: Number(n.payload.offset) } : {}),
     ...(typeof n.payload.amount === 'number' ? { refundAmount: n.payload.amount } : {}),
+    ...(n.kind === 'staff_booking_requested' ? { approvalUrl: `${tenantOrigin(deps.config, tenant.slug)}/admin/bookings/${booking.id}` } : {}),
     mailFrom: deps.config.mailFrom,
     now: deps.now(),
   });

@@ -30,6 +30,8 @@ export interface ServicePricing {
   /** The fixed deposit (mode 'deposit'), 0 when a percentage is used. */
   depositMinor: number;
   depositPercent: number | null;
+  /** A service whose bookings wait for approval (they cannot be paid online). */
+  requiresApproval?: boolean;
 }
 
 /**
@@ -51,6 +53,8 @@ export function amountDue(s: ServicePricing): number {
  */
 export function pricingErrors(s: ServicePricing): Record<string, string> {
   if (s.paymentMode === 'none') return {};
+  // A request is approved after the customer has left: there is no Checkout to send them to then.
+  if (s.requiresApproval) return { requiresApproval: 'A service whose bookings need approval cannot take payment online; choose "Nothing online" or turn approval off.' };
   const due = amountDue(s);
   const min = minimumCharge(s.currency);
   const field = s.paymentMode === 'full' ? 'priceMinor' : s.depositPercent !== null ? 'depositPercent' : 'depositMinor';

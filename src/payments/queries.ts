@@ -117,6 +117,7 @@ export async function scheduleHoldExpiry(tx: TenantTx, bookingId: string, at: Da
   await tx.raw(`select app_private.add_job(?, ?::jsonb, ?::timestamptz, ?, 'replace', 25)`, [EXPIRE_HOLD_TASK, JSON.stringify({ bookingId }), at.toISOString(), holdJobKey(bookingId)]);
 }
 
+/** Removes the job that ends a booking's hold: a payment's (above), or a request's (src/bookings/queries.ts), which share its key. */
 export async function cancelHoldExpiry(tx: TenantTx, bookingId: string): Promise<void> {
   await tx.raw('select app_private.remove_job(?)', [holdJobKey(bookingId)]);
 }

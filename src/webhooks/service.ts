@@ -7,7 +7,7 @@ import { checkOutboundUrl, type OutboundConfig } from '../http/outbound.ts';
 import { endpointRefused, tooManyEndpoints } from './errors.ts';
 import { queueOwnerNotice } from './notices.ts';
 
-export const WEBHOOK_EVENTS = ['booking.created', 'booking.cancelled', 'booking.rescheduled'] as const;
+export const WEBHOOK_EVENTS = ['booking.created', 'booking.cancelled', 'booking.rescheduled', 'booking.requested', 'booking.declined'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /** A tenant keeps at most this many endpoints: each one costs deliveries on every booking change. */

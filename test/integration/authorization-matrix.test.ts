@@ -61,6 +61,7 @@ const ACCESS: Record<Access, string[]> = {
     'POST /admin/services/:id', 'GET /admin/holidays', 'POST /admin/holidays/check', 'POST /admin/holidays', 'POST /admin/holidays/:id/delete', 'GET /admin/audit',
     'POST /admin/developers/webhooks/:id/enable', 'GET /admin/settings/payments', 'POST /admin/settings/payments/hold', 'POST /admin/settings/payments/connect',
     'GET /admin/settings/payments/refresh', 'GET /admin/settings/payments/return', 'POST /admin/bookings/:id/refunds',
+    'POST /admin/bookings/:id/approve', 'POST /admin/bookings/:id/decline',
   ],
   owner: ['POST /admin/staff/:id/ownership', 'POST /admin/verify-email'],
   api: ['GET /api/v1/resources', 'POST /api/v1/resources', 'GET /api/v1/services', 'POST /api/v1/services', 'GET /api/v1/holidays', 'POST /api/v1/holidays',
@@ -70,7 +71,7 @@ const ACCESS: Record<Access, string[]> = {
     'GET /api/v1/resources/:id', 'PATCH /api/v1/resources/:id', 'DELETE /api/v1/resources/:id', 'GET /api/v1/resources/:id/schedule', 'PUT /api/v1/resources/:id/schedule',
     'GET /api/v1/services/:id', 'PATCH /api/v1/services/:id', 'DELETE /api/v1/services/:id', 'DELETE /api/v1/holidays/:id', 'GET /api/v1/bookings/:id',
     'POST /api/v1/bookings/:id/cancel', 'POST /api/v1/bookings/:id/reschedule', 'GET /api/v1/webhook_endpoints/:id', 'DELETE /api/v1/webhook_endpoints/:id',
-    'POST /api/v1/bookings/:id/refunds',
+    'POST /api/v1/bookings/:id/refunds', 'POST /api/v1/bookings/:id/approve', 'POST /api/v1/bookings/:id/decline',
   ],
 };
 
