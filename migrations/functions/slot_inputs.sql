@@ -2,7 +2,8 @@
 -- one snapshot (a list of free times reads all offered resources; a booking
 -- decision one resource, under its lock): weekly hours, date overrides with
 -- their windows and holidays for the local dates [p_from_day, p_to_day];
--- blocking bookings (blocking_bookings: but p_exclude, a booking being moved)
+-- blocking bookings (blocking_bookings: but p_exclude, a booking being moved;
+-- with the key a class's seats share, src/bookings/seats.ts)
 -- and busy blocks overlapping [p_from, p_to). Busy blocks may overlap one
 -- another, so their ends alone order nothing; but one that overlaps the
 -- range starts at most the resource's longest block (`span`, max read from
@@ -40,7 +41,7 @@ create or replace function slot_inputs(p_ids uuid[], p_from timestamptz, p_to ti
                    order by h.start_date, h.end_date), '[]')
                  from holidays h where h.start_date <= p_to_day and h.end_date >= p_from_day),
     'bookings', (select coalesce(json_agg(json_build_array(b.resource_id, (extract(epoch from b.starts_at) * 1000)::float8,
-                   (extract(epoch from lower(b.blocked)) * 1000)::float8, (extract(epoch from upper(b.blocked)) * 1000)::float8)
+                   (extract(epoch from lower(b.blocked)) * 1000)::float8, (extract(epoch from upper(b.blocked)) * 1000)::float8, b.share_key)
                    order by b.resource_id, b.starts_at, b.id), '[]')
                  from unnest(p_ids) as r (id)
                  cross join lateral (select * from blocking_bookings(r.id, p_from, p_to, p_exclude) offset 0) b),

@@ -34,7 +34,11 @@ export function bookingApi(deps: AppDeps): Router {
       object: 'availability',
       service_id: q.service_id,
       time_zone: q.time_zone,
-      slots: avail.slots.map((s) => ({ start: isoInZone(s.start, q.time_zone), end: isoInZone(s.end, q.time_zone), resource_id: s.resourceIds[0], resource_ids: s.resourceIds })),
+      slots: avail.slots.map((s) => ({
+        start: isoInZone(s.start, q.time_zone), end: isoInZone(s.end, q.time_zone), resource_id: s.resourceIds[0], resource_ids: s.resourceIds,
+        // A class: the seats left at that time, over the resources listed.
+        ...(avail.service.capacity > 1 && { seats_left: s.seatsLeft }),
+      })),
     });
   });
 

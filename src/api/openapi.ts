@@ -53,6 +53,7 @@ const serviceProps: Record<string, Schema> = {
   resource_ids: { type: 'array', items: uuid }, active: { type: 'boolean' },
   requires_approval: { type: 'boolean', description: 'Bookings are requests (status pending) until an owner or admin approves them' },
   approval_hold_hours: int({ minimum: 1, maximum: 720, description: 'How long a request holds its time before it expires (default 24)' }),
+  capacity: int({ minimum: 1, maximum: 1000, description: 'Seats per slot (default 1). Above 1 the service is a class: each booking is one seat, and nothing else is booked on the resource during it' }),
 };
 
 const schemas: Record<string, Schema> = {
@@ -74,7 +75,7 @@ const schemas: Record<string, Schema> = {
   Availability: obj(
     {
       object: { const: 'availability' }, service_id: uuid, time_zone: str(),
-      slots: { type: 'array', items: obj({ start: instant, end: instant, resource_id: uuid, resource_ids: { type: 'array', items: uuid } }, ['start', 'end', 'resource_id']) },
+      slots: { type: 'array', items: obj({ start: instant, end: instant, resource_id: uuid, resource_ids: { type: 'array', items: uuid }, seats_left: int({ minimum: 1, description: 'Classes only (capacity above 1): seats left at that time' }) }, ['start', 'end', 'resource_id']) },
     },
     ['time_zone', 'slots'],
   ),

@@ -76,6 +76,7 @@ const serviceFields = {
   active: z.boolean(),
   requires_approval: z.boolean(),
   approval_hold_hours: z.number().int().min(1).max(720),
+  capacity: z.number().int().min(1).max(1000),
 };
 export const ServiceCreate = z
   .strictObject({
@@ -96,6 +97,7 @@ export const ServiceCreate = z
     active: serviceFields.active.default(true),
     requires_approval: serviceFields.requires_approval.default(false),
     approval_hold_hours: serviceFields.approval_hold_hours.default(DEFAULT_APPROVAL_HOLD_HOURS),
+    capacity: serviceFields.capacity.default(1),
   })
   .refine((s) => s.deposit <= s.price, { path: ['deposit'], message: 'must not exceed price' });
 export const ServicePatch = z.strictObject(Object.fromEntries(Object.entries(serviceFields).map(([k, v]) => [k, v.optional()])) as {

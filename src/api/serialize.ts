@@ -29,6 +29,7 @@ export const serviceJson = (s: Service, resourceIds: string[]) => ({
   active: s.active,
   requires_approval: s.requiresApproval,
   approval_hold_hours: s.approvalHoldHours,
+  capacity: s.capacity,
 });
 
 export const holidayJson = (h: Holiday) => ({ id: h.id, object: 'holiday', name: h.name, start_date: h.start, end_date: h.end });

@@ -73,7 +73,7 @@ export async function renderPicker(
     days: days.map((d) => ({ ...d, href: `${base}?${params({ from, date: d.date })}` })),
     date,
     dateLabel: longDate(dateStart + 12 * 3600_000, q.tz),
-    times: timesOn(date, avail.slots, q.tz).map((t) => ({ ...t, href: `${flow.timePath}?${params({ start: t.start })}` })),
+    times: timesOn(date, avail.slots, q.tz, avail.service.capacity).map((t) => ({ ...t, href: `${flow.timePath}?${params({ start: t.start })}` })),
     basePath: base,
     fixedResource: flow.fixedResource ?? false,
     ...flow.extra,

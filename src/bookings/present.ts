@@ -113,13 +113,19 @@ function dayIndex(bounds: number[], t: number): number {
 export interface TimeCell {
   start: string;
   label: string;
+  /** For a class: "3 seats left"; empty otherwise. */
+  seats: string;
 }
 
 /** The slots starting on local `date` in `zone` (the day's boundaries once, not a conversion per slot). */
-export function timesOn(date: string, slots: AnyResourceSlot[], zone: string): TimeCell[] {
+export function timesOn(date: string, slots: (AnyResourceSlot & { seatsLeft?: number })[], zone: string, capacity = 1): TimeCell[] {
   const day = dayInstantRange(date, zone);
   const iso = isoOnDay(day, zone);
-  return slots.filter((s) => s.start >= day.start && s.start < day.end).map((s) => ({ start: iso(s.start), label: formatInZone(s.start, zone) }));
+  return slots.filter((s) => s.start >= day.start && s.start < day.end).map((s) => ({
+    start: iso(s.start),
+    label: formatInZone(s.start, zone),
+    seats: capacity > 1 && s.seatsLeft !== undefined ? `${s.seatsLeft} ${s.seatsLeft === 1 ? 'seat' : 'seats'} left` : '',
+  }));
 }
 
 const pad2 = (n: number) => String(n).padStart(2, '0');

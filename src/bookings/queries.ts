@@ -4,6 +4,7 @@ import { minuteToHHMM, type OfferJson, type Resource, type Service } from '../ca
 import { blockedRange, dayInstantRange, localDate, type Interval, type ResourceSchedule, type SlotQuery, type Weekday } from '../scheduling/index.ts';
 import type { Booking, BookingSource, BookingStatus, Customer } from './model.ts';
 import { taskName } from '../jobs/enqueue.ts';
+import type { SeatedBooking } from './seats.ts';
 import { holdJobKey } from '../payments/queries.ts';
 
 interface BookingRow {
@@ -63,7 +64,7 @@ export interface SlotInputs {
   weekly: [resourceId: string, weekday: Weekday, startMinute: number, endMinute: number][];
   overrides: [resourceId: string, date: string, windows: [startMinute: number, endMinute: number][]][];
   holidays: [start: string, end: string][];
-  bookings: [resourceId: string, start: number, blockedStart: number, blockedEnd: number][];
+  bookings: [resourceId: string, start: number, blockedStart: number, blockedEnd: number, shareKey: string | null][];
   busy: [resourceId: string, start: number, end: number][];
 }
 
@@ -88,7 +89,18 @@ export function toSlotQuery(inputs: SlotInputs, service: Service, resources: Res
   for (const [id, date, windows] of inputs.overrides) {
     of(id).overrides.push({ date, windows: windows.map(([start, end]) => ({ start: minuteToHHMM(start), end: minuteToHHMM(end) })) });
   }
-  for (const [id, start, bs, be] of inputs.bookings) of(id).bookings.push({ start, blocked: { start: bs, end: be } });
+  // The seats of a class reach the engine as one booking, with how many are taken (src/bookings/seats.ts).
+  const classes = new Map<string, SeatedBooking>();
+  for (const [id, start, bs, be, shareKey] of inputs.bookings) {
+    const known = shareKey === null ? undefined : classes.get(`${id}|${shareKey}`);
+    if (known) {
+      known.taken! += 1;
+      continue;
+    }
+    const booking: SeatedBooking = shareKey === null ? { start, blocked: { start: bs, end: be } } : { start, blocked: { start: bs, end: be }, shareKey, taken: 1 };
+    if (shareKey !== null) classes.set(`${id}|${shareKey}`, booking);
+    of(id).bookings.push(booking);
+  }
   for (const [id, start, end] of inputs.busy) of(id).busy.push({ start, end });
   const holidays = inputs.holidays.map(([start, end]) => ({ start, end }));
   return { service, resources: [...schedules.values()], holidays, range, now };
@@ -206,6 +218,8 @@ export interface NewBooking {
   createdBy: string | null;
   createdAt: Date;
   holdExpiresAt: Date | null;
+  /** A seat's class (src/bookings/seats.ts), null for a booking of its own. */
+  shareKey: string | null;
 }
 
 /**
@@ -215,13 +229,13 @@ export interface NewBooking {
 export async function insertBooking(tx: TenantTx, b: NewBooking): Promise<Booking> {
   const { rows } = await tx.raw<{ rows: BookingRow[] }>(
     `insert into bookings (tenant_id, id, service_id, resource_id, starts_at, ends_at, blocked, status, customer_name, customer_email,
-       customer_phone, customer_time_zone, notes, manage_nonce, manage_token_hash, source, created_by, created_at, updated_at, hold_expires_at)
+       customer_phone, customer_time_zone, notes, manage_nonce, manage_token_hash, source, created_by, created_at, updated_at, hold_expires_at, share_key)
      values (?::uuid, ?::uuid, ?::uuid, ?::uuid, ?::timestamptz, ?::timestamptz, tstzrange(?::timestamptz, ?::timestamptz, '[)'), ?, ?, ?,
-       ?, ?, ?, ?, ?, ?, ?::uuid, ?::timestamptz, ?::timestamptz, ?::timestamptz)
+       ?, ?, ?, ?, ?, ?, ?::uuid, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?)
      returning ${BOOKING_COLUMNS}`,
     [tx.tenantId, b.id, b.serviceId, b.resourceId, iso(b.start), iso(b.end), iso(b.blocked.start), iso(b.blocked.end), b.status, b.customer.name,
       b.customer.email, b.customer.phone, b.customer.timeZone, b.notes, b.manageNonce, b.manageTokenDigest, b.source, b.createdBy,
-      b.createdAt.toISOString(), b.createdAt.toISOString(), b.holdExpiresAt?.toISOString() ?? null],
+      b.createdAt.toISOString(), b.createdAt.toISOString(), b.holdExpiresAt?.toISOString() ?? null, b.shareKey],
   ).options({ name: 'slotwise_insert_booking' });
   return toBooking(rows[0]!);
 }
@@ -276,12 +290,16 @@ export async function markConfirmed(tx: TenantTx, id: string, now: Date): Promis
 }
 
 /** Move a booking in place; the exclusion constraint checks the new range against every other booking. */
-export async function moveBooking(tx: TenantTx, id: string, m: { resourceId: string; start: number; end: number; blocked: Interval; now: Date }): Promise<Booking> {
+export async function moveBooking(
+  tx: TenantTx,
+  id: string,
+  m: { resourceId: string; start: number; end: number; blocked: Interval; shareKey: string | null; now: Date },
+): Promise<Booking> {
   const { rows } = await tx.raw<{ rows: BookingRow[] }>(
     `update bookings set resource_id = ?, starts_at = ?::timestamptz, ends_at = ?::timestamptz,
-       blocked = tstzrange(?::timestamptz, ?::timestamptz, '[)'), sequence = sequence + 1, updated_at = ?
+       blocked = tstzrange(?::timestamptz, ?::timestamptz, '[)'), share_key = ?, sequence = sequence + 1, updated_at = ?
      where id = ? returning *`,
-    [m.resourceId, iso(m.start), iso(m.end), iso(m.blocked.start), iso(m.blocked.end), m.now, id],
+    [m.resourceId, iso(m.start), iso(m.end), iso(m.blocked.start), iso(m.blocked.end), m.shareKey, m.now, id],
   );
   return toBooking(rows[0]!);
 }

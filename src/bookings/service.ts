@@ -3,12 +3,13 @@ import type { AppDeps } from '../deps.ts';
 import { isUuid, savepoint, withTenant, type TenantTx } from '../db/tenant.ts';
 import { audit } from '../audit/log.ts';
 import { offerFromJson, resourceById, serviceById, serviceWithResources, type Resource, type Service } from '../catalog/queries.ts';
-import { blockedRange, computeAnyResourceSlots, explainSlot, type AnyResourceSlot, type Interval, type RejectReason } from '../scheduling/index.ts';
+import { blockedRange, type Interval, type RejectReason } from '../scheduling/index.ts';
 import { currentTenant, type Tenant } from '../tenancy/queries.ts';
 import type { CreateBooking } from './commands.ts';
 import { BookingNotActive, BookingNotFound, CustomerDayFull, NotOffered, NotPending, NotStarted, RequestExpired, SlotRefused } from './errors.ts';
 import { bookingChanged, recordHistory } from './events.ts';
 import { manageDigest, newManageSecret } from './manage-link.ts';
+import { seatSlots, seatVerdict, shareKeyOf, type SeatSlot } from './seats.ts';
 import { customerDayFull } from './policy.ts';
 import { isActive, type Actor, type Booking, type BookingView } from './model.ts';
 import {
@@ -72,7 +73,8 @@ export async function loadOffer(tx: TenantTx, serviceId: string, resourceId: str
 }
 
 export interface Availability extends Offer {
-  slots: AnyResourceSlot[];
+  /** With, for a class, the seats left at each time. */
+  slots: SeatSlot[];
 }
 
 /** Free slots of a service in `range`, merged over the chosen resources: one statement, no lock. */
@@ -85,7 +87,7 @@ export async function findAvailability(
   const ctx = await availabilityContext(deps.db, tenantId, q);
   const offer = checkedOffer(offerFromJson(ctx.offer), q.resourceId);
   const query = toSlotQuery(ctx.inputs, offer.service, offer.resources, q.range, deps.now().getTime());
-  return { ...offer, slots: computeAnyResourceSlots(query) };
+  return { ...offer, slots: seatSlots(query, offer.service) };
 }
 
 export interface Created extends BookingView {
@@ -137,10 +139,7 @@ async function decideAndInsert(deps: AppDeps, tenantId: string, by: Actor, cmd: 
       const day = await customerDayBookings(tx, cmd.customer.email, cmd.start);
       if (customerDayFull(day)) throw new CustomerDayFull(day.cap!);
     }
-    const decide: Decide = async (on, resource) => {
-      const verdict = explainSlot(await loadDecisionQuery(on, rules, resource, cmd.start, now.getTime()), resource.id, cmd.start);
-      return verdict.ok ? null : verdict.reason;
-    };
+    const decide: Decide = async (on, resource) => seatVerdict(await loadDecisionQuery(on, rules, resource, cmd.start, now.getTime()), service, resource.id, cmd.start);
     // A service paid online is booked `held` until the payment's webhook
     // confirms it; the hold ends at the Checkout Session's expiry.
     const tenant = service.paymentMode === 'none' ? null : await currentTenant(tx);
@@ -161,6 +160,7 @@ async function decideAndInsert(deps: AppDeps, tenantId: string, by: Actor, cmd: 
       start: cmd.start,
       end: cmd.start + service.durationMin * 60_000,
       blocked: blockedRange(service, cmd.start),
+      shareKey: shareKeyOf(service, cmd.start),
       status,
       holdExpiresAt,
       customer: cmd.customer,
@@ -277,13 +277,14 @@ export async function rescheduleBooking(
     // Two resources: lock in a fixed order, as every writer does.
     for (const id of [...new Set([current.resourceId, resource.id])].sort()) await lockResource(tx, id);
     const now = deps.now();
-    const verdict = explainSlot(await loadDecisionQuery(tx, service, resource, cmd.start, now.getTime(), current.id), resource.id, cmd.start);
-    if (!verdict.ok) throw new SlotRefused(verdict.reason);
+    const refused = seatVerdict(await loadDecisionQuery(tx, service, resource, cmd.start, now.getTime(), current.id), service, resource.id, cmd.start);
+    if (refused) throw new SlotRefused(refused);
     const moved = await unlessTaken(moveBooking(tx, current.id, {
       resourceId: resource.id,
       start: cmd.start,
       end: cmd.start + service.durationMin * 60_000,
       blocked: blockedRange(service, cmd.start),
+      shareKey: shareKeyOf(service, cmd.start),
       now,
     }));
     // The payment stays with the booking; a refund's tiers then count from the new start.
@@ -520,7 +521,7 @@ async function reinstate(deps: AppDeps, tx: TenantTx, b: Booking, now: Date): Pr
   if (!service || !resource) return undefined;
   await lockResource(tx, resource.id);
   const query = await loadDecisionQuery(tx, { ...service, minNoticeMin: 0 }, resource, b.start.getTime(), now.getTime(), b.id);
-  if (!explainSlot(query, resource.id, b.start.getTime()).ok) return undefined;
+  if (seatVerdict(query, service, resource.id, b.start.getTime())) return undefined;
   try {
     return await savepoint(tx, (sp) => unlessTaken(markConfirmed(sp, b.id, now)));
   } catch (err) {

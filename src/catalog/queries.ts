@@ -29,6 +29,8 @@ export interface Service extends ServiceRules {
   /** Bookings are requests (`pending`) until an owner or admin approves them, for at most `approvalHoldHours`. */
   requiresApproval: boolean;
   approvalHoldHours: number;
+  /** Seats per slot: above 1, a class (src/bookings/seats.ts). */
+  capacity: number;
   position: number;
   active: boolean;
 }
@@ -61,6 +63,7 @@ interface ServiceRow {
   deposit_percent: number | null;
   requires_approval: boolean;
   approval_hold_hours: number;
+  capacity: number;
   position: number;
   active: boolean;
 }
@@ -87,6 +90,7 @@ const toService = (r: ServiceRow): Service => ({
   depositPercent: r.deposit_percent,
   requiresApproval: r.requires_approval,
   approvalHoldHours: r.approval_hold_hours,
+  capacity: r.capacity,
   position: r.position,
   active: r.active,
 });
@@ -177,6 +181,7 @@ export async function insertService(tx: TenantTx, s: Omit<Service, 'id' | 'activ
       deposit_percent: s.depositPercent,
       requires_approval: s.requiresApproval,
       approval_hold_hours: s.approvalHoldHours,
+      capacity: s.capacity,
       position: s.position,
     })
     .returning<ServiceRow[]>('*');
@@ -315,7 +320,7 @@ const SERVICE_COLUMNS: Record<string, string> = {
   name: 'name', description: 'description', durationMin: 'duration_min', intervalMin: 'interval_min', bufferBeforeMin: 'buffer_before_min',
   bufferAfterMin: 'buffer_after_min', minNoticeMin: 'min_notice_min', horizonDays: 'horizon_days', maxPerDay: 'max_per_day',
   priceMinor: 'price_minor', depositMinor: 'deposit_minor', currency: 'currency', position: 'position', active: 'active',
-  paymentMode: 'payment_mode', depositPercent: 'deposit_percent', requiresApproval: 'requires_approval', approvalHoldHours: 'approval_hold_hours',
+  paymentMode: 'payment_mode', depositPercent: 'deposit_percent', requiresApproval: 'requires_approval', approvalHoldHours: 'approval_hold_hours', capacity: 'capacity',
 };
 
 export async function updateServiceRow(tx: TenantTx, id: string, patch: Partial<Omit<Service, 'id'>>): Promise<Service | undefined> {

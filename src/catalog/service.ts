@@ -56,7 +56,8 @@ export async function createResource(deps: AppDeps, tenantId: string, r: NewReso
 /** How long a booking request holds its time when the service does not say (the column's default too). */
 export const DEFAULT_APPROVAL_HOLD_HOURS = 24;
 
-export type NewService = Omit<Service, 'id' | 'active' | 'position' | 'description' | 'depositMinor' | 'paymentMode' | 'depositPercent' | 'requiresApproval' | 'approvalHoldHours'> & {
+export type NewService = Omit<Service, 'id' | 'active' | 'position' | 'description' | 'depositMinor' | 'paymentMode' | 'depositPercent' | 'requiresApproval' | 'approvalHoldHours' | 'capacity'> & {
+  capacity?: number;
   requiresApproval?: boolean;
   approvalHoldHours?: number;
   description?: string;
@@ -76,7 +77,7 @@ export async function createService(deps: AppDeps, tenantId: string, s: NewServi
     const service = await insertService(tx, {
       ...s, description: s.description ?? '', depositMinor: s.depositMinor ?? 0, position: s.position ?? 0,
       paymentMode: s.paymentMode ?? 'none', depositPercent: s.depositPercent ?? null,
-      requiresApproval: s.requiresApproval ?? false, approvalHoldHours: s.approvalHoldHours ?? DEFAULT_APPROVAL_HOLD_HOURS,
+      requiresApproval: s.requiresApproval ?? false, approvalHoldHours: s.approvalHoldHours ?? DEFAULT_APPROVAL_HOLD_HOURS, capacity: s.capacity ?? 1,
     });
     await setServiceResources(tx, service.id, s.resourceIds);
     return service;
