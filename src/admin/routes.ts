@@ -19,6 +19,7 @@ import { accountRoutes } from '../auth/account-routes.ts';
 import { mailStanding } from '../auth/email-verification.ts';
 import { resendVerificationRoutes } from '../auth/verify-routes.ts';
 import { adminBookingRoutes } from './bookings.ts';
+import { adminWaitlistRoutes } from './waitlist.ts';
 import { blockRoutes } from './blocks.ts';
 import { staffRoutes } from './staff.ts';
 import { catalogRoutes } from './catalog.ts';
@@ -210,6 +211,7 @@ export function adminRoutes(deps: AppDeps): Router {
   r.use('/developers', developerRoutes(deps));
   r.use(newBookingRoutes(deps)); // before adminBookingRoutes: /bookings/new is not a booking id
   r.use(adminBookingRoutes(deps));
+  r.use(adminWaitlistRoutes(deps));
   r.use(blockRoutes(deps));
   r.use(calendarAdminRoutes(deps));
   r.use('/staff', staffRoutes(deps));

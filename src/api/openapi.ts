@@ -118,7 +118,19 @@ const schemas: Record<string, Schema> = {
   WebhookEndpointCreate: obj({ url: str({ format: 'uri' }), events: { type: 'array', items: ref('WebhookEvent'), minItems: 1 }, description: str() }, ['url', 'events']),
   WebhookEvent: str({ enum: [...WEBHOOK_EVENTS] }),
 };
-for (const item of ['Resource', 'Service', 'Holiday', 'Booking', 'WebhookEndpoint']) schemas[`${item}List`] = listOf(item);
+schemas.WaitlistEntry = obj({
+  id: uuid, object: { const: 'waitlist_entry' }, service_id: uuid, resource_id: nullable(uuid), from_date: date, to_date: date,
+  window: nullable(obj({ start: hhmm, end: hhmm }, ['start', 'end'])),
+  customer: obj({ name: str(), email: str({ format: 'email' }), phone: nullable(str()), time_zone: str() }, ['name', 'email', 'time_zone']),
+  status: str({ enum: ['waiting', 'offered', 'booked', 'passed', 'left', 'expired'], description: 'passed: it was offered a time and declined it or let it lapse' }),
+  created_at: instant,
+}, ['id', 'object', 'service_id', 'from_date', 'to_date', 'status']);
+schemas.WaitlistCreate = obj({
+  service_id: uuid, resource_id: nullable(uuid), from_date: date, to_date: date,
+  window: nullable(obj({ start: hhmm, end: hhmm }, ['start', 'end'])),
+  customer: obj({ name: str({ maxLength: 200 }), email: str({ format: 'email' }), phone: nullable(str({ maxLength: 40 })), time_zone: str() }, ['name', 'email', 'time_zone']),
+}, ['service_id', 'from_date', 'to_date', 'customer']);
+for (const item of ['Resource', 'Service', 'Holiday', 'Booking', 'WebhookEndpoint', 'WaitlistEntry']) schemas[`${item}List`] = listOf(item);
 
 const crud = (name: string, tag: string, opts: { patch?: boolean; get?: boolean } = {}) => ({
   [`/${tag}`]: {
@@ -249,6 +261,24 @@ export function openApiDocument(config: Pick<Config, 'scheme' | 'baseDomain'>) {
         },
       },
       ...crud('WebhookEndpoint', 'webhook_endpoints'),
+      '/waitlist': {
+        get: {
+          operationId: 'list_waitlist', tags: ['waitlist'],
+          parameters: [{ name: 'service_id', in: 'query', schema: uuid }, { name: 'status', in: 'query', schema: str({ enum: ['waiting', 'offered', 'booked', 'passed', 'left', 'expired'] }) },
+            { name: 'limit', in: 'query', schema: int({ minimum: 1, maximum: 100 }) }, { name: 'starting_after', in: 'query', schema: uuid }],
+          responses: { '200': json('A page, in order of joining', ref('WaitlistEntryList')), ...errors },
+        },
+        post: {
+          operationId: 'join_waitlist', tags: ['waitlist'], parameters: [idempotencyHeader],
+          description: 'A customer waits for a time of the service (one resource, or any) on local dates from_date–to_date in their zone, optionally within a time of day. When time frees up, the first fitting time is held for the first waiting customer and they are emailed a link to claim it. 422 no_waitlist: the service is paid online or needs approval.',
+          requestBody: body(ref('WaitlistCreate')),
+          responses: { '201': json('Waiting', ref('WaitlistEntry')), '404': problem('Unknown service or resource'), ...errors },
+        },
+      },
+      '/waitlist/{id}': {
+        parameters: [idPath()],
+        delete: { operationId: 'leave_waitlist', tags: ['waitlist'], description: 'The customer leaves: an open offer is released to the next customer.', responses: { '204': { description: 'Left' }, '404': problem('Not found'), ...errors } },
+      },
       '/openapi.json': {
         get: { operationId: 'get_openapi', tags: ['meta'], security: [], responses: { '200': json('This document', { type: 'object' }) } },
       },

@@ -3,6 +3,7 @@ import type { AppDeps } from '../deps.ts';
 import { notFound } from '../http/errors.ts';
 import { requireApiKey } from './auth.ts';
 import { bookingApi } from './booking-routes.ts';
+import { waitlistApi } from './waitlist-routes.ts';
 import { catalogApi } from './catalog-routes.ts';
 import { idempotency } from './idempotency.ts';
 import { openApiDocument } from './openapi.ts';
@@ -18,7 +19,7 @@ export function apiRoutes(deps: AppDeps): Router {
   const r = Router();
   r.get('/v1/openapi.json', (_req, res) => void res.json(openApiDocument(deps.config)));
   const v1 = Router();
-  v1.use(catalogApi(deps), bookingApi(deps), webhookApi(deps), settingsApi(deps));
+  v1.use(catalogApi(deps), bookingApi(deps), webhookApi(deps), settingsApi(deps), waitlistApi(deps));
   r.use('/v1', express.json({ limit: '100kb', strict: true, type: () => true }), requireApiKey(deps), idempotency(deps), v1);
   r.use(() => {
     throw notFound('No such API endpoint.');

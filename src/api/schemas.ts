@@ -126,6 +126,16 @@ export const BookingCreate = z.strictObject({
   notes: multiLine({ max: 2000 }).nullable().optional(),
 });
 
+export const WaitlistCreate = z.strictObject({
+  service_id: Id,
+  resource_id: Id.nullable().optional(),
+  from_date: date,
+  to_date: date,
+  /** A time of day in the customer's zone: the booking starts at or after `start` and before `end`. */
+  window: z.strictObject({ start: hhmm, end: hhmm }).nullable().optional(),
+  customer: BookingCreate.shape.customer,
+});
+
 export const BookingListQuery = z.strictObject({
   from: instant.optional(),
   to: instant.optional(),

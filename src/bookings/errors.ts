@@ -91,3 +91,11 @@ export class RequestExpired extends DomainError {
     super('conflict', 'request_expired', 'Request expired', 'This request waited longer than the service allows and can no longer be approved. The customer has been (or is about to be) told.');
   }
 }
+
+/** A waitlist offer claimed too late: its hold ran out (the time went to the next customer), or it was claimed already. */
+export class OfferGone extends DomainError {
+  constructor(claimed: boolean) {
+    super('conflict', 'offer_gone', claimed ? 'Already booked' : 'Offer expired',
+      claimed ? 'You have already claimed this time: it is booked for you.' : 'This offer has expired and the time was offered to the next person on the waitlist. You can join the waitlist again.');
+  }
+}

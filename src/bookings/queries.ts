@@ -6,6 +6,7 @@ import type { Booking, BookingSource, BookingStatus, Customer } from './model.ts
 import { taskName } from '../jobs/enqueue.ts';
 import type { SeatedBooking } from './seats.ts';
 import { holdJobKey } from '../payments/queries.ts';
+import { wakeWaitlist } from '../waitlist/queries.ts';
 
 interface BookingRow {
   id: string;
@@ -256,12 +257,15 @@ export async function bookingForUpdate(tx: TenantTx, id: string): Promise<Bookin
   return row && toBooking(row);
 }
 
+/** Cancel a booking; its time is free, so the waitlist is woken in the same transaction. */
 export async function markCancelled(tx: TenantTx, id: string, now: Date, reason: string | null): Promise<Booking> {
   const [row] = await tx<BookingRow>('bookings')
     .where({ id })
     .update({ status: 'cancelled', cancelled_at: now, cancel_reason: reason, sequence: tx.raw('sequence + 1'), updated_at: now } as never)
     .returning('*');
-  return toBooking(row as BookingRow);
+  const booking = toBooking(row as BookingRow);
+  await wakeWaitlist(tx, booking.resourceId);
+  return booking;
 }
 
 export const EXPIRE_REQUEST_TASK = taskName('bookings__expire_request');
@@ -271,8 +275,10 @@ export const EXPIRE_REQUEST_TASK = taskName('bookings__expire_request');
  * the booking's transaction. It shares the key of a payment hold's expiry
  * (one hold per booking), so confirming either removes it (`cancelHoldExpiry`).
  */
-export async function scheduleRequestExpiry(tx: TenantTx, bookingId: string, at: Date): Promise<void> {
-  await tx.raw(`select app_private.add_job(?, ?::jsonb, ?::timestamptz, ?, 'replace', 25)`, [EXPIRE_REQUEST_TASK, JSON.stringify({ bookingId }), at.toISOString(), holdJobKey(bookingId)]);
+export async function scheduleRequestExpiry(tx: TenantTx, bookingId: string, at: Date, again = false): Promise<void> {
+  // `again`: as for a payment's hold (scheduleHoldExpiry), a job run early waits rather than spins.
+  await tx.raw(`select app_private.add_job(?, ?::jsonb, ${again ? "greatest(?::timestamptz, now() + interval '5 seconds')" : '?::timestamptz'}, ?, 'replace', 25)`,
+    [EXPIRE_REQUEST_TASK, JSON.stringify({ bookingId }), at.toISOString(), holdJobKey(bookingId)]);
 }
 
 /**

@@ -6,9 +6,11 @@ import { offerFromJson, resourceById, serviceById, serviceWithResources, type Re
 import { blockedRange, type Interval, type RejectReason } from '../scheduling/index.ts';
 import { currentTenant, type Tenant } from '../tenancy/queries.ts';
 import type { CreateBooking } from './commands.ts';
-import { BookingNotActive, BookingNotFound, CustomerDayFull, NotOffered, NotPending, NotStarted, RequestExpired, SlotRefused } from './errors.ts';
+import { BookingNotActive, BookingNotFound, CustomerDayFull, NotOffered, NotPending, NotStarted, OfferGone, RequestExpired, SlotRefused } from './errors.ts';
 import { bookingChanged, recordHistory } from './events.ts';
-import { manageDigest, newManageSecret } from './manage-link.ts';
+import { manageDigest, manageToken, newManageSecret } from './manage-link.ts';
+import { closeOffer, wakeWaitlist } from '../waitlist/queries.ts';
+import { cancelHoldExpiry } from '../payments/queries.ts';
 import { seatSlots, seatVerdict, shareKeyOf, type SeatSlot } from './seats.ts';
 import { customerDayFull } from './policy.ts';
 import { isActive, type Actor, type Booking, type BookingView } from './model.ts';
@@ -102,6 +104,14 @@ export interface CreateOptions {
    * daily cap, and above all the collision guarantee — still applies.
    */
   staffOverride?: boolean;
+  /**
+   * Hold the time until then instead of confirming (a waitlist offer, see
+   * src/waitlist): the booking is `held`, and released when the hold runs
+   * out unless it is claimed (`claimHold`).
+   */
+  holdUntil?: Date;
+  /** More follow-ups, in the booking's own transaction (a waitlist offer's row and message). */
+  andThen?: (tx: TenantTx, created: Created) => Promise<void>;
 }
 
 const STAFF_HORIZON_DAYS = 3650;
@@ -149,8 +159,10 @@ async function decideAndInsert(deps: AppDeps, tenantId: string, by: Actor, cmd: 
     // business, and confirm at once. (Such a service takes no online payment.)
     const request = service.requiresApproval && by.source !== 'admin';
     const holdExpiresAt = tenant && charge ? new Date(now.getTime() + tenant.holdMinutes * 60_000)
-      : request ? new Date(now.getTime() + service.approvalHoldHours * 3600_000) : null;
-    const status = charge ? 'held' : request ? 'pending' : 'confirmed';
+      : opts.holdUntil ? opts.holdUntil
+        : request ? new Date(now.getTime() + service.approvalHoldHours * 3600_000) : null;
+    const held = Boolean(charge || opts.holdUntil);
+    const status = held ? 'held' : request ? 'pending' : 'confirmed';
     const id = randomUUID();
     const secret = newManageSecret(deps.config, id);
     const booking = await bookFirstFree(tx, offer.resources, decide, (on, resource) => insertBooking(on, {
@@ -174,8 +186,10 @@ async function decideAndInsert(deps: AppDeps, tenantId: string, by: Actor, cmd: 
     const payment = charge && (await insertPayment(tx, { bookingId: booking.id, ...charge, now }));
     const view = { booking, service, resource: offer.resources.find((r) => r.id === booking.resourceId)!, payment };
     await auditIfStaff(tx, by, 'booking.create', undefined, booking, { customer: booking.customer.email });
-    await bookingChanged(deps, tx, charge ? 'held' : request ? 'requested' : 'created', view, null, by);
-    return { ...view, manageToken: secret.token };
+    await bookingChanged(deps, tx, held ? 'held' : request ? 'requested' : 'created', view, null, by);
+    const created = { ...view, manageToken: secret.token };
+    if (opts.andThen) await opts.andThen(tx, created);
+    return created;
   });
 }
 
@@ -279,6 +293,8 @@ export async function rescheduleBooking(
     const now = deps.now();
     const refused = seatVerdict(await loadDecisionQuery(tx, service, resource, cmd.start, now.getTime(), current.id), service, resource.id, cmd.start);
     if (refused) throw new SlotRefused(refused);
+    // The old time is free for the waitlist once this commits.
+    await wakeWaitlist(tx, current.resourceId);
     const moved = await unlessTaken(moveBooking(tx, current.id, {
       resourceId: resource.id,
       start: cmd.start,
@@ -298,6 +314,8 @@ export async function rescheduleBooking(
 export async function cancelBooking(deps: AppDeps, tenantId: string, by: Actor, bookingId: string, reason: string | null): Promise<BookingView> {
   return withTenant(deps.db, tenantId, async (tx) => {
     const current = await activeBookingForUpdate(tx, bookingId);
+    // A waitlist offer nobody has claimed: declined, and offered to the next (no booking to tell anyone about).
+    if (isWaitlistHold(current)) return describeBooking(tx, await releaseHold(tx, current, by, reason ?? OFFER_DECLINED_REASON, 'declined', deps.now()));
     const booking = await markCancelled(tx, bookingId, deps.now(), reason);
     // What was paid is refunded in the same transaction (by a job): by the
     // business's policy for a customer, in full for the business.
@@ -450,6 +468,7 @@ export async function expireHold(deps: AppDeps, tenantId: string, bookingId: str
     const now = deps.now();
     const current = await bookingForUpdate(tx, bookingId);
     if (!current || current.status !== 'held' || !current.holdExpiresAt || current.holdExpiresAt > now) return undefined;
+    if (isWaitlistHold(current)) return releaseHold(tx, current, SYSTEM, OFFER_LAPSED_REASON, 'expired', now);
     const payment = await paymentForUpdate(tx, bookingId);
     if (payment && payment.amountPaid > 0) return undefined;
     const booking = await markCancelled(tx, bookingId, now, HOLD_EXPIRED_REASON);
@@ -460,6 +479,44 @@ export async function expireHold(deps: AppDeps, tenantId: string, bookingId: str
       await recordPaymentEvent(tx, bookingId, 'hold_expired', now);
     }
     return booking;
+  });
+}
+
+/** A time held for a waitlisted customer, not yet claimed. */
+const isWaitlistHold = (b: Booking) => b.status === 'held' && b.source === 'waitlist';
+
+/** Why a waitlist offer's held booking was cancelled. */
+export const OFFER_DECLINED_REASON = 'waitlist offer declined';
+export const OFFER_LAPSED_REASON = 'waitlist offer not claimed in time';
+
+/**
+ * A waitlist offer ends unclaimed: its held booking is cancelled (which
+ * wakes the waitlist, so the time goes to the next customer), its offer
+ * closed. Nothing is sent: nobody was told of a booking.
+ */
+async function releaseHold(tx: TenantTx, current: Booking, by: Actor, reason: string, outcome: 'declined' | 'expired', now: Date): Promise<Booking> {
+  const booking = await markCancelled(tx, current.id, now, reason);
+  await recordHistory(tx, booking, 'cancelled', by, reason);
+  await cancelHoldExpiry(tx, current.id);
+  await closeOffer(tx, current.id, outcome, now);
+  return booking;
+}
+
+/**
+ * The customer claims the time held for them from the waitlist, under the
+ * booking's row lock: confirmed (with its confirmation, as any booking)
+ * while the hold lasts; after it, or once released, refused.
+ */
+export async function claimHold(deps: AppDeps, tenantId: string, bookingId: string): Promise<Created> {
+  return withTenant(deps.db, tenantId, async (tx) => {
+    const now = deps.now();
+    const current = await bookingForUpdate(tx, bookingId);
+    if (!current) throw new BookingNotFound();
+    if (!isWaitlistHold(current) || !current.holdExpiresAt || current.holdExpiresAt <= now) throw new OfferGone(current.status === 'confirmed');
+    const view = await describeBooking(tx, await markConfirmed(tx, bookingId, now));
+    await closeOffer(tx, bookingId, 'claimed', now);
+    await bookingChanged(deps, tx, 'confirmed', view, null, { source: 'public', userId: null });
+    return { ...view, manageToken: manageToken(deps.config, view.booking) };
   });
 }
 

@@ -27,7 +27,7 @@ export function expireRequestTask(deps: AppDeps): Task<'bookings__expire_request
     const booking = await withTenant(deps.db, tenantId, (tx) => bookingById(tx, bookingId));
     if (!booking || booking.status !== 'pending') return;
     if (booking.holdExpiresAt && booking.holdExpiresAt > deps.now()) {
-      await withTenant(deps.db, tenantId, (tx) => scheduleRequestExpiry(tx, bookingId, booking.holdExpiresAt!));
+      await withTenant(deps.db, tenantId, (tx) => scheduleRequestExpiry(tx, bookingId, booking.holdExpiresAt!, true));
       return;
     }
     await expireRequest(deps, tenantId, bookingId);

@@ -14,6 +14,7 @@ import { verifyEmailRoutes } from '../auth/verify-routes.ts';
 import { rootRoutes, tenantBrandRoutes } from '../tenancy/routes.ts';
 import { bookingRoutes } from '../bookings/routes.ts';
 import { manageRoutes } from '../bookings/manage-routes.ts';
+import { waitlistRoutes } from '../waitlist/routes.ts';
 import { stripeWebhookRoutes } from '../payments/webhook.ts';
 import { stripeOrigins } from '../payments/stripe.ts';
 import { calendarPushRoutes, calendarRootRoutes, feedRoutes } from '../calendars/routes.ts';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): Express {
   tenant.use(tenantBrandRoutes());
   tenant.use(bookingRoutes(deps));
   tenant.use(manageRoutes(deps));
+  tenant.use(waitlistRoutes(deps));
   tenant.use(feedRoutes(deps));
   tenant.use(authRoutes(deps, passport));
   tenant.use(inviteRoutes(deps));

@@ -5,6 +5,7 @@ import { sendNotificationTask } from '../notifications/tasks.ts';
 import { deliverWebhookTask } from '../webhooks/tasks.ts';
 import { expireHoldTask, refundTask } from '../payments/tasks.ts';
 import { expireRequestTask } from '../bookings/tasks.ts';
+import { offerTask } from '../waitlist/tasks.ts';
 import { calendarCrontab, icsPollTask, pullTask, pushBookingTask, reconcileTask } from '../calendars/tasks.ts';
 import type { Config } from '../config.ts';
 
@@ -29,6 +30,7 @@ export function taskList(deps: AppDeps): TaskList {
     payments__expire_hold: expireHoldTask(deps) as TaskList[string],
     payments__refund: refundTask(deps) as TaskList[string],
     bookings__expire_request: expireRequestTask(deps) as TaskList[string],
+    waitlist__offer: offerTask(deps) as TaskList[string],
     calendars__pull: pullTask(deps) as TaskList[string],
     calendars__push_booking: pushBookingTask(deps) as TaskList[string],
     calendars__reconcile: reconcileTask(deps) as TaskList[string],

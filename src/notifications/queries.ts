@@ -7,7 +7,8 @@ export type NotificationKind =
   | 'staff_booking_created' | 'staff_booking_cancelled' | 'staff_booking_rescheduled' | 'password_reset' | 'staff_invite'
   | 'webhook_endpoint_created' | 'webhook_endpoint_disabled' | 'email_verification' | 'api_key_created'
   | 'payment_refunded' | 'late_payment_refunded' | 'calendar_broken'
-  | 'booking_requested' | 'staff_booking_requested' | 'booking_declined';
+  | 'booking_requested' | 'staff_booking_requested' | 'booking_declined'
+  | 'waitlist_joined' | 'waitlist_offer';
 /** `held`: kept back by the business's mail budget (src/notifications/budget.ts); `last_error` says why and until when. */
 export type NotificationStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped' | 'held';
 

@@ -16,6 +16,7 @@ import {
   renderApiKeyCreated, renderBookingMessage, renderEmailVerification, renderPasswordReset, renderStaffInvite, type BookingKind, type Rendered,
 } from './render.ts';
 import { renderCalendarBroken } from '../calendars/health.ts';
+import { renderWaitlistMail } from '../waitlist/mail.ts';
 import { isWebhookNotice, renderWebhookNotice } from '../webhooks/notices.ts';
 import { PermanentMailError, transportFor, type MailTransport, type OutgoingMail } from './transport.ts';
 
@@ -110,6 +111,7 @@ async function render(deps: AppDeps, tx: TenantTx, n: NotificationRow): Promise<
   const tenant = await currentTenant(tx);
   if (isWebhookNotice(n.kind)) return renderWebhookNotice(deps.config, tenant, n.kind, n.payload);
   if (n.kind === 'calendar_broken') return renderCalendarBroken(deps, tenant, n.payload);
+  if (n.kind === 'waitlist_joined' || n.kind === 'waitlist_offer') return renderWaitlistMail(deps, tx, tenant, n);
   // Made from a sealed link: secret mail, whatever its kind (see secretLink).
   const sealed = n.payload.sealedLink;
   const link = typeof sealed === 'string' ? unseal(deps.config.sessionSecret, sealed) : undefined;

@@ -112,9 +112,16 @@ export const holdJobKey = (bookingId: string) => `hold:${bookingId}`;
 export const refundKey = (bookingId: string, n: number) => `refund:${bookingId}:${n}`;
 export const REFUND_MAX_ATTEMPTS = 10;
 
-/** The expiry job of a held booking, at its end of hold, in the booking's transaction. */
-export async function scheduleHoldExpiry(tx: TenantTx, bookingId: string, at: Date): Promise<void> {
-  await tx.raw(`select app_private.add_job(?, ?::jsonb, ?::timestamptz, ?, 'replace', 25)`, [EXPIRE_HOLD_TASK, JSON.stringify({ bookingId }), at.toISOString(), holdJobKey(bookingId)]);
+/**
+ * The expiry job of a held booking, at its end of hold, in the booking's
+ * transaction. `again`: the job ran before the hold's end by our clock (the
+ * database's is ahead): run it again then, but no sooner than a few
+ * seconds from the database's now, so a skew between the two clocks makes
+ * it wait, not spin.
+ */
+export async function scheduleHoldExpiry(tx: TenantTx, bookingId: string, at: Date, again = false): Promise<void> {
+  await tx.raw(`select app_private.add_job(?, ?::jsonb, ${again ? "greatest(?::timestamptz, now() + interval '5 seconds')" : '?::timestamptz'}, ?, 'replace', 25)`,
+    [EXPIRE_HOLD_TASK, JSON.stringify({ bookingId }), at.toISOString(), holdJobKey(bookingId)]);
 }
 
 /** Removes the job that ends a booking's hold: a payment's (above), or a request's (src/bookings/queries.ts), which share its key. */

@@ -39,7 +39,7 @@ export function expireHoldTask(deps: AppDeps): Task<'payments__expire_hold'> {
     if (!booking) return;
     // Run early (the database's clock ahead of ours): not yet; again at the end of the hold.
     if (booking.status === 'held' && booking.holdExpiresAt && booking.holdExpiresAt > deps.now()) {
-      await withTenant(deps.db, tenantId, (tx) => scheduleHoldExpiry(tx, bookingId, booking.holdExpiresAt!));
+      await withTenant(deps.db, tenantId, (tx) => scheduleHoldExpiry(tx, bookingId, booking.holdExpiresAt!, true));
       return;
     }
     const stripe = stripeClient(deps.config);

@@ -29,6 +29,8 @@ export interface Tenant {
   stripeDetailsSubmitted: boolean;
   /** How long an unpaid booking holds its time (≥ 30, Checkout's shortest session). */
   holdMinutes: number;
+  /** How long a time freed up is held for the waitlisted customer it is offered to (src/waitlist). */
+  waitlistHoldMinutes: number;
 }
 
 interface TenantRow {
@@ -51,6 +53,7 @@ interface TenantRow {
   stripe_charges_enabled: boolean;
   stripe_details_submitted: boolean;
   hold_minutes: number;
+  waitlist_hold_minutes: number;
 }
 
 const toTenant = (r: TenantRow): Tenant => ({
@@ -73,6 +76,7 @@ const toTenant = (r: TenantRow): Tenant => ({
   stripeChargesEnabled: r.stripe_charges_enabled,
   stripeDetailsSubmitted: r.stripe_details_submitted,
   holdMinutes: r.hold_minutes,
+  waitlistHoldMinutes: r.waitlist_hold_minutes,
 });
 
 /**

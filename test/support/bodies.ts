@@ -27,6 +27,11 @@ export const FORM_BODIES: Record<string, (deps: AppDeps, w: World) => Form | Pro
   'POST /signup': () => ({ businessName: 'New Place', slug: 'new-place', email: 'new@place.example', password: 'violet-lantern-4821', timeZone: 'Europe/Paris' }),
   'POST /book/:serviceId': () => ({ start: '2026-03-12T15:00:00.000Z', tz: 'America/New_York', resource: 'any', name: 'Lou', email: 'lou@example.com', phone: '+1 555 010 1234', notes: 'Ring twice' }),
   'POST /manage/:token/cancel': () => ({ reason: 'Away' }),
+  'POST /book/:serviceId/waitlist': () => ({ resource: 'any', tz: 'America/New_York', from: '2026-03-12', to: '2026-03-14', after: '09:00', before: '12:00', name: 'Wes', email: 'wes@example.com', phone: '' }),
+  'POST /waitlist/:token/claim': () => ({}),
+  'POST /waitlist/:token/decline': () => ({}),
+  'POST /waitlist/:token/leave': () => ({}),
+  'POST /admin/waitlist/settings': () => ({ waitlistHoldMinutes: '20' }),
   'POST /manage/:token/reschedule': () => ({ start: '2026-03-13T15:00:00.000Z', tz: 'Europe/London' }),
   'POST /login': () => ({ email: 'nobody@example.com', password: 'wrong-password-1', next: '/admin/day' }),
   'POST /logout': () => ({}),
@@ -91,6 +96,8 @@ export const FORM_BODIES: Record<string, (deps: AppDeps, w: World) => Form | Pro
 };
 
 export const JSON_BODIES: Record<string, (w: World) => Json> = {
+  'POST /api/v1/waitlist': (w) => ({ service_id: w.ids.service, resource_id: null, from_date: '2026-03-12', to_date: '2026-03-14', window: { start: '09:00', end: '12:00' }, customer: { name: 'Wes', email: 'wes@example.com', time_zone: 'America/New_York' } }),
+  'DELETE /api/v1/waitlist/:id': () => ({}),
   'POST /api/v1/resources': () => ({ name: 'Room 2', kind: 'room', time_zone: 'Europe/Berlin', position: 2 }),
   'PATCH /api/v1/resources/:id': () => ({ name: 'Robin B', time_zone: 'America/New_York', active: true }),
   'DELETE /api/v1/resources/:id': () => ({}),

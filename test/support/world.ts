@@ -4,6 +4,7 @@ import { hashPassword } from '../../src/auth/passwords.ts';
 import { insertUser } from '../../src/auth/queries.ts';
 import { newToken, tokenDigest } from '../../src/auth/tokens.ts';
 import { createBooking } from '../../src/bookings/service.ts';
+import { joinWaitlist } from '../../src/waitlist/service.ts';
 import { addHoliday } from '../../src/catalog/service.ts';
 import { sealGrant } from '../../src/calendars/crypto.ts';
 import { withTenant } from '../../src/db/tenant.ts';
@@ -49,7 +50,9 @@ export interface World {
     /** A Google Calendar connection of the resource, with one calendar ('primary'). */
     connection: string;
     ics: string;
+    waitlist: string;
   };
+  waitlistToken: string;
   overrideDate: string;
   apiKey: string;
   manageToken: string;
@@ -77,6 +80,11 @@ export async function seedWorld(deps: AppDeps, slug: string, opts: { names?: Par
     customer: { name: names.customer, email: `customer@${slug}.example`, phone: '+1 555 010 9999', timeZone: 'Europe/London' }, notes: names.notes,
   });
   const apiKey = await createApiKey(deps, tenant.id, 'Website');
+  // A customer waiting for the service, with the link they were mailed.
+  const waiting = await joinWaitlist(deps, tenant.id, 'public', {
+    serviceId: service.id, resourceId: null, fromDate: '2026-03-20', toDate: '2026-03-27', window: null,
+    customer: { name: names.customer, email: `waiting@${slug}.example`, phone: null, timeZone: 'America/New_York' },
+  });
   const inviteToken = newToken();
   const rest = await withTenant(deps.db, tenant.id, async (tx) => {
     await tx('date_overrides').insert({ tenant_id: tx.tenantId, resource_id: resource.id, date: overrideDate });
@@ -106,7 +114,8 @@ export async function seedWorld(deps: AppDeps, slug: string, opts: { names?: Par
     host: `${slug}.slotwise.test`,
     tenantId: tenant.id,
     emails,
-    ids: { resource: resource.id, service: service.id, booking: booking.id, apiKey: apiKey.info.id, spareUser: people.spare.id, adminUser: people.admin.id, ...rest },
+    ids: { resource: resource.id, service: service.id, booking: booking.id, apiKey: apiKey.info.id, spareUser: people.spare.id, adminUser: people.admin.id, waitlist: waiting.entry.id, ...rest },
+    waitlistToken: waiting.token,
     overrideDate,
     apiKey: apiKey.key,
     manageToken,
@@ -145,6 +154,7 @@ export function worldPath(pattern: string, w: World): string {
     if (pattern.startsWith('/api/v1/holidays')) return w.ids.holiday;
     if (pattern.startsWith('/api/v1/bookings')) return w.ids.booking;
     if (pattern.startsWith('/api/v1/webhook_endpoints')) return w.ids.webhook;
+    if (pattern.startsWith('/api/v1/waitlist')) return w.ids.waitlist;
     const table: [string, string][] = [
       ['/admin/resources', w.ids.resource], ['/admin/services', w.ids.service], ['/admin/holidays', w.ids.holiday], ['/admin/bookings', w.ids.booking],
       ['/admin/blocks', w.ids.block], ['/admin/developers/keys', w.ids.apiKey], ['/admin/developers/webhooks', w.ids.webhook],
@@ -158,7 +168,7 @@ export function worldPath(pattern: string, w: World): string {
   return pattern
     .replace(/\{[^}]*\}/g, '')
     .replace(/:(\w+)/g, (_m, name: string, offset: number) => {
-      if (name === 'token') return pattern.startsWith('/invite') ? w.inviteToken : pattern.startsWith('/manage') ? w.manageToken : 'no-such-token';
+      if (name === 'token') return pattern.startsWith('/invite') ? w.inviteToken : pattern.startsWith('/manage') ? w.manageToken : pattern.startsWith('/waitlist') ? w.waitlistToken : 'no-such-token';
       if (name === 'serviceId') return w.ids.service;
       if (name === 'resourceId') return w.ids.resource;
       if (name === 'provider') return 'google';

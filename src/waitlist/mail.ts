@@ -1,0 +1,58 @@
+import type { AppDeps } from '../deps.ts';
+import type { TenantTx } from '../db/tenant.ts';
+import { oneLine } from '../http/text.ts';
+import { minuteToHHMM, resourceById, serviceById } from '../catalog/queries.ts';
+import { bookingById } from '../bookings/queries.ts';
+import { longDate } from '../bookings/present.ts';
+import { formatInZoneWithName } from '../scheduling/index.ts';
+import type { NotificationRow } from '../notifications/queries.ts';
+import type { Rendered } from '../notifications/render.ts';
+import type { Tenant } from '../tenancy/queries.ts';
+import { entryById, offerOfEntry } from './queries.ts';
+import { waitlistUrl } from './service.ts';
+
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+
+/** Paragraphs of plain text, the last one's link made a link in the HTML part. */
+function mail(tenant: Tenant, subject: string, paragraphs: string[], link: { label: string; href: string }): Rendered {
+  const signature = `— ${tenant.name}`;
+  return {
+    subject: oneLine(subject),
+    text: [...paragraphs, `${link.label}: ${link.href}`, signature].join('\n\n'),
+    html: `${paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('')}<p><a href="${escapeHtml(link.href)}">${escapeHtml(link.label)}</a></p><p>${escapeHtml(signature)}</p>`,
+    attachments: [],
+    // The link is the customer's own, as a booking's manage link is: nothing that opens an account.
+    secrets: [],
+  };
+}
+
+/** A waitlist message, rendered when it is sent; undefined when it no longer applies (left, claimed, lapsed). */
+export async function renderWaitlistMail(deps: AppDeps, tx: TenantTx, tenant: Tenant, n: NotificationRow): Promise<Rendered | undefined> {
+  const entry = typeof n.payload.entryId === 'string' ? await entryById(tx, n.payload.entryId) : undefined;
+  if (!entry) return undefined;
+  const service = await serviceById(tx, entry.serviceId);
+  if (!service) return undefined;
+  const link = waitlistUrl(deps.config, tenant, entry);
+  const zone = entry.customer.timeZone;
+  if (n.kind === 'waitlist_joined') {
+    if (entry.status !== 'waiting') return undefined;
+    const days = entry.fromDate === entry.toDate ? `on ${entry.fromDate}` : `from ${entry.fromDate} to ${entry.toDate}`;
+    const hours = entry.window ? `, between ${minuteToHHMM(entry.window.start)} and ${minuteToHHMM(entry.window.end)}` : '';
+    return mail(tenant, `${tenant.name}: you are on the waitlist for ${service.name}`, [
+      `Hello ${entry.customer.name},`,
+      `You are on the waitlist for ${service.name} ${days}${hours} (times in ${zone}).`,
+      `When a time that fits frees up, we hold it for you for ${tenant.waitlistHoldMinutes} minutes and email you a link to claim it. Customers are offered times in the order they joined.`,
+    ], { label: 'See your place or leave the waitlist', href: link });
+  }
+  const offer = await offerOfEntry(tx, entry.id);
+  const booking = offer?.status === 'open' ? await bookingById(tx, offer.bookingId) : undefined;
+  if (!booking || booking.status !== 'held' || !booking.holdExpiresAt || booking.holdExpiresAt <= deps.now()) return undefined;
+  const resource = await resourceById(tx, booking.resourceId);
+  const when = `${longDate(booking.start.getTime(), zone)}, ${formatInZoneWithName(booking.start.getTime(), zone)}`;
+  return mail(tenant, `${tenant.name}: a time freed up for ${service.name}, held for you`, [
+    `Hello ${entry.customer.name},`,
+    `A time freed up: ${service.name} with ${resource?.name ?? tenant.name}, ${when}.`,
+    `We are holding it for you until ${formatInZoneWithName(booking.holdExpiresAt.getTime(), zone)}. After that it goes to the next person on the waitlist. Not for you? Decline it at the same link, so they get it sooner.`,
+  ], { label: 'Claim this time', href: link });
+}
