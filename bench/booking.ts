@@ -1,936 +1,617 @@
 /**
- * Booking throughput benchmark: the real HTTP app (createApp) on a throwaway
- * embedded Postgres, virtual customers with their own session cookie, CSRF
- * token and keep-alive connection, POSTing the public booking form.
+ * Customer-load benchmark: what customers and businesses feel, with
+ * everything on this machine. A throwaway embedded PostgreSQL, the web
+ * process (src/server.ts) and the worker (src/worker.ts) each in its own
+ * child process, a SendGrid receiver and the load generator in this one.
  *
- * Scenarios, each for BENCH_SECONDS (default 10) at every concurrency of
- * BENCH_CONCURRENCY (default "16,64"):
- *   distinct   every request books a different free slot (round-robin over
- *              RESOURCES resources, quarter hours over DAYS days) → 303s
- *   any        "any available": RESOURCES requests per start, on the quarter
- *              hours after the distinct grid; the app picks the resource → 303s
- *   picker     every request GETs the times page (14-day strip, one day's
- *              times) for a resource and a start date of the grid → 200s
- *   contended  every client fights for the same slot of one resource; when it
- *              is taken (a 303, or a 409 saying so) everyone moves to the next
- *   open       distinct slots again, but open loop: customers arrive at a fixed
- *              rate, BENCH_OPEN_RATIO (default 0.3) of the first ceiling run's
- *              best, whether or not earlier ones have had their answer (as
- *              real customers do); each arrival takes an idle one of
- *              BENCH_OPEN_CLIENTS (default 512) keep-alive connections, and its
- *              latency counts from its scheduled arrival, so a backlog shows
- *              (no coordinated omission); it runs twice BENCH_SECONDS. Sustained
- *              if the bookings made per second, until the last answer, reach
- *              97 % of the rate offered, and no backlog builds: the median
- *              latency of the last fifth of the arrivals is at most 1.5 times
- *              that of the first (a queue that builds at any time shows).
- *   ceiling    raw single-statement INSERTs of the same columns into
- *              `bookings` through pg as the owner, no HTTP, no app; run once
- *              before the app scenarios and once after, the ratio taking the
- *              higher of the two
- * Besides latency: CPU per request of the app's main thread and of Postgres,
- * and SQL statements (round trips) per request.
- * After each scenario: the SQL self-join for overlapping active bookings
- * (must be 0), and the new row count must equal the 303s.
+ *   e2e        customers arrive open loop at --rate per second over 50+
+ *              businesses, half through the public form, half through the
+ *              API; a booking counts once committed and its confirmation
+ *              accepted by the SendGrid receiver
+ *   crowd      200 customers at once for one start of one resource (1 wins),
+ *              then for one start of "any available" over 5 (5 win)
+ *   big        on a business with ~100 000 bookings and 40 000 busy blocks:
+ *              the times page and GET /api/v1/availability (a week, 8
+ *              resources, 15-minute grid), --clients at a time
+ *   ceiling    pgbench running the bare booking transaction (advisory lock +
+ *              INSERT under the exclusion constraint) at --clients
  *
- * The load generator runs in a worker thread of this process, so the app's
- * event loop (main thread) serves requests only.
+ * After each: no overlapping active bookings, new rows = successes, no 5xx,
+ * no confirmation sent twice; a failed check exits 1, a missed target does
+ * not. See bench/README.md.
  *
- * Run: npx node bench/booking.ts
- * Knobs: BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_SCENARIOS (comma list),
- * BENCH_CPU_PROFILE=/tmp/booking (writes /tmp/booking-distinct.cpuprofile and
- * /tmp/booking-contended.cpuprofile: the app's main thread during those runs,
- * including the clients' setup GETs; open them in Chrome DevTools or VS Code).
+ * Run: node bench/booking.ts [--smoke] [--seconds N] [--rate R] [--clients C] [--profile DIR]
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Session } from 'node:inspector/promises';
-import type { Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import pg from 'pg';
-import type { Database } from '../src/db/database.ts';
-import type { EmbeddedServer } from '../src/db/embedded.ts';
-import type { AppDeps } from '../src/deps.ts';
+import { promisify } from 'node:util';
+import { parseConfig } from '../src/config.ts';
+import { connectDatabase, type Database } from '../src/db/database.ts';
+import { ensureDatabase, pgbenchPath, startEmbeddedPostgres, type EmbeddedServer } from '../src/db/embedded.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { setLogLevel } from '../src/log.ts';
+import { adminQuery as sql, freePort } from '../test/support/net.ts';
+import { booked, bookByApi, BASE_DOMAIN, Http, openForm, submitForm, type Answer, type Ask, type OpenForm } from './customers.ts';
+import { arrivalTimes, parseOptions, slotFor, summarize, type Summary } from './measure.ts';
+import { MailSink } from './sendgrid.ts';
+import { seedBigTenant, seedLoadTenants, seedTenant, SLOT_MIN, ZONE, type BigTenant, type SeededTenant } from './seed.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
-const SLOT_MIN = 15;
-const SLOTS_PER_DAY = (24 * 60) / SLOT_MIN;
-const RESOURCES = 32;
-/** Days of the distinct grid: RESOURCES × DAYS × 96 slots (92 160), far more than a run books. */
-const DAYS = 30;
-/** The ceiling books much faster (and its resources are not offered, so no horizon applies): 1.1 M slots. */
-const CEILING_DAYS = 365;
-const ZONE = 'Europe/London';
-const HOST = 'acme.bench.test';
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const WARMUP_SECONDS = 2;
-const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '16,64').split(',').map(Number);
-/** Which scenarios to run (e.g. BENCH_SCENARIOS=distinct for a profile of the booking path alone). */
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'distinct,open,any,picker,contended,ceiling').split(','));
-const CPU_PROFILE = process.env.BENCH_CPU_PROFILE;
-const TARGET_RATIO = 0.3;
-/** The open loop's arrival rate, as a share of the first ceiling run's best (see "open" above). */
-const OPEN_RATIO = Number(process.env.BENCH_OPEN_RATIO ?? TARGET_RATIO);
-const OPEN_CLIENTS = Number(process.env.BENCH_OPEN_CLIENTS ?? 512);
-/** Open loop: bookings per second until the last answer, at least this share of the rate offered… */
-const SUSTAINED = 0.97;
-/** …and the last fifth of the arrivals waiting at most this many times as long (median) as the first. */
-const BACKLOG = 1.5;
+const TENANTS = 50;
+const CROWD = 200;
+const TARGETS = { rate: 150, rateFloor: 100, bookingP95: 100, confirmP95: 2000, crowdP95: 300, pageP95: 50, apiP95: 50 };
 
-// ---------------------------------------------------------------- shared types
-
-type HttpScenario = 'distinct' | 'any' | 'contended' | 'picker' | 'open';
-
-interface HttpSpec {
-  scenario: HttpScenario;
-  port: number;
-  serviceId: string;
-  concurrency: number;
-  durationMs: number;
-  /** distinct, any, picker: resources of the grid; contended: the one resource. */
-  resourceIds: string[];
-  /** First instant of the grid (UTC midnight, a quarter hour in London too). */
-  base: number;
-  /** Index of the first slot to use; the result says where the next run starts. */
-  cursor: number;
-  /** open: arrivals per second (`concurrency` is then the number of connections). */
-  rate?: number;
+const opts = parseOptions(process.argv.slice(2));
+const exec = promisify(execFile);
+let failed = false;
+const failures: string[] = [];
+function check(scenario: string, ok: boolean, what: string): void {
+  if (ok) return;
+  failed = true;
+  failures.push(`${scenario}: ${what}`);
+  console.error(`CHECK FAILED ${scenario}: ${what}`);
 }
 
-interface HttpResult {
-  setupMs: number;
-  elapsedMs: number;
-  statuses: Record<string, number>;
-  /** Latency (ms) of every POST, and of those answered 303 / 409. */
-  all: number[];
-  ok: number[];
-  taken: number[];
-  nextCursor: number;
-  /** contended: slots some client saw two 303s for (client-side double booking check). */
-  doubleWins: number;
-  /** First body of an unexpected status, for diagnosis. */
-  sample?: string;
-  /** open: the most requests in flight at once, and arrivals that found no idle connection. */
-  peak?: number;
-  queued?: number;
-  /** open: median latency (ms) of the first fifth of the arrivals, and of the last fifth. */
-  early?: number;
-  late?: number;
+// ------------------------------------------------------------ processes
+
+/** A child process running one of the project's entry points, with its own environment. */
+function startChild(entry: string, env: Record<string, string>): ChildProcess {
+  const prof = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`, `--cpu-prof-name=${path.basename(entry, '.ts')}.cpuprofile`] : [];
+  return spawn(process.execPath, [...prof, path.join(import.meta.dirname, '..', entry)], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
-// ------------------------------------------------------- load generator (worker)
-
-interface Reply {
-  status: number;
-  /** Lower-case names; a repeated header (Set-Cookie) keeps every value. */
-  headers: Map<string, string[]>;
-  body: string;
+async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
 }
 
-/**
- * A customer's browser tab: one keep-alive HTTP/1.1 connection, its cookies,
- * the page's CSRF token. The requests are written and the answers parsed by
- * hand on a plain socket: the customers' browsers run elsewhere in
- * production, and Node's HTTP client cost about 0.4 ms of this machine's two
- * cores per request, a tenth of what a booking costs here.
- */
-class VirtualClient {
-  readonly port: number;
-  cookie = '';
-  token = '';
-  #socket: Socket | undefined;
-  #buffer: Buffer = Buffer.alloc(0);
-  #waiting: { resolve: (r: Reply) => void; reject: (e: Error) => void; keepBody: boolean } | undefined;
-
-  constructor(port: number) {
-    this.port = port;
-  }
-
-  async open(urlPath: string): Promise<void> {
-    const res = await this.send('GET', urlPath, true);
-    if (res.status !== 200) throw new Error(`GET ${urlPath} → ${res.status}: ${res.body.slice(0, 300)}`);
-    // Whatever cookies the page sets (the CSRF browser id; a session only if the app starts one).
-    const cookies = (res.headers.get('set-cookie') ?? []).map((c) => c.split(';')[0]!);
-    if (cookies.length) this.cookie = cookies.join('; ');
-    const m = /<meta name="csrf-token" content="([^"]*)"/.exec(res.body);
-    if (!this.cookie || !m?.[1]) throw new Error(`GET ${urlPath}: no cookie or CSRF token`);
-    this.token = m[1];
-  }
-
-  post(urlPath: string, form: Record<string, string>): Promise<Reply> {
-    return this.send('POST', urlPath, false, new URLSearchParams({ _csrf: this.token, ...form }).toString());
-  }
-
-  /** One request on the connection (opened on first use); the body of a 303 or 409 is read but not kept unless keepBody. */
-  send(method: 'GET' | 'POST', urlPath: string, keepBody: boolean, body?: string): Promise<Reply> {
-    let head = `${method} ${urlPath} HTTP/1.1\r\nHost: ${HOST}\r\n`;
-    if (this.cookie) head += `Cookie: ${this.cookie}\r\n`;
-    if (body !== undefined) head += `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
-    return new Promise((resolve, reject) => {
-      this.#waiting = { resolve, reject, keepBody };
-      this.#connection().write(`${head}\r\n${body ?? ''}`);
-    });
-  }
-
-  close(): void {
-    this.#socket?.destroy();
-  }
-
-  #connection(): Socket {
-    if (this.#socket) return this.#socket;
-    const socket = connect({ host: '127.0.0.1', port: this.port, noDelay: true });
-    socket.on('data', (chunk: Buffer) => {
-      this.#buffer = this.#buffer.length ? Buffer.concat([this.#buffer, chunk]) : chunk;
-      this.#parse();
-    });
-    const fail = (err: Error) => {
-      const w = this.#waiting;
-      this.#waiting = undefined;
-      this.#socket = undefined;
-      w?.reject(err);
-    };
-    socket.on('error', fail);
-    socket.on('close', () => fail(new Error('connection closed by the server')));
-    this.#socket = socket;
-    return socket;
-  }
-
-  /** Answers come whole or in pieces; one is complete when its Content-Length (or last chunk) has arrived. */
-  #parse(): void {
-    const w = this.#waiting;
-    if (!w) return;
-    const end = this.#buffer.indexOf('\r\n\r\n');
-    if (end < 0) return;
-    const lines = this.#buffer.toString('latin1', 0, end).split('\r\n');
-    const status = Number(lines[0]!.split(' ')[1]);
-    const headers = new Map<string, string[]>();
-    for (const line of lines.slice(1)) {
-      const colon = line.indexOf(':');
-      const name = line.slice(0, colon).toLowerCase();
-      headers.set(name, [...(headers.get(name) ?? []), line.slice(colon + 1).trim()]);
-    }
-    let body: Buffer;
-    let used: number;
-    if (headers.has('content-length')) {
-      used = end + 4 + Number(headers.get('content-length')![0]);
-      if (this.#buffer.length < used) return;
-      body = this.#buffer.subarray(end + 4, used);
-    } else if (headers.get('transfer-encoding')?.[0] === 'chunked') {
-      const parts: Buffer[] = [];
-      let at = end + 4;
-      for (;;) {
-        const lineEnd = this.#buffer.indexOf('\r\n', at);
-        if (lineEnd < 0) return;
-        const size = parseInt(this.#buffer.toString('latin1', at, lineEnd), 16);
-        if (this.#buffer.length < lineEnd + 2 + size + 2) return;
-        parts.push(this.#buffer.subarray(lineEnd + 2, lineEnd + 2 + size));
-        at = lineEnd + 2 + size + 2;
-        if (size === 0) break;
-      }
-      used = at;
-      body = Buffer.concat(parts);
-    } else {
-      this.#waiting = undefined;
-      w.reject(new Error(`answer ${status} without Content-Length or chunked body`));
-      return;
-    }
-    this.#buffer = this.#buffer.subarray(used);
-    this.#waiting = undefined;
-    const keep = w.keepBody || (status !== 303 && status !== 409);
-    w.resolve({ status, headers, body: keep ? body.toString('utf8') : '' });
-  }
-}
-
-/** Slot i of the distinct grid: consecutive indices go to different resources, then days, then times of day. */
-function distinctSlot(spec: HttpSpec, i: number): { resourceId: string; start: number } {
-  const n = spec.resourceIds.length;
-  const quarter = Math.floor(i / (DAYS * n));
-  if (quarter >= SLOTS_PER_DAY) throw new Error('distinct slot grid exhausted: raise DAYS');
-  const rem = i % (DAYS * n);
-  return { resourceId: spec.resourceIds[rem % n]!, start: spec.base + Math.floor(rem / n) * DAY + quarter * SLOT_MIN * MINUTE };
-}
-
-/**
- * Request i of "any available": as many requests per start as the grid has
- * resources, on the quarter hours after the distinct grid's days, so the app
- * finds a free resource for each and none is refused.
- */
-function anySlot(spec: HttpSpec, i: number): { resourceId: 'any'; start: number } {
-  return { resourceId: 'any', start: spec.base + (DAYS + 1) * DAY + Math.floor(i / spec.resourceIds.length) * SLOT_MIN * MINUTE };
-}
-
-async function runHttp(spec: HttpSpec, ready: () => Promise<void>): Promise<HttpResult> {
-  const t00 = performance.now();
-  const clients = await Promise.all(
-    Array.from({ length: spec.concurrency }, async (_, i) => {
-      const c = new VirtualClient(spec.port);
-      await c.open(`/book/${spec.serviceId}?resource=${spec.resourceIds[i % spec.resourceIds.length]!}&tz=${encodeURIComponent(ZONE)}`);
-      return c;
-    }),
-  );
-  const setupMs = performance.now() - t00;
-  await ready(); // the main thread starts its CPU accounting after the setup GETs
-  const statuses: Record<string, number> = {};
-  const all: number[] = [];
-  const ok: number[] = [];
-  const taken: number[] = [];
-  const winsBySlot = new Map<number, number>();
-  let sample: string | undefined;
-  let cursor = spec.cursor;
-  let current = spec.cursor; // contended: the slot everyone is after
-  const t0 = performance.now();
-  const deadline = t0 + spec.durationMs;
-  const book = (c: VirtualClient, slot: { resourceId: string; start: number }, email: string) =>
-    c.post(`/book/${spec.serviceId}`, {
-      resource: slot.resourceId,
-      tz: ZONE,
-      start: new Date(slot.start).toISOString(),
-      name: 'Bench Customer',
-      email,
-      phone: '',
-      notes: '',
-    });
-  if (spec.scenario === 'open') {
-    const idle = [...clients];
-    const waiting: ((c: VirtualClient) => void)[] = [];
-    const release = (c: VirtualClient) => {
-      const next = waiting.shift();
-      if (next) next(c);
-      else idle.push(c);
-    };
-    let inFlight = 0;
-    let peak = 0;
-    let queued = 0;
-    let last = t0;
-    const interval = 1000 / spec.rate!;
-    const total = Math.floor(spec.durationMs / interval);
-    const fifths: number[][] = [[], [], [], [], []];
-    const arrive = async (k: number, scheduled: number) => {
-      let c = idle.pop();
-      if (!c) {
-        queued++;
-        c = await new Promise<VirtualClient>((resolve) => waiting.push(resolve));
-      }
-      peak = Math.max(peak, ++inFlight);
-      const res = await book(c, distinctSlot(spec, k), `open${k}@bench.test`);
-      inFlight--;
-      release(c);
-      last = performance.now();
-      const ms = last - scheduled; // from the arrival, not from when a connection was free
-      all.push(ms);
-      fifths[Math.min(4, Math.floor(((scheduled - t0) / interval / total) * 5))]!.push(ms);
-      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-      if (res.status === 303) {
-        ok.push(ms);
-        winsBySlot.set(k, (winsBySlot.get(k) ?? 0) + 1);
-      } else if (res.status === 409) taken.push(ms);
-      else sample ??= `${res.status}: ${res.body.replace(/\s+/g, ' ').slice(0, 400)}`;
-    };
-    const arrivals: Promise<void>[] = [];
-    while (arrivals.length < total) {
-      // Every arrival due by now, each with its own scheduled instant.
-      const due = Math.min(total, Math.floor((performance.now() - t0) / interval) + 1);
-      while (arrivals.length < due) arrivals.push(arrive(cursor++, t0 + arrivals.length * interval));
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-    await Promise.all(arrivals);
-    for (const c of clients) c.close();
-    const doubleWins = [...winsBySlot.values()].filter((w) => w > 1).length;
-    const median = (xs: number[]) => percentile(xs.sort((a, b) => a - b), 50);
-    return {
-      setupMs, elapsedMs: last - t0, statuses, all, ok, taken, nextCursor: cursor, doubleWins, peak, queued,
-      early: median(fifths[0]!), late: median(fifths[4]!), ...(sample ? { sample } : {}),
-    };
-  }
-  await Promise.all(
-    clients.map(async (c, ci) => {
-      let n = 0;
-      while (performance.now() < deadline) {
-        if (spec.scenario === 'picker') {
-          // A customer opening the times page: the 14-day strip and one day's times, for a resource and a start date of the grid.
-          const k = cursor++;
-          const from = new Date(spec.base + (k % DAYS) * DAY).toISOString().slice(0, 10);
-          const t = performance.now();
-          const res = await c.send('GET', `/book/${spec.serviceId}?resource=${spec.resourceIds[k % spec.resourceIds.length]!}&tz=${encodeURIComponent(ZONE)}&from=${from}`, false);
-          const ms = performance.now() - t;
-          all.push(ms);
-          statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-          if (res.status === 200) ok.push(ms);
-          else sample ??= `${res.status}: ${res.body.replace(/\s+/g, ' ').slice(0, 400)}`;
-          continue;
-        }
-        const k = spec.scenario === 'contended' ? current : cursor++;
-        const slot = spec.scenario === 'distinct' ? distinctSlot(spec, k)
-          : spec.scenario === 'any' ? anySlot(spec, k)
-          : { resourceId: spec.resourceIds[0]!, start: spec.base + k * SLOT_MIN * MINUTE };
-        const t = performance.now();
-        const res = await book(c, slot, `c${ci}.${n++}@bench.test`);
-        const ms = performance.now() - t;
-        all.push(ms);
-        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-        if (res.status === 303) {
-          ok.push(ms);
-          winsBySlot.set(k, (winsBySlot.get(k) ?? 0) + 1);
-        } else if (res.status === 409) {
-          taken.push(ms);
-        } else {
-          sample ??= `${res.status}: ${res.body.replace(/\s+/g, ' ').slice(0, 400)}`;
-        }
-        // Taken (by us, or by someone whose 303 we have not seen yet): on to the next slot.
-        if (spec.scenario === 'contended' && (res.status === 303 || res.status === 409) && current === k) current = k + 1;
-      }
-    }),
-  );
-  const elapsedMs = performance.now() - t0;
-  for (const c of clients) c.close();
-  const doubleWins = [...winsBySlot.values()].filter((w) => w > 1).length;
-  const nextCursor = spec.scenario === 'contended' ? current + 1 : cursor;
-  return { setupMs, elapsedMs, statuses, all, ok, taken, nextCursor, doubleWins, ...(sample ? { sample } : {}) };
-}
-
-if (!isMainThread) {
-  let go: (() => void) | undefined;
-  parentPort!.on('message', (m: HttpSpec | 'go') => {
-    if (m === 'go') return go?.();
-    const spec = m;
-    const ready = () =>
-      new Promise<void>((resolve) => {
-        go = resolve;
-        parentPort!.postMessage('ready');
-      });
-    runHttp(spec, ready).then(
-      (result) => parentPort!.postMessage({ result }),
-      (err: unknown) => parentPort!.postMessage({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
-    );
-  });
-}
-
-// ------------------------------------------------------------- measurement
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-
-const CLK_TCK_MS = 10; // USER_HZ = 100 on Linux
-
-/**
- * CPU ms of a /proc stat line: utime + stime, and `children`, the CPU of
- * its children that have exited and been waited for (cutime + cstime).
- */
-function statCpuMs(stat: string): { ppid: number; ms: number; children: number } {
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { ppid: Number(f[1]), ms: (Number(f[11]) + Number(f[12])) * CLK_TCK_MS, children: (Number(f[13]) + Number(f[14])) * CLK_TCK_MS };
-}
-
-/**
- * CPU time so far of the postmaster and its children (backends, walwriter,
- * …), those running and those that have exited: a backend that ends during
- * a scenario (a pool closing a connection) takes its CPU with it from
- * /proc, and the postmaster's count of its children's gives it back.
- */
-function postgresCpuMs(postmasterPid: number): number {
-  let total = 0;
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const { ppid, ms, children } = statCpuMs(readFileSync(`/proc/${name}/stat`, 'utf8'));
-      if (Number(name) === postmasterPid) total += ms + children;
-      else if (ppid === postmasterPid) total += ms;
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return total;
-}
-
-/** CPU time so far of this process's main thread: the app's event loop (and the ceiling's pg client). */
-function mainThreadCpuMs(): number {
+/** CPU time (ms, user + system) a process has used so far, from /proc; 0 once it is gone. */
+function cpuOf(pid: number): number {
   try {
-    return statCpuMs(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')).ms;
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
   } catch {
-    return NaN;
+    return 0;
   }
 }
 
-/** Busy CPU ms of the whole machine so far, all cores (/proc/stat: user nice system irq softirq steal). */
-function machineBusyMs(): number {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0)) * CLK_TCK_MS;
+/** The postmaster and its children (backends, walwriter, …). */
+function postgresPids(postmaster: number): number[] {
+  const pids = [postmaster];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === postmaster) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }
 
-/**
- * SQL statements sent by this process's pg clients (the app's pools, the
- * session store's borrowed connections, the ceiling's pool): every
- * `Client.query` is one round trip to Postgres.
- */
-let statements = 0;
-function countStatements(): void {
-  const query = pg.Client.prototype.query;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    statements++;
-    return (query as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof query;
-}
-
-interface CpuSnapshot {
-  at: number;
-  /** statements sent so far (see countStatements) */
-  sql: number;
-  /** the app's main thread */
-  app: number;
-  /** this whole process: app, load generator thread, GC and libuv threads */
-  node: number;
-  pg: number;
+interface Cpu {
+  web: number;
+  worker: number;
+  postgres: number;
+  bench: number;
+  /** Every process of the machine (from /proc/stat), ours included. */
   machine: number;
 }
 
-function cpuSnapshot(postmasterPid: number): CpuSnapshot {
+function machineCpuMs(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  return ((ticks[0]! + ticks[1]! + ticks[2]! + ticks[5]! + ticks[6]! + ticks[7]!) * 1000) / 100; // user nice system irq softirq steal
+}
+
+/** A snapshot of CPU used so far by each of the run's processes. */
+function cpuNow(pids: { web: number; worker: number; postmaster: number | undefined }): Cpu {
   const u = process.cpuUsage();
-  return { at: performance.now(), sql: statements, app: mainThreadCpuMs(), node: (u.user + u.system) / 1000, pg: postgresCpuMs(postmasterPid), machine: machineBusyMs() };
+  return {
+    web: cpuOf(pids.web),
+    worker: cpuOf(pids.worker),
+    postgres: pids.postmaster ? postgresPids(pids.postmaster).reduce((n, pid) => n + cpuOf(pid), 0) : NaN,
+    bench: (u.user + u.system) / 1000,
+    machine: machineCpuMs(),
+  };
 }
 
-/** Per-operation CPU, and the share of the machine other processes (not this bench, not its Postgres) used meanwhile. */
-function cpuSince(a: CpuSnapshot, b: CpuSnapshot, ops: number): { appPerOp: number; clientsPerOp: number; pgPerOp: number; sqlPerOp: number; foreign: number } {
-  const wall = b.at - a.at;
-  const foreign = (b.machine - a.machine - (b.node - a.node) - (b.pg - a.pg)) / (wall * availableParallelism());
-  const per = (x: number) => x / Math.max(1, ops);
-  return { appPerOp: per(b.app - a.app), clientsPerOp: per(b.node - a.node - (b.app - a.app)), pgPerOp: per(b.pg - a.pg), sqlPerOp: per(b.sql - a.sql), foreign: Math.max(0, foreign) };
-}
+const cpuSince = (a: Cpu, b: Cpu): Cpu => ({ web: b.web - a.web, worker: b.worker - a.worker, postgres: b.postgres - a.postgres, bench: b.bench - a.bench, machine: b.machine - a.machine });
 
-interface Row {
-  scenario: string;
-  /** open: the most requests in flight at once */
-  concurrency: number;
-  /** open: arrivals per second, arrivals that waited for a connection, median latency of the first and of the last fifth */
-  offered?: number;
-  queued?: number;
-  early?: number;
-  late?: number;
-  ok: number;
-  taken: number;
-  other: string;
-  perSecond: number;
-  p50: number;
-  p95: number;
-  p50Taken: number;
-  overlaps: number;
-  newRows: number;
-  appCpuPerOp: number;
-  /** the rest of this process: the load generator's thread (for ceiling, nothing), GC and libuv helpers */
-  clientsCpuPerOp: number;
-  pgCpuPerOp: number;
-  sqlPerOp: number;
-  appBusy: number;
-  foreign: number;
-}
-
-// ------------------------------------------------------------------ main
-
-async function main(): Promise<void> {
-  // As deployed: Express's view cache and Eta's template cache are on only in production.
-  process.env.NODE_ENV = 'production';
-  const { startEmbeddedPostgres, ensureDatabase } = await import('../src/db/embedded.ts');
-  const { migrate } = await import('../src/db/migrate.ts');
-  const { connectDatabase } = await import('../src/db/database.ts');
-  const { parseConfig } = await import('../src/config.ts');
-  const { setLogLevel } = await import('../src/log.ts');
-  const { createApp } = await import('../src/http/app.ts');
-  const { signUp } = await import('../src/tenancy/service.ts');
-  const { createResource, createService } = await import('../src/catalog/service.ts');
-  const { freePort } = await import('../test/support/net.ts');
-  setLogLevel('silent');
-  countStatements();
-
-  const dir = await mkdtemp(path.join(tmpdir(), 'slotwise-bench-'));
-  await chmod(dir, 0o755); // as root, the postgres user must reach the data dir
-  const dataDir = path.join(dir, 'pg');
-  let embedded: EmbeddedServer | undefined;
-  let db: Database | undefined;
-  let server: Server | undefined;
-  let worker: Worker | undefined;
-  let checkPool: pg.Pool | undefined;
-  let failed = false;
-  try {
-    const tSetup = performance.now();
-    embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), ephemeral: true });
-    await ensureDatabase(embedded.url('postgres'), 'slotwise_bench');
-    const url = embedded.url('slotwise_bench');
-    await migrate(url);
-    const postmasterPid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-
-    const config = parseConfig({
-      NODE_ENV: 'production',
-      DATABASE_URL: url,
-      BASE_DOMAIN: 'bench.test',
-      SESSION_SECRET: randomBytes(32).toString('hex'),
-      LOG_LEVEL: 'silent',
-      RATE_LIMIT_MULTIPLIER: '10000',
-      SEED_DEMO: 'false',
-    });
-    db = connectDatabase({ databaseUrl: url, ...(process.env.BENCH_APP_POOL ? { appPoolMax: Number(process.env.BENCH_APP_POOL) } : {}) }); // default pools, as src/server.ts: app 10, owner 4
-    const deps: AppDeps = { config, db, now: () => new Date() };
-
-    const { tenant } = await signUp(deps, { slug: 'acme', businessName: 'Acme Bench', email: 'owner@acme.bench.test', password: 'bench-password-0123456789', timeZone: ZONE });
-    const weekly = ([1, 2, 3, 4, 5, 6, 7] as const).map((weekday) => ({ weekday, start: '00:00', end: '24:00' }));
-    const make = async (name: string, position: number) => (await createResource(deps, tenant.id, { name, kind: 'staff', timeZone: ZONE, position, weekly })).id;
-    const grid: string[] = [];
-    for (let i = 0; i < RESOURCES; i++) grid.push(await make(`Grid ${String(i).padStart(2, '0')}`, i));
-    const hot = await make('Contended', RESOURCES);
-    const raw: string[] = [];
-    for (let i = 0; i < RESOURCES; i++) raw.push(await make(`Ceiling ${String(i).padStart(2, '0')}`, 100 + i)); // not offered; FK targets of the raw inserts
-    const service = await createService(deps, tenant.id, {
-      name: 'Bench 15',
-      durationMin: SLOT_MIN,
-      intervalMin: SLOT_MIN,
-      bufferBeforeMin: 0,
-      bufferAfterMin: 0,
-      minNoticeMin: 0,
-      horizonDays: 365,
-      maxPerDay: null,
-      priceMinor: 0,
-      currency: 'GBP',
-      resourceIds: [...grid, hot],
-    });
-
-    server = createApp(deps).listen(0, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => {
-      server!.once('listening', resolve).once('error', reject);
-    });
-    const port = (server.address() as AddressInfo).port;
-    worker = new Worker(new URL(import.meta.url));
-
-    // Every grid starts at a UTC midnight after now: on London's quarter-hour grid whatever its offset.
-    // Each scenario has its own resources, so they can share the days.
-    const base = Math.ceil(Date.now() / DAY) * DAY + DAY;
-    console.log(
-      `node ${process.version}, ${RESOURCES} resources (${ZONE}, 24/7), 15-min service, ` +
-        `${SECONDS} s per scenario, concurrency ${CONCURRENCY.join('/')}, setup ${((performance.now() - tSetup) / 1000).toFixed(1)} s`,
-    );
-
-    const checks = new pg.Pool({ connectionString: url, options: '-c TimeZone=UTC', max: 2 });
-    checkPool = checks;
-    const scalar = async (sql: string, params: unknown[] = []): Promise<number> => Number(Object.values((await checks.query(sql, params)).rows[0] as object)[0]);
-    // No two active bookings of one resource overlap (a self-join, as the exclusion constraint promises).
-    const overlaps = () =>
-      scalar(
-        `select count(*) from bookings a join bookings b
-           on b.tenant_id = a.tenant_id and b.resource_id = a.resource_id and b.id > a.id and b.blocked && a.blocked
-         where a.status in ('held','confirmed') and b.status in ('held','confirmed')`,
-      );
-    const activeCount = () => scalar(`select count(*) from bookings where status in ('held','confirmed')`);
-
-    const rows: Row[] = [];
-    const check = (what: string, good: boolean, detail: string) => {
-      if (!good) {
-        failed = true;
-        console.error(`CHECK FAILED ${what}: ${detail}`);
-      }
-    };
-
-    /** Run `spec` in the load generator; `onReady` runs once its clients have their sessions, just before the timed part. */
-    const runInWorker = (spec: HttpSpec, onReady: () => void): Promise<HttpResult> =>
-      new Promise((resolve, reject) => {
-        const done = () => {
-          worker!.off('message', onMessage);
-          worker!.off('error', onError);
-        };
-        const onError = (err: Error) => {
-          done();
-          reject(err);
-        };
-        const onMessage = (m: 'ready' | { result?: HttpResult; error?: string }) => {
-          if (m === 'ready') {
-            onReady();
-            worker!.postMessage('go');
-            return;
-          }
-          done();
-          if (m.result) resolve(m.result);
-          else reject(new Error(m.error));
-        };
-        worker!.on('message', onMessage);
-        worker!.on('error', onError);
-        worker!.postMessage(spec);
-      });
-
-    // open books on the distinct grid, after the slots distinct took.
-    const cursors = { distinct: 0, any: 0, contended: 0, picker: 0 };
-    const gridOf = (scenario: HttpScenario) => (scenario === 'open' ? 'distinct' : scenario);
-    const httpScenario = async (scenario: HttpScenario, concurrency: number, durationMs: number, record: boolean, rate?: number) => {
-      const before = await activeCount();
-      let cpu0 = cpuSnapshot(postmasterPid);
-      let elu0 = performance.eventLoopUtilization();
-      const r = await runInWorker({
-        scenario,
-        port,
-        serviceId: service.id,
-        concurrency,
-        durationMs,
-        resourceIds: scenario === 'contended' ? [hot] : grid,
-        base,
-        cursor: cursors[gridOf(scenario)],
-        ...(rate ? { rate } : {}),
-      }, () => {
-        cpu0 = cpuSnapshot(postmasterPid);
-        elu0 = performance.eventLoopUtilization();
-      });
-      const appBusy = performance.eventLoopUtilization(elu0).utilization;
-      const cpu = cpuSince(cpu0, cpuSnapshot(postmasterPid), r.all.length);
-      cursors[gridOf(scenario)] = r.nextCursor;
-      const newRows = (await activeCount()) - before;
-      const label = `${scenario}${record ? '' : ' (warm-up)'} ${rate ? `at ${rate.toFixed(1)}/s` : `C=${concurrency}`}`;
-      // picker: the pages served (200); the others: the bookings made (303).
-      const won = r.statuses[scenario === 'picker' ? '200' : '303'] ?? 0;
-      const taken = r.statuses['409'] ?? 0;
-      const other = Object.entries(r.statuses).filter(([s]) => (scenario === 'picker' ? s !== '200' : s !== '303' && s !== '409'));
-      const ov = await overlaps();
-      check(label, ov === 0, `${ov} overlapping active bookings`);
-      check(label, newRows === (scenario === 'picker' ? 0 : won), `${newRows} new bookings but ${won} answers ${scenario === 'picker' ? 'of pages' : '303'}`);
-      check(label, other.length === 0, `unexpected answers ${JSON.stringify(Object.fromEntries(other))}; first: ${r.sample ?? ''}`);
-      check(label, r.doubleWins === 0, `${r.doubleWins} slots answered 303 twice`);
-      if (scenario !== 'contended') check(label, taken === 0, `${taken} answers 409`);
-      if (scenario === 'contended') {
-        const dup = await scalar(
-          `select count(*) from (select starts_at from bookings where resource_id = $1 and status in ('held','confirmed') group by starts_at having count(*) > 1) d`,
-          [hot],
-        );
-        check(label, dup === 0, `${dup} contended slots booked twice`);
-      }
-      if (!record) return;
-      const all = r.all.sort((a, b) => a - b);
-      rows.push({
-        scenario,
-        concurrency: r.peak ?? concurrency,
-        ...(rate ? { offered: rate, queued: r.queued ?? 0, early: r.early ?? NaN, late: r.late ?? NaN } : {}),
-        ok: won,
-        taken,
-        other: other.map(([s, n]) => `${s}×${n}`).join(' ') || '-',
-        perSecond: won / (r.elapsedMs / 1000),
-        p50: percentile(all, 50),
-        p95: percentile(all, 95),
-        p50Taken: percentile(r.taken.sort((a, b) => a - b), 50),
-        overlaps: ov,
-        newRows,
-        appCpuPerOp: cpu.appPerOp,
-        clientsCpuPerOp: cpu.clientsPerOp,
-        pgCpuPerOp: cpu.pgPerOp,
-        sqlPerOp: cpu.sqlPerOp,
-        appBusy,
-        foreign: cpu.foreign,
-      });
-    };
-
-    /** With BENCH_CPU_PROFILE: a profile of this process's main thread (the app) while `run` runs. */
-    const profiled = async (name: string, run: () => Promise<void>) => {
-      if (!CPU_PROFILE) return run();
-      const inspector = new Session();
-      inspector.connect();
-      await inspector.post('Profiler.enable');
-      await inspector.post('Profiler.start');
-      try {
-        await run();
-      } finally {
-        const { profile } = await inspector.post('Profiler.stop');
-        const file = `${CPU_PROFILE.replace(/\.cpuprofile$/, '')}-${name}.cpuprofile`;
-        await writeFile(file, JSON.stringify(profile));
-        inspector.disconnect();
-        console.log(`CPU profile of the app's main thread during the ${name} runs: ${file}`);
-      }
-    };
-
-    const ceilingCursor = { i: 0 };
-    const ceiling = async (concurrency: number, durationMs: number, scenario = 'ceiling') => {
-      const pool = new pg.Pool({ connectionString: url, options: '-c TimeZone=UTC', max: concurrency });
-      try {
-        // Open every connection before the clock starts.
-        const held = await Promise.all(Array.from({ length: concurrency }, () => pool.connect()));
-        for (const c of held) c.release();
-        const before = await activeCount();
-        const cpu0 = cpuSnapshot(postmasterPid);
-        const lat: number[] = [];
-        const t0 = performance.now();
-        const deadline = t0 + durationMs;
-        await Promise.all(
-          Array.from({ length: concurrency }, async () => {
-            while (performance.now() < deadline) {
-              const i = ceilingCursor.i++;
-              const n = raw.length;
-              const quarter = Math.floor(i / (CEILING_DAYS * n));
-              if (quarter >= SLOTS_PER_DAY) throw new Error('ceiling slot grid exhausted: raise CEILING_DAYS');
-              const rem = i % (CEILING_DAYS * n);
-              const start = base + Math.floor(rem / n) * DAY + quarter * SLOT_MIN * MINUTE;
-              const end = start + SLOT_MIN * MINUTE;
-              const iso = (ms: number) => new Date(ms).toISOString();
-              const t = performance.now();
-              // One INSERT of the columns the SQL function `book` inserts (migrations/0012), with the same values.
-              await pool.query(
-                `insert into bookings (tenant_id, id, service_id, resource_id, starts_at, ends_at, blocked, status, customer_name,
-                   customer_email, customer_phone, customer_time_zone, notes, manage_nonce, manage_token_hash, source, created_by)
-                 values ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz,
-                   tstzrange($7::timestamptz, $8::timestamptz, '[)'), $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-                 returning *`,
-                [
-                  tenant.id, randomUUID(), service.id, raw[rem % n], iso(start), iso(end), iso(start), iso(end), 'confirmed', 'Bench Customer',
-                  `raw${i}@bench.test`, null, ZONE, null, randomBytes(32).toString('base64url'), randomBytes(32).toString('hex'), 'public', null,
-                ],
-              );
-              lat.push(performance.now() - t);
-            }
-          }),
-        );
-        const elapsedMs = performance.now() - t0;
-        const cpu = cpuSince(cpu0, cpuSnapshot(postmasterPid), lat.length);
-        const newRows = (await activeCount()) - before;
-        const ov = await overlaps();
-        const label = `${scenario} C=${concurrency}`;
-        check(label, ov === 0, `${ov} overlapping active bookings`);
-        check(label, newRows === lat.length, `${newRows} new rows but ${lat.length} inserts`);
-        lat.sort((a, b) => a - b);
-        rows.push({
-          scenario,
-          concurrency,
-          ok: lat.length,
-          taken: 0,
-          other: '-',
-          perSecond: lat.length / (elapsedMs / 1000),
-          p50: percentile(lat, 50),
-          p95: percentile(lat, 95),
-          p50Taken: NaN,
-          overlaps: ov,
-          newRows,
-          appCpuPerOp: cpu.appPerOp,
-          clientsCpuPerOp: cpu.clientsPerOp,
-          pgCpuPerOp: cpu.pgPerOp,
-          sqlPerOp: cpu.sqlPerOp,
-          appBusy: NaN,
-          foreign: cpu.foreign,
-        });
-      } finally {
-        await pool.end();
-      }
-    };
-
-    await httpScenario('distinct', 16, WARMUP_SECONDS * 1000, false);
-    // Statistics, as a running deployment has them. Before the first ANALYZE
-    // (autovacuum's comes a minute or more after the tables fill), the
-    // planner has no row counts: foreign-key checks and graphile-worker's
-    // job-key update then read whole tables, and the pool's connections
-    // keep those plans until statistics invalidate them.
-    await checks.query('analyze');
-    // The ceiling runs both before the app scenarios and after them, and the
-    // ratio takes the higher: the host's speed drifts within minutes, and a
-    // slow spell during one ceiling run must not flatter the ratio.
-    if (SCENARIOS.has('ceiling') && (SCENARIOS.has('distinct') || SCENARIOS.has('open'))) for (const c of CONCURRENCY) await ceiling(c, SECONDS * 1000, 'ceiling-1st');
-    if (SCENARIOS.has('distinct')) await profiled('distinct', async () => {
-      for (const c of CONCURRENCY) await httpScenario('distinct', c, SECONDS * 1000, true);
-    });
-    // Customers who do not wait for each other, at the target's rate of the ceiling measured above.
-    const firstCeiling = Math.max(...rows.filter((r) => r.scenario === 'ceiling-1st').map((r) => r.perSecond));
-    if (SCENARIOS.has('open') && Number.isFinite(firstCeiling)) {
-      await httpScenario('open', OPEN_CLIENTS, 2 * SECONDS * 1000, true, OPEN_RATIO * firstCeiling);
+async function waitForHealth(http: Http): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await http.send('GET', 'www', '/healthz')).status === 200) return;
+    } catch {
+      // not listening yet
     }
-    // "Any available", the customer's usual choice: the app decides among all 32 resources.
-    if (SCENARIOS.has('any')) await profiled('any', async () => {
-      for (const c of CONCURRENCY) await httpScenario('any', c, SECONDS * 1000, true);
-    });
-    // The times page, after the bookings above: its strip and times are computed around them.
-    if (SCENARIOS.has('picker')) await profiled('picker', async () => {
-      for (const c of CONCURRENCY) await httpScenario('picker', c, SECONDS * 1000, true);
-    });
-    if (SCENARIOS.has('contended')) await profiled('contended', async () => {
-      for (const c of CONCURRENCY) await httpScenario('contended', c, SECONDS * 1000, true);
-    });
-    // Last, so its rows do not bloat the table under the app scenarios.
-    if (SCENARIOS.has('ceiling')) for (const c of CONCURRENCY) await ceiling(c, SECONDS * 1000);
-
-    const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-    const table = [
-      ['scenario', 'C', '303/ins', '409', 'other', 'per s', 'p50 ms', 'p95 ms', 'p50 409 ms', 'overlaps', 'app CPU ms/req', 'clients CPU ms/req', 'pg CPU ms/req', 'SQL/req', 'app loop busy', 'others\' CPU'],
-      ...rows.map((r) => [
-        r.scenario, String(r.concurrency), String(r.ok), String(r.taken), r.other, f(r.perSecond), f(r.p50), f(r.p95), f(r.p50Taken), String(r.overlaps),
-        f(r.appCpuPerOp, 2), f(r.clientsCpuPerOp, 2), f(r.pgCpuPerOp, 2), f(r.sqlPerOp), Number.isFinite(r.appBusy) ? `${Math.round(r.appBusy * 100)} %` : '-', `${Math.round(r.foreign * 100)} %`,
-      ]),
-    ];
-    const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-    console.log();
-    for (const [i, row] of table.entries()) {
-      console.log(row.map((cell, j) => (j <= 1 || j === 4 ? cell.padEnd(widths[j]!) : cell.padStart(widths[j]!))).join('  '));
-      if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-    }
-    console.log();
-    for (const c of CONCURRENCY) {
-      const app = rows.find((r) => r.scenario === 'distinct' && r.concurrency === c);
-      const ceilings = rows.filter((r) => (r.scenario === 'ceiling' || r.scenario === 'ceiling-1st') && r.concurrency === c);
-      if (!app || !ceilings.length) continue;
-      const ceil = Math.max(...ceilings.map((r) => r.perSecond));
-      const ratio = app.perSecond / ceil;
-      console.log(
-        `C=${c}: app ${f(app.perSecond)} bookings/s vs ceiling ${f(ceil)} inserts/s (the higher of ${ceilings.length}) = ${f(ratio * 100)} % ` +
-          `(target ≥ ${TARGET_RATIO * 100} %: ${ratio >= TARGET_RATIO ? 'met' : 'MISSED'})`,
-      );
-    }
-    // Capacity against capacity: each side at the concurrency where it goes fastest (a per-C ratio
-    // divides the app's, which group commit raises with C, by the ceiling's, which contention lowers).
-    const best = (names: string[]) => rows.filter((r) => names.includes(r.scenario)).sort((x, y) => y.perSecond - x.perSecond)[0];
-    const bestApp = best(['distinct']);
-    const bestCeiling = best(['ceiling', 'ceiling-1st']);
-    if (CONCURRENCY.length > 1 && bestApp && bestCeiling) {
-      console.log(
-        `best of each: app ${f(bestApp.perSecond)} bookings/s (C=${bestApp.concurrency}) vs ceiling ${f(bestCeiling.perSecond)} inserts/s ` +
-          `(C=${bestCeiling.concurrency}) = ${f((100 * bestApp.perSecond) / bestCeiling.perSecond)} %`,
-      );
-    }
-    // The target as customers load the app: can it take bookings at that share of the ceiling's rate?
-    const open = rows.find((r) => r.scenario === 'open');
-    if (open?.offered && bestCeiling) {
-      const sustained = open.perSecond >= SUSTAINED * open.offered && open.late! <= BACKLOG * open.early!;
-      const share = open.offered / bestCeiling.perSecond;
-      console.log(
-        `open loop: ${f(open.offered)} arrivals/s (${f(OPEN_RATIO * 100)} % of ${f(firstCeiling)}, the first ceiling run's best) = ${f(share * 100)} % of the best ceiling; ` +
-          `${f(open.perSecond)} bookings/s made (${f((100 * open.perSecond) / open.offered)} %), p95 ${f(open.p95)} ms from arrival, ` +
-          `median ${f(open.early!)} ms in the first fifth and ${f(open.late!)} in the last, at most ${open.concurrency} in flight, ` +
-          `${open.queued} arrivals waited for a connection: ${sustained ? 'sustained' : 'NOT sustained'} ` +
-          `(target: ≥ ${TARGET_RATIO * 100} % of the ceiling sustained: ${sustained && share >= TARGET_RATIO ? 'met' : 'MISSED'})`,
-      );
-    }
-    console.log(
-      `app CPU = this process's main thread (the app; for ceiling, the pg client); clients CPU = the rest of this process (the load generator's thread, GC and libuv helpers); pg CPU = the postmaster and its children; ` +
-        `others' CPU = share of the ${availableParallelism()} cores used by other processes meanwhile (load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')})`,
-    );
-    const totalOverlaps = rows.reduce((s, r) => s + r.overlaps, 0);
-    console.log(`double bookings (overlapping active bookings of one resource): ${totalOverlaps}${failed ? '; SOME CHECKS FAILED (see above)' : ''}`);
-  } finally {
-    await checkPool?.end();
-    await worker?.terminate();
-    if (server) {
-      const s = server;
-      await new Promise<void>((resolve) => {
-        s.close(() => resolve());
-        s.closeAllConnections();
-      });
-    }
-    await db?.close();
-    await embedded?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await new Promise((r) => setTimeout(r, 100));
   }
-  if (failed) process.exitCode = 1;
+  throw new Error('the web process did not answer /healthz within 30 s');
 }
 
-if (isMainThread) {
-  main().then(
-    () => {
-      // Everything is closed; if a stray handle kept the process alive, do not hang the bench script.
-      setTimeout(() => process.exit(process.exitCode ?? 0), 5000).unref();
-    },
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
+// ------------------------------------------------------------ checks
+
+interface Checker {
+  /** Overlapping active bookings of these tenants. */
+  overlaps(tenantIds: string[]): Promise<number>;
+  rows(tenantIds: string[]): Promise<number>;
 }
+
+function checker(db: Database): Checker {
+  const scalar = async (sql: string, params: unknown[] = []) => Number(Object.values((await db.owner.raw(sql, params as never[])).rows[0] as object)[0]);
+  return {
+    // The exclusion constraint's promise, asked again with a self-join.
+    overlaps: (tenantIds) =>
+      scalar(`select count(*) from bookings a join bookings b
+                on b.tenant_id = a.tenant_id and b.resource_id = a.resource_id and b.id > a.id and b.blocked && a.blocked
+               where a.tenant_id = any(?::uuid[]) and a.status in ('held', 'confirmed') and b.status in ('held', 'confirmed')`, [tenantIds]),
+    rows: (tenantIds) => scalar('select count(*) from bookings where tenant_id = any(?::uuid[])', [tenantIds]),
+  };
+}
+
+/** Every scenario's common checks: no overlap, rows = successes, no 5xx (or failed request), no message sent twice. */
+async function checkScenario(name: string, c: Checker, sink: MailSink, tenantIds: string[], rowsAdded: number, successes: number, statuses: Map<number, number>): Promise<void> {
+  const overlaps = await c.overlaps(tenantIds);
+  check(name, overlaps === 0, `${overlaps} overlapping active bookings`);
+  check(name, rowsAdded === successes, `${rowsAdded} new rows but ${successes} successes`);
+  const bad = [...statuses].filter(([s]) => s >= 500 || s === 0);
+  check(name, bad.length === 0, `answers ${bad.map(([s, n]) => `${n} × ${s || 'no answer'}`).join(', ')}`);
+  const seen = new Map<string, number>();
+  for (const a of sink.accepted) seen.set(a.notificationId, (seen.get(a.notificationId) ?? 0) + 1);
+  const twice = [...seen.values()].filter((n) => n > 1).length;
+  check(name, twice === 0, `${twice} notifications delivered more than once`);
+}
+
+const tally = (answers: { status: number }[]) => {
+  const m = new Map<number, number>();
+  for (const a of answers) m.set(a.status, (m.get(a.status) ?? 0) + 1);
+  return m;
+};
+const statusText = (m: Map<number, number>) => [...m].sort(([a], [b]) => a - b).map(([s, n]) => `${n}×${s || 'err'}`).join(' ');
+
+// ------------------------------------------------------------ scenarios
+
+interface Arrival {
+  email: string;
+  via: 'form' | 'api';
+  status: number;
+  /** ms from the scheduled arrival to the booking's answer. */
+  latency: number;
+  /** Epoch ms of the answer: after the commit. */
+  answeredAt: number;
+}
+
+/** Where the load tenants' slots start: two UTC midnights ahead, so no reminder falls due during the run. */
+const LOAD_BASE = Math.ceil(Date.now() / DAY) * DAY + 2 * DAY;
+
+/** Customers arriving open loop: arrival `first + i` books the slot `slotFor` gives it, at t0 + i / rate. */
+async function openLoop(http: Http, tenants: SeededTenant[], rate: number, seconds: number, first: number): Promise<{ arrivals: Arrival[]; startedAt: number }> {
+  const counts = tenants.map((t) => t.resourceIds.length);
+  const due = arrivalTimes(rate, seconds);
+  const t0 = performance.now();
+  const pending: Promise<Arrival>[] = [];
+  const arrive = async (i: number, at: number): Promise<Arrival> => {
+    const n = first + i;
+    const s = slotFor(n, counts);
+    const tenant = tenants[s.tenant]!;
+    const ask: Ask = {
+      tenant, serviceId: tenant.serviceId, resourceId: tenant.resourceIds[s.resource]!,
+      start: new Date(LOAD_BASE + s.slot * SLOT_MIN * MINUTE),
+      customer: { name: `Customer ${n}`, email: `c${n}@${tenant.slug}.${BASE_DOMAIN}` },
+    };
+    const via = n % 2 ? 'api' : 'form';
+    let status = 0;
+    try {
+      status = (via === 'api' ? await bookByApi(http, ask) : await submitForm(http, await openForm(http, ask))).status;
+    } catch {
+      status = 0; // no answer: counted as a failure by the checks
+    }
+    const end = performance.now();
+    return { email: ask.customer.email, via, status, latency: end - at, answeredAt: performance.timeOrigin + end };
+  };
+  let next = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now() - t0;
+      while (next < due.length && due[next]! <= now) {
+        pending.push(arrive(next, t0 + due[next]!));
+        next++;
+      }
+      if (next >= due.length) return resolve();
+      setTimeout(tick, Math.max(0, due[next]! - (performance.now() - t0)));
+    };
+    tick();
+  });
+  return { arrivals: await Promise.all(pending), startedAt: performance.timeOrigin + t0 };
+}
+
+/** Wait (bounded) until every booked customer's confirmation has reached the receiver; their arrival times by address. */
+async function confirmations(sink: MailSink, emails: string[], timeoutMs: number): Promise<Map<string, number>> {
+  const deadline = Date.now() + timeoutMs;
+  const wanted = new Set(emails);
+  for (;;) {
+    const got = new Map<string, number>();
+    for (const a of sink.accepted) if (a.kind === 'booking_confirmation' && wanted.has(a.to) && !got.has(a.to)) got.set(a.to, a.at);
+    if (got.size === wanted.size || Date.now() > deadline) return got;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface E2e {
+  offered: number;
+  arrivals: number;
+  booked: number;
+  confirmed: number;
+  rate: number;
+  latency: Summary;
+  formP95: number;
+  apiP95: number;
+  confirmDelay: Summary;
+  statuses: Map<number, number>;
+}
+
+async function e2e(http: Http, tenants: SeededTenant[], sink: MailSink, c: Checker, rate: number, seconds: number, first: number, name: string): Promise<E2e> {
+  const ids = tenants.map((t) => t.tenantId);
+  const before = await c.rows(ids);
+  const { arrivals, startedAt } = await openLoop(http, tenants, rate, seconds, first);
+  const ok = arrivals.filter((a) => booked(a.status));
+  const conf = await confirmations(sink, ok.map((a) => a.email), Math.max(15_000, seconds * 1000));
+  const delays = ok.filter((a) => conf.has(a.email)).map((a) => conf.get(a.email)! - a.answeredAt);
+  const last = conf.size ? Math.max(...conf.values()) : NaN;
+  const statuses = tally(arrivals);
+  await checkScenario(name, c, sink, ids, (await c.rows(ids)) - before, ok.length, statuses);
+  check(name, conf.size === ok.length, `${ok.length - conf.size} of ${ok.length} confirmations never arrived`);
+  const confirmedTwice = new Map<string, number>();
+  for (const a of sink.accepted) if (a.kind === 'booking_confirmation') confirmedTwice.set(a.to, (confirmedTwice.get(a.to) ?? 0) + 1);
+  const twice = [...confirmedTwice.values()].filter((n) => n > 1).length;
+  check(name, twice === 0, `${twice} customers got their confirmation twice`);
+  const p95 = (via: 'form' | 'api') => summarize(arrivals.filter((a) => a.via === via).map((a) => a.latency)).p95;
+  return {
+    offered: rate,
+    arrivals: arrivals.length,
+    booked: ok.length,
+    confirmed: conf.size,
+    // Bookings confirmed end to end, per second from the first arrival to the last confirmation.
+    rate: conf.size ? conf.size / ((last - startedAt) / 1000) : 0,
+    latency: summarize(arrivals.map((a) => a.latency)),
+    formP95: p95('form'),
+    apiP95: p95('api'),
+    confirmDelay: summarize(delays),
+    statuses,
+  };
+}
+
+interface Crowd {
+  winners: number;
+  losers: Summary;
+  /** The losers' p95 by the way they came. */
+  formP95: number;
+  apiP95: number;
+  statuses: Map<number, number>;
+}
+
+/** CROWD customers at once for one start: half POST a form opened beforehand, half the API. */
+async function crowd(http: Http, tenant: SeededTenant, anyOf: boolean, sink: MailSink, c: Checker, name: string): Promise<Crowd> {
+  const start = new Date(LOAD_BASE + 10 * DAY + 10 * 60 * MINUTE);
+  const asks: Ask[] = Array.from({ length: CROWD }, (_, i) => ({
+    tenant, serviceId: tenant.serviceId, resourceId: anyOf ? null : tenant.resourceIds[0]!, start,
+    customer: { name: `Crowd ${i}`, email: `crowd${i}@${tenant.slug}.${BASE_DOMAIN}` },
+  }));
+  const forms: OpenForm[] = [];
+  for (let i = 0; i < CROWD; i += 2 * opts.clients) {
+    forms.push(...(await Promise.all(asks.slice(i, i + 2 * opts.clients).filter((_, j) => (i + j) % 2 === 0).map((a) => openForm(http, a)))));
+  }
+  const before = await c.rows([tenant.tenantId]);
+  const t0 = performance.now();
+  const answers = await Promise.all(
+    asks.map(async (a, i) => {
+      let r: Answer | undefined;
+      try {
+        r = i % 2 === 0 ? await submitForm(http, forms[i / 2]!) : await bookByApi(http, a);
+      } catch {
+        r = undefined;
+      }
+      return { status: r?.status ?? 0, ms: performance.now() - t0 };
+    }),
+  );
+  const winners = answers.filter((a) => booked(a.status)).length;
+  const statuses = tally(answers);
+  await checkScenario(name, c, sink, [tenant.tenantId], (await c.rows([tenant.tenantId])) - before, winners, statuses);
+  const expected = anyOf ? tenant.resourceIds.length : 1;
+  check(name, winners === expected, `${winners} customers won, not ${expected}`);
+  check(name, (statuses.get(409) ?? 0) === CROWD - expected, `losers answered ${statusText(statuses)}, not all 409`);
+  const losers = (via: number) => summarize(answers.filter((a, i) => !booked(a.status) && i % 2 === via).map((a) => a.ms));
+  return { winners, losers: summarize(answers.filter((a) => !booked(a.status)).map((a) => a.ms)), formP95: losers(0).p95, apiP95: losers(1).p95, statuses };
+}
+
+interface Closed {
+  perSecond: number;
+  latency: Summary;
+  kib: number;
+  statuses: Map<number, number>;
+}
+
+/** `clients` clients, each sending its next request when its last is answered, for `seconds`. */
+async function closedLoop(clients: number, seconds: number, request: (i: number) => Promise<Answer>): Promise<Closed> {
+  const lat: number[] = [];
+  const answers: { status: number }[] = [];
+  let bytes = 0;
+  let n = 0;
+  const t0 = performance.now();
+  const deadline = t0 + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < deadline) {
+        const t = performance.now();
+        const r = await request(n++).catch(() => ({ status: 0, body: '', bytes: 0 }));
+        lat.push(performance.now() - t);
+        answers.push(r);
+        bytes += r.bytes;
+      }
+    }),
+  );
+  return { perSecond: lat.length / ((performance.now() - t0) / 1000), latency: summarize(lat), kib: bytes / lat.length / 1024, statuses: tally(answers) };
+}
+
+/** A calendar date `days` after today (UTC), as YYYY-MM-DD. */
+const dateIn = (days: number) => new Date(Date.now() + days * DAY).toISOString().slice(0, 10);
+
+interface Ceiling {
+  /** Which pgbench ran (the embedded binaries may not include one). */
+  version: string;
+  tps: number;
+  latencyMs: number;
+  transactions: number;
+}
+
+/**
+ * The bare booking transaction, run by pgbench as the owner: begin; the
+ * resource's advisory lock (the key of migrations/functions/lock_resource.sql);
+ * one INSERT of a distinct, non-overlapping range under the exclusion
+ * constraint; commit. Spread over 32 resources like the load is.
+ */
+async function ceiling(pg: EmbeddedServer, db: Database, dir: string, t: SeededTenant, c: Checker, seconds: number): Promise<Ceiling> {
+  const bin = (await pgbenchPath().then((p) => (existsSync(p) ? p : undefined))) ?? 'pgbench';
+  await db.owner.raw('create sequence if not exists bench_ceiling');
+  const resources = `array[${t.resourceIds.map((id) => `'${id}'`).join(', ')}]::uuid[]`;
+  const base = new Date(LOAD_BASE).toISOString();
+  const script = `begin;
+select k, pg_advisory_xact_lock(hashtextextended('${t.tenantId}:' || (${resources})[k % ${t.resourceIds.length} + 1]::text, 0)) as locked
+  from (select nextval('bench_ceiling') as k) s \\gset
+insert into bookings (tenant_id, service_id, resource_id, starts_at, ends_at, blocked, status, customer_name,
+                      customer_email, customer_time_zone, manage_nonce, manage_token_hash, source)
+  select '${t.tenantId}', '${t.serviceId}', (${resources})[:k::bigint % ${t.resourceIds.length} + 1], s.t, s.t + interval '15 minutes',
+         tstzrange(s.t, s.t + interval '15 minutes'), 'confirmed', 'Ceiling', 'ceiling' || :k::bigint || '@bench.test', '${ZONE}',
+         md5(:k::bigint::text), md5('token' || :k::bigint), 'api'
+    from (select timestamptz '${base}' + (:k::bigint / ${t.resourceIds.length}) * interval '15 minutes' as t) s;
+commit;
+`;
+  const file = path.join(dir, 'ceiling.sql');
+  await writeFile(file, script);
+  const url = new URL(pg.url('slotwise_bench'));
+  const before = await c.rows([t.tenantId]);
+  const { stdout } = await exec(bin, ['-n', '-M', 'prepared', '-c', String(opts.clients), '-j', '2', '-T', String(seconds), '-f', file,
+    '-h', url.hostname, '-p', url.port, '-U', url.username, 'slotwise_bench'], { env: { ...process.env, PGPASSWORD: url.password } });
+  const version = (await exec(bin, ['--version'])).stdout.trim();
+  const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1]);
+  const transactions = Number(/actually processed: (\d+)/.exec(stdout)?.[1]);
+  const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1]);
+  check('ceiling', Number.isFinite(tps) && transactions > 0, `pgbench said: ${stdout.slice(-400)}`);
+  const added = (await c.rows([t.tenantId])) - before;
+  check('ceiling', added === transactions, `${added} new rows but ${transactions} transactions`);
+  const overlaps = await c.overlaps([t.tenantId]);
+  check('ceiling', overlaps === 0, `${overlaps} overlapping active bookings`);
+  return { tps, latencyMs, transactions, version };
+}
+
+// ------------------------------------------------------------ main
+
+const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(v < 10 ? 1 : 0) : '-');
+const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+
+/** Everything a run starts, filled in as it starts; `stop` ends whatever was started. */
+interface Run {
+  dir: string;
+  sink: MailSink;
+  pg?: EmbeddedServer;
+  db?: Database;
+  app?: ChildProcess;
+  worker?: ChildProcess;
+  http?: Http;
+}
+
+async function stop(run: Run): Promise<void> {
+  await run.http?.close().catch(() => undefined);
+  await Promise.all([stopChild(run.app), stopChild(run.worker)]);
+  await run.db?.close();
+  await run.pg?.stop();
+  await run.sink.stop();
+  await rm(run.dir, { recursive: true, force: true });
+}
+
+/** Postgres (with pg_stat_statements under --profile), migrated; the environment the web and worker processes get. */
+async function startDatabase(run: Run): Promise<Record<string, string>> {
+  const port = await freePort();
+  const dataDir = path.join(run.dir, 'pg');
+  run.pg = await startEmbeddedPostgres({ dataDir, port, ephemeral: true });
+  if (opts.profileDir) {
+    // pg_stat_statements is loaded at start only.
+    await sql(run.pg.url('postgres'), `alter system set shared_preload_libraries = 'pg_stat_statements'`);
+    await run.pg.stop();
+    run.pg = await startEmbeddedPostgres({ dataDir, port, ephemeral: true });
+  }
+  await ensureDatabase(run.pg.url('postgres'), 'slotwise_bench');
+  const url = run.pg.url('slotwise_bench');
+  await migrate(url);
+  if (opts.profileDir) await sql(url, 'create extension pg_stat_statements');
+  return {
+    NODE_ENV: 'production', // as deployed: template and view caches on
+    DATABASE_URL: url,
+    BASE_DOMAIN,
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+    LOG_LEVEL: 'error',
+    SEED_DEMO: 'false',
+    RATE_LIMIT_MULTIPLIER: '10000',
+    // The default daily cap (2 000 messages a business) would hold back the confirmations of a long run.
+    MAIL_DAILY_CAP_PER_TENANT: '1000000',
+    SENDGRID_API_KEY: 'SG.bench-key',
+    SENDGRID_BASE_URL: run.sink.url,
+  };
+}
+
+async function seedAll(db: Database, env: Record<string, string>) {
+  const deps = { config: parseConfig(env), db, now: () => new Date() };
+  const tenants = await seedLoadTenants(deps, TENANTS);
+  const crowdOne = await seedTenant(deps, 'crowd-one', 1);
+  const crowdAny = await seedTenant(deps, 'crowd-any', 5);
+  const ceilingTenant = await seedTenant(deps, 'ceiling', 32);
+  const big = await seedBigTenant(deps, opts.smoke ? 60 : 1095, opts.smoke ? 200 : 2000);
+  await db.owner.raw('analyze'); // the statistics a running deployment has
+  return { tenants, crowdOne, crowdAny, ceilingTenant, big };
+}
+
+/**
+ * The big tenant's times page and week of availability, `clients` at a
+ * time; before each, one client alone for a second (what a request costs
+ * without a queue in front of it).
+ */
+async function bigTenant(http: Http, big: BigTenant, seconds: number): Promise<{ page: Closed; week: Closed; pageAlone: Closed; weekAlone: Closed }> {
+  const pick = (i: number) => ({ resource: big.resourceIds[i % 8]!, date: dateIn(1 + (i % 80)) });
+  const page = (i: number) => {
+    const p = pick(i);
+    return http.send('GET', big.slug, `/book/${big.availabilityServiceId}?${new URLSearchParams({ resource: p.resource, tz: ZONE, from: p.date, date: p.date })}`);
+  };
+  const week = (i: number) => {
+    const q = new URLSearchParams({ service_id: big.availabilityServiceId, from: pick(i).date, to: dateIn(7 + (i % 80)), time_zone: ZONE });
+    return http.send('GET', big.slug, `/api/v1/availability?${q}`, { authorization: `Bearer ${big.apiKey}` });
+  };
+  const r = {
+    pageAlone: await closedLoop(1, 1, page),
+    page: await closedLoop(opts.clients, seconds, page),
+    weekAlone: await closedLoop(1, 1, week),
+    week: await closedLoop(opts.clients, seconds, week),
+  };
+  for (const [name, run] of Object.entries(r)) check(name, run.statuses.size === 1 && run.statuses.has(200), `answers ${statusText(run.statuses)}`);
+  return r;
+}
+
+async function main(run: Run): Promise<void> {
+  setLogLevel('silent');
+  const load0 = loadavg()[0]!;
+  const tSetup = performance.now();
+  if (opts.profileDir) await mkdir(opts.profileDir, { recursive: true });
+  const env = await startDatabase(run);
+  const db = (run.db = connectDatabase({ databaseUrl: env.DATABASE_URL! }));
+  // The web process and the worker load their modules while the seed runs.
+  const webPort = await freePort();
+  const app = (run.app = startChild('src/server.ts', { ...env, PORT: String(webPort), HOST: '127.0.0.1' }));
+  const worker = (run.worker = startChild('src/worker.ts', env));
+  const http = (run.http = new Http(webPort, 512));
+  const tSeed = performance.now();
+  const { tenants, crowdOne, crowdAny, ceilingTenant, big } = await seedAll(db, env);
+  const seedS = (performance.now() - tSeed) / 1000;
+  if (opts.profileDir) await db.owner.raw('select pg_stat_statements_reset()');
+  const c = checker(db);
+  await waitForHealth(http);
+  const resources = tenants.reduce((n, t) => n + t.resourceIds.length, 0);
+  console.log(`node ${process.version}; ${TENANTS} businesses (${resources} resources), big one: ${big.bookings} bookings, ${big.busyBlocks} busy blocks; ` +
+    `rate ${opts.rate}/s for ${opts.seconds} s, ${opts.clients} clients; setup ${((performance.now() - tSetup) / 1000).toFixed(1)} s (seed ${seedS.toFixed(1)} s); load average ${load0.toFixed(2)}`);
+
+  // Warm-up (JIT, pools, the worker's first jobs), then the measured run on the next slots.
+  const warm = Math.max(opts.smoke ? 1 : 2, Math.round(opts.seconds / 10));
+  await e2e(http, tenants, run.sink, c, opts.rate, warm, 0, 'warm-up');
+  const postmasterFile = path.join(run.dir, 'pg', 'postmaster.pid');
+  const pids = { web: app.pid!, worker: worker.pid!, postmaster: existsSync(postmasterFile) ? Number(readFileSync(postmasterFile, 'utf8').split('\n')[0]) : undefined };
+  const cpu0 = cpuNow(pids);
+  const t0 = performance.now();
+  const load = await e2e(http, tenants, run.sink, c, opts.rate, opts.seconds, opts.rate * warm, 'e2e');
+  const cpu = cpuSince(cpu0, cpuNow(pids));
+  const wallMs = performance.now() - t0;
+  const topLoad = opts.profileDir ? await topStatements(db, 'the warm-up and e2e') : [];
+  const one = await crowd(http, crowdOne, false, run.sink, c, 'crowd one');
+  const any = await crowd(http, crowdAny, true, run.sink, c, 'crowd any');
+  // The side scenarios run shorter than the load, so a full run stays within 3 minutes.
+  const sideSeconds = Math.min(10, Math.max(1, opts.seconds / 2));
+  const { page, week, pageAlone, weekAlone } = await bigTenant(http, big, sideSeconds);
+  const topRest = opts.profileDir ? await topStatements(db, 'the crowds and the big tenant') : [];
+  const ceil = await ceiling(run.pg!, db, run.dir, ceilingTenant, c, Math.ceil(sideSeconds));
+  const everyone = [...tenants, crowdOne, crowdAny, ceilingTenant, big].map((t) => t.tenantId);
+  const overlaps = await c.overlaps(everyone);
+  check('all businesses, at the end', overlaps === 0, `${overlaps} overlapping active bookings`);
+
+  printTable([
+    ['e2e booking', `${load.rate.toFixed(1)}/s confirmed (offered ${load.offered}/s; ${load.booked}/${load.arrivals} booked, ${load.confirmed} confirmed)`,
+      ...p(load.latency), `≥ ${TARGETS.rate}/s (floor ${TARGETS.rateFloor}), p95 < ${TARGETS.bookingP95}`,
+      `${verdict(load.rate >= TARGETS.rate)} / ${verdict(load.latency.p95 < TARGETS.bookingP95)}`],
+    ['  form / API', `p95 form ${ms(load.formP95)}, API ${ms(load.apiP95)}`, '', '', '', '', ''],
+    ['confirmation delay', `commit → accepted, ${load.confirmDelay.count} messages`, ...p(load.confirmDelay), `p95 < ${TARGETS.confirmP95}`, verdict(load.confirmDelay.p95 < TARGETS.confirmP95)],
+    ['crowd, one resource', `${one.winners} won, ${statusText(one.statuses)}`, ...p(one.losers), `losers p95 < ${TARGETS.crowdP95}`, verdict(one.losers.p95 < TARGETS.crowdP95)],
+    ['crowd, any of 5', `${any.winners} won, ${statusText(any.statuses)}`, ...p(any.losers), `losers p95 < ${TARGETS.crowdP95}`, verdict(any.losers.p95 < TARGETS.crowdP95)],
+    ['  losers form / API', `p95 one: form ${ms(one.formP95)}, API ${ms(one.apiP95)}; any: form ${ms(any.formP95)}, API ${ms(any.apiP95)}`, '', '', '', '', ''],
+    ['times page (big)', `${page.perSecond.toFixed(1)}/s, ${page.kib.toFixed(0)} KiB; 1 client: p50 ${ms(pageAlone.latency.p50)}, p95 ${ms(pageAlone.latency.p95)}`, ...p(page.latency), `p95 < ${TARGETS.pageP95}`, verdict(page.latency.p95 < TARGETS.pageP95)],
+    ['API week (big)', `${week.perSecond.toFixed(1)}/s, ${week.kib.toFixed(0)} KiB; 1 client: p50 ${ms(weekAlone.latency.p50)}, p95 ${ms(weekAlone.latency.p95)}`, ...p(week.latency), `p95 < ${TARGETS.apiP95}`, verdict(week.latency.p95 < TARGETS.apiP95)],
+    ['ceiling (pgbench)', `${ceil.tps.toFixed(0)} tx/s, ${ceil.transactions} tx, mean ${ms(ceil.latencyMs)} ms (${ceil.version})`, '', '', '', '', ''],
+  ]);
+  const cores = availableParallelism();
+  const per = (v: number) => (v / load.confirmed).toFixed(1);
+  const ours = cpu.web + cpu.worker + cpu.postgres + cpu.bench;
+  console.log(`\nCPU per confirmed booking (e2e, ${(wallMs / 1000).toFixed(1)} s): web ${per(cpu.web)} ms, worker ${per(cpu.worker)}, Postgres ${per(cpu.postgres)}, ` +
+    `load generator and SendGrid receiver ${per(cpu.bench)}; the machine was ${((100 * cpu.machine) / (cores * wallMs)).toFixed(0)} % busy, ` +
+    `${((100 * Math.max(0, cpu.machine - ours)) / (cores * wallMs)).toFixed(0)} % of it other processes`);
+  console.log(`end to end / ceiling: ${((100 * load.rate) / ceil.tps).toFixed(1)} %   load average ${load0.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`);
+  for (const line of [...topLoad, ...topRest]) console.log(line);
+  console.log(`run took ${((performance.now() - tSetup) / 1000).toFixed(0)} s`);
+  console.log(failed ? `\nFAILED checks:\n  ${failures.join('\n  ')}` : '\nAll checks passed: no overlapping bookings, rows = successes, no 5xx, no message sent twice.');
+}
+
+const p = (s: Summary) => [ms(s.p50), ms(s.p95), ms(s.p99)];
+
+function printTable(body: string[][]): void {
+  const rows = [['scenario', 'result', 'p50 ms', 'p95 ms', 'p99 ms', 'target', ''], ...body];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  console.log('');
+  for (const r of rows) console.log(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+/** With --profile: the statements Postgres spent most time on since the last call (which it resets). */
+async function topStatements(db: Database, since: string): Promise<string[]> {
+  const { rows } = await db.owner.raw<{ rows: { calls: string; total: number; mean: number; query: string }[] }>(
+    `select calls, total_exec_time as total, mean_exec_time as mean, regexp_replace(query, '\\s+', ' ', 'g') as query
+       from pg_stat_statements order by total_exec_time desc limit 12`,
+  );
+  const all = (await db.owner.raw<{ rows: { calls: string; total: number }[] }>('select sum(calls) as calls, sum(total_exec_time) as total from pg_stat_statements')).rows[0]!;
+  await db.owner.raw('select pg_stat_statements_reset()');
+  return ['', `pg_stat_statements, ${since}: ${all.calls} statements, ${all.total.toFixed(0)} ms; the top by total time:`, ...rows.map((r) => `  ${r.total.toFixed(0).padStart(7)} ms ${String(r.calls).padStart(7)} calls ${r.mean.toFixed(2).padStart(7)} ms  ${r.query.slice(0, 110)}`)];
+}
+
+const dir = await mkdtemp(path.join(tmpdir(), 'slotwise-bench-'));
+await chmod(dir, 0o755); // as root, the postgres user must reach the data dir
+const run: Run = { dir, sink: await new MailSink().start() };
+// Also on Ctrl-C or a timeout's SIGTERM: the children, Postgres and the temp dir go with the run.
+let stopping: Promise<void> | undefined;
+const stopOnce = () => (stopping ??= stop(run));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`${signal}: stopping the web process, the worker and Postgres`);
+    void stopOnce().finally(() => process.exit(1));
+  });
+}
+try {
+  await main(run);
+} catch (err) {
+  console.error(err);
+  failed = true;
+} finally {
+  await stopOnce();
+}
+process.exit(failed ? 1 : 0);
