@@ -23,6 +23,8 @@ import { formatMinor } from '../payments/money.ts';
 import { paymentOf, paymentTimeline, refundsOf } from '../payments/queries.ts';
 import type { Viewer } from './scope.ts';
 import { closedBands, gridItem, mondayOf, nowRow, openIntervals, rowsTouched, visibleRows, withLanes, type GridItem } from './time-grid.ts';
+import type { NotificationStatus } from '../notifications/queries.ts';
+import { messageStatusLabel } from '../notifications/status.ts';
 
 const Id = z.uuid();
 const STATUSES = ['pending', 'held', 'confirmed', 'cancelled', 'completed', 'no_show'] as const;
@@ -81,7 +83,9 @@ export function adminBookingRoutes(deps: AppDeps): Router {
       csvHref: `/admin/bookings.csv?${params}`,
       rows: rows.map((b) => ({
         ...b,
-        when: `${longDate(b.starts_at.getTime(), b.resource_time_zone)}, ${formatInZoneWithName(b.starts_at.getTime(), b.resource_time_zone)}`,
+        // The business's clock, the resource's beside it when it works in another zone.
+        when: `${longDate(b.starts_at.getTime(), tenant.timeZone)}, ${formatInZoneWithName(b.starts_at.getTime(), tenant.timeZone)}${
+          b.resource_time_zone === tenant.timeZone ? '' : ` (${formatInZoneWithName(b.starts_at.getTime(), b.resource_time_zone)} for ${b.resource_name})`}`,
         paid: b.payment_status ? `${b.payment_status.replace('_', ' ')}: ${formatMinor(b.amount_paid ?? 0, b.payment_currency!)} paid${b.amount_refunded ? `, ${formatMinor(b.amount_refunded, b.payment_currency!)} refunded` : ''}` : '',
       })),
       zone: tenant.timeZone,
@@ -120,8 +124,10 @@ export function adminBookingRoutes(deps: AppDeps): Router {
     res.status(status).render('admin/bookings/show', {
       title: `${b.customer_name} — ${b.service_name}`,
       ...data,
-      whenResource: at(b.resource_time_zone),
-      whenCustomer: b.customer_time_zone === b.resource_time_zone ? '' : at(b.customer_time_zone),
+      // The business's clock first; the resource's and the customer's beside it where they differ.
+      whenBusiness: at(tenant.timeZone),
+      whenResource: b.resource_time_zone === tenant.timeZone ? '' : at(b.resource_time_zone),
+      whenCustomer: b.customer_time_zone === tenant.timeZone || b.customer_time_zone === b.resource_time_zone ? '' : at(b.customer_time_zone),
       started: b.starts_at.getTime() <= deps.now().getTime(),
       requestExpires: b.hold_expires_at ? `${longDate(b.hold_expires_at.getTime(), tenant.timeZone)}, ${formatInZoneWithName(b.hold_expires_at.getTime(), tenant.timeZone)}` : '',
       noteErrors: {},
@@ -130,6 +136,8 @@ export function adminBookingRoutes(deps: AppDeps): Router {
       money: (n: number) => formatMinor(n, data.payment?.currency ?? 'USD'),
       mayRefund: req.user!.role === 'owner' || req.user!.role === 'admin',
       mayAnswer: req.user!.role === 'owner' || req.user!.role === 'admin',
+      mailSends: Boolean(deps.config.sendgridApiKey),
+      statusLabel: (s: NotificationStatus) => messageStatusLabel(s, Boolean(deps.config.sendgridApiKey)),
       ...extra,
     });
   }
@@ -148,13 +156,23 @@ export function adminBookingRoutes(deps: AppDeps): Router {
     const b = await visible(req, res);
     const parsed = CancelForm.safeParse(req.body ?? {});
     if (!parsed.success) return detail(req, res, 422, { cancelErrors: fieldErrors(parsed.error) });
+    // Asked twice, as on the customer's manage page: without `confirm` the
+    // answer is the question (htmx asks in the browser and sends it).
+    if (req.body?.confirm !== 'yes') {
+      return res.render('admin/bookings/cancel-confirm', {
+        title: `Cancel ${b.customer_name}'s booking?`,
+        booking: b,
+        when: `${longDate(b.starts_at.getTime(), tenantOf(res).timeZone)}, ${formatInZoneWithName(b.starts_at.getTime(), tenantOf(res).timeZone)}`,
+        reason: parsed.data.reason,
+      });
+    }
     try {
       await cancelBooking(deps, tenantOf(res).id, actorOf(req), b.id, parsed.data.reason || null);
     } catch (err) {
       if (err instanceof BookingNotActive) return detail(req, res, statusOf(err), { actionError: err.message });
       throw err;
     }
-    req.session.flash = 'The booking is cancelled and the customer is being notified.';
+    req.session.flash = `The booking is cancelled. ${customerTold(deps)}`;
     res.redirect(303, `/admin/bookings/${b.id}`);
   });
 
@@ -181,6 +199,7 @@ export function adminBookingRoutes(deps: AppDeps): Router {
     page: 'admin/bookings/reschedule',
     fixedResource: true,
     excludeBookingId: b.id,
+    currentStart: b.starts_at.getTime(),
     extra: { booking: b },
   });
   const moveQuery = (req: Request, b: AdminBookingRow): PickerQuery => {
@@ -221,7 +240,7 @@ export function adminBookingRoutes(deps: AppDeps): Router {
       }
       throw err;
     }
-    req.session.flash = 'Moved. The customer is being notified of the new time.';
+    req.session.flash = `Moved. ${customerTold(deps)}`;
     res.redirect(303, `/admin/bookings/${b.id}`);
   });
 
@@ -250,7 +269,9 @@ export function adminBookingRoutes(deps: AppDeps): Router {
     res.redirect(303, `/admin/bookings/${b.id}#notes`);
   });
 
-  // Each resource in a column of its own, in its own zone, its closed hours shaded.
+  // Each resource in a column of its own, its closed hours shaded, all on one clock: the
+  // business's. A resource in another zone shows its hours shifted (its own zone named in
+  // its column's head), so 9 AM in one column is 9 AM in the next.
   r.get('/day', async (req, res) => {
     const tenant = tenantOf(res);
     const date = queryDate(req, 'date') ?? localDate(deps.now().getTime(), tenant.timeZone);
@@ -259,12 +280,13 @@ export function adminBookingRoutes(deps: AppDeps): Router {
       const hours = await gridHours(tx, resources, date, date);
       // One query at a time: a transaction is one connection.
       const out = [];
+      const zone = tenant.timeZone;
       for (const res0 of resources) {
         out.push({
           resource: res0,
-          items: await gridItemsOn(tx, viewerOf(req), date, res0.time_zone, res0),
-          now: nowRow(deps.now().getTime(), date, res0.time_zone),
-          open: rowsTouched(openIntervals(hours.resources.filter((h) => h.resourceId === res0.id), hours.holidays, dayInstantRange(date, res0.time_zone)), date, res0.time_zone),
+          items: await gridItemsOn(tx, viewerOf(req), date, zone, res0),
+          now: nowRow(deps.now().getTime(), date, zone),
+          open: rowsTouched(openIntervals(hours.resources.filter((h) => h.resourceId === res0.id), hours.holidays, dayInstantRange(date, zone)), date, zone),
         });
       }
       return out;
@@ -272,12 +294,14 @@ export function adminBookingRoutes(deps: AppDeps): Router {
     const rows = visibleRows(columns.flatMap((c) => c.items), columns.map((c) => c.now), columns.flatMap((c) => [...c.open]));
     res.render('admin/day', {
       title: `Day — ${date}`, date, dateLabel: longDate(dayInstantRange(date, tenant.timeZone).start + 43_200_000, tenant.timeZone), prev: addDays(date, -1), next: addDays(date, 1), ...rows,
-      columns: columns.map((c) => ({ ...c, bands: closedBands(c.open, date, c.resource.time_zone, rows.offset, rows.end) })),
+      zone: tenant.timeZone,
+      columns: columns.map((c) => ({ ...c, bands: closedBands(c.open, date, tenant.timeZone, rows.offset, rows.end), ownZone: c.resource.time_zone === tenant.timeZone ? '' : c.resource.time_zone })),
     });
   });
 
-  // One resource in its own zone, or all of them (the default when there are several) in the business's
-  // zone, side by side where they overlap; shaded where none of them is open.
+  // One resource, or all of them (the default when there are several) side by side where they overlap,
+  // always on the business's clock (a resource in another zone shows its hours shifted); shaded where
+  // none of them is open.
   r.get('/week', async (req, res) => {
     const tenant = tenantOf(res);
     const date = queryDate(req, 'date') ?? localDate(deps.now().getTime(), tenant.timeZone);
@@ -285,7 +309,7 @@ export function adminBookingRoutes(deps: AppDeps): Router {
     const data = await withTenant(deps.db, tenant.id, async (tx) => {
       const resources = await visibleResources(tx, viewerOf(req));
       const chosen = resources.find((x) => x.id === queryText(req, 'resource')) ?? (resources.length === 1 ? resources[0] : undefined);
-      const zone = chosen?.time_zone ?? tenant.timeZone;
+      const zone = tenant.timeZone;
       // A resource's local dates run up to a day either side of the business's.
       const hours = await gridHours(tx, chosen ? [chosen] : resources, addDays(monday, -1), addDays(monday, 7));
       const open = openIntervals(hours.resources, hours.holidays, { start: dayInstantRange(monday, zone).start, end: dayInstantRange(addDays(monday, 6), zone).end });
@@ -321,3 +345,7 @@ async function gridItemsOn(tx: TenantTx, viewer: Viewer, date: string, zone: str
       title: resource ? `${b.customer_name} · ${b.service_name}` : `${b.customer_name} · ${b.service_name} · ${b.resource_name}`,
     }, zone, start, end));
 }
+
+/** What happens to the customer's message: sent by the mail provider, or, without one, kept in the outbox. */
+export const customerTold = (deps: AppDeps): string =>
+  deps.config.sendgridApiKey ? 'The customer is being told by email.' : 'The message to the customer is kept in the outbox (no mail provider is set up).';

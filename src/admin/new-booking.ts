@@ -7,14 +7,21 @@ import { fieldErrors, formValues } from '../http/forms.ts';
 import { Email } from '../tenancy/commands.ts';
 import { BookingNotes, CustomerTimeZone } from '../bookings/commands.ts';
 import { NotOffered, SlotRefused } from '../bookings/errors.ts';
-import { calendarDate, queryDate } from '../http/params.ts';
+import { calendarDate, queryDate, queryText } from '../http/params.ts';
 import { singleLine } from '../http/text.ts';
-import { createBooking } from '../bookings/service.ts';
-import { parseHHMM, wallTimeToInstant } from '../scheduling/index.ts';
+import { createBooking, findAvailability } from '../bookings/service.ts';
+import { dayInstantRange, formatInZoneWithName, localDate, parseHHMM, wallTimeToInstant } from '../scheduling/index.ts';
+import { isoInZone } from '../bookings/present.ts';
 import { TIME_ZONES } from '../tenancy/timezones.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import { scopeResources, type Viewer } from './scope.ts';
 import { visibleResources } from './booking-queries.ts';
+import { customerTold } from './bookings.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** "Another time": the free times are radio buttons named `time`; the one typed instead comes as `otherTime`. */
+const chosenTime = (body: Record<string, unknown>) => (body.time === 'other' ? body.otherTime : body.time);
 
 const PhoneBooking = z.object({
   serviceId: z.uuid('Choose a service.'),
@@ -44,13 +51,42 @@ export function newBookingRoutes(deps: AppDeps): Router {
       services: await tx('services').where({ active: true }).orderBy(['position', 'name']).select('id', 'name', 'duration_min'),
       resources: await visibleResources(tx, viewerOf(req)),
     }));
-    res.status(status).render('admin/bookings/new', { title: 'New booking', ...data, values: { timeZone: tenantOf(res).timeZone, ...values }, errors, timeZones: TIME_ZONES });
+    const free = await freeTimes(res, values, data.resources);
+    res.status(status).render('admin/bookings/new', { title: 'New booking', ...data, values: { timeZone: tenantOf(res).timeZone, ...values }, errors, timeZones: TIME_ZONES, free });
   }
 
-  r.get('/bookings/new', (req, res) => form(req, res, 200, { date: queryDate(req, 'date') ?? '' }, {}));
+  /**
+   * The free times of the chosen service, resource and day, as customers
+   * see them (the same engine and rules), in the resource's zone: picked
+   * instead of typed, so a time that cannot be booked does not wait for the
+   * submit to say so. Staff may still type another time (inside the notice,
+   * say). Null until service, resource and day are chosen.
+   */
+  async function freeTimes(res: Response, values: Record<string, string>, resources: { id: string; time_zone: string }[]) {
+    const resource = resources.find((x) => x.id === values.resourceId);
+    const date = values.date && /^\d{4}-\d{2}-\d{2}$/.test(values.date) ? values.date : undefined;
+    if (!resource || !date || !UUID.test(values.serviceId ?? '')) return null;
+    try {
+      const avail = await findAvailability(deps, tenantOf(res).id, { serviceId: values.serviceId!, resourceId: resource.id, range: dayInstantRange(date, resource.time_zone) });
+      return {
+        zone: resource.time_zone,
+        times: avail.slots.filter((s) => localDate(s.start, resource.time_zone) === date)
+          .map((s) => ({ value: isoInZone(s.start, resource.time_zone).slice(11, 16), label: formatInZoneWithName(s.start, resource.time_zone) })),
+      };
+    } catch (err) {
+      if (err instanceof NotOffered) return { zone: resource.time_zone, times: [], notOffered: err.message };
+      throw err;
+    }
+  }
+
+  // With a service, a resource and a day in the query ("Show free times"), the form lists that day's free times.
+  r.get('/bookings/new', (req, res) => {
+    const pick = (k: string) => queryText(req, k) ?? '';
+    return form(req, res, 200, { date: queryDate(req, 'date') ?? '', serviceId: pick('serviceId'), resourceId: pick('resourceId') }, {});
+  });
 
   r.post('/bookings/new', async (req, res) => {
-    const parsed = PhoneBooking.safeParse(req.body ?? {});
+    const parsed = PhoneBooking.safeParse({ ...(req.body ?? {}), time: chosenTime(req.body ?? {}) });
     if (!parsed.success) return form(req, res, 422, formValues(req.body), fieldErrors(parsed.error));
     const f = parsed.data;
     const resource = await withTenant(deps.db, tenantOf(res).id, (tx) => scopeResources(tx, viewerOf(req)).where({ id: f.resourceId }).first('id', 'time_zone'));
@@ -64,7 +100,7 @@ export function newBookingRoutes(deps: AppDeps): Router {
         { serviceId: f.serviceId, resourceId: f.resourceId, start, customer: { name: f.name, email: f.email, phone: f.phone, timeZone: f.timeZone }, notes: f.notes },
         { staffOverride: true },
       );
-      req.session.flash = 'Booked. The customer gets the confirmation by email.';
+      req.session.flash = `Booked. ${customerTold(deps)}`;
       res.redirect(303, `/admin/bookings/${booking.id}`);
     } catch (err) {
       // A service or resource no longer offered is, on this form, a choice to make again.

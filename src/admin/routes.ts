@@ -6,9 +6,11 @@ import { requireRole } from '../http/guards.ts';
 import { useTenant } from '../http/host.ts';
 import { recentOutbox } from '../mail/outbox.ts';
 import { BookingPageForm, Branding, NotificationSettingsForm } from '../tenancy/commands.ts';
-import { currentTenant, updateBookingPageSettings, updateBranding, updateNotificationSettings } from '../tenancy/queries.ts';
+import { currentTenant, updateBookingPageSettings, updateBranding, updateContact, updateNotificationSettings } from '../tenancy/queries.ts';
+import { ContactForm } from '../tenancy/contact.ts';
 import { PolicyForm } from '../tenancy/policy.ts';
-import { recentNotifications } from '../notifications/queries.ts';
+import { recentNotifications, type NotificationStatus } from '../notifications/queries.ts';
+import { messageStatusLabel } from '../notifications/status.ts';
 import { outboxMessage } from '../mail/outbox.ts';
 import { notFound } from '../http/errors.ts';
 import { uuidParam } from '../http/params.ts';
@@ -76,7 +78,9 @@ export function adminRoutes(deps: AppDeps): Router {
       requestsHref: `/admin/bookings?status=pending&from=${today}&to=${addDays(today, 365)}`,
       todayLabel: longDate(dayInstantRange(today, tenant.timeZone).start + 43_200_000, tenant.timeZone),
       bookings: rows.map((b) => ({
-        id: b.id, time: formatInZoneWithName(b.starts_at.getTime(), b.resource_time_zone), customer: b.customer_name, service: b.service_name,
+        // On the business's clock, with the resource's own beside it when it works in another zone.
+        id: b.id, time: formatInZoneWithName(b.starts_at.getTime(), tenant.timeZone), customer: b.customer_name, service: b.service_name,
+        resourceTime: b.resource_time_zone === tenant.timeZone ? '' : formatInZoneWithName(b.starts_at.getTime(), b.resource_time_zone),
         resource: b.resource_name, status: b.status, isNext: b === next,
       })),
       takings: week.map((w) => ({ paid: formatMinor(w.paid, w.currency), refunded: formatMinor(w.refunded, w.currency) })),
@@ -101,10 +105,31 @@ export function adminRoutes(deps: AppDeps): Router {
     });
     return v;
   };
+  /**
+   * Settings are saved a group at a time (one form, one save each): a form
+   * names its `group`, and the fields of the other groups keep their saved
+   * values. A body without a group (the API-like whole form) sets them all.
+   * A checkbox left unticked is absent from its form: absent means off.
+   */
+  const GROUPS: Record<string, Record<string, string[]>> = {
+    notifications: { reminders: ['reminderHours', 'notificationEmail'], rules: ['cutoffHours', 'customersMayCancel', 'customersMayReschedule'] },
+    page: {
+      page: ['currency', 'bookingIntro', 'customerDayCap'],
+      policy: ['tier0Hours', 'tier0Percent', 'tier1Hours', 'tier1Percent', 'tier2Hours', 'tier2Percent', 'sameDayPercent'],
+    },
+  };
+  const oneGroup = (form: keyof typeof GROUPS, body: Record<string, unknown>, saved: Record<string, string>): Record<string, unknown> => {
+    const groups = GROUPS[form]!;
+    const keys = typeof body.group === 'string' && Object.hasOwn(groups, body.group) ? groups[body.group] : undefined;
+    if (!keys) return body;
+    return { ...saved, ...Object.fromEntries(keys.map((k) => [k, typeof body[k] === 'string' ? body[k] : ''])) };
+  };
   const settingsPage = (t: Tenant, over: Record<string, unknown> = {}) => ({
     title: 'Business settings',
     values: { name: t.name, logoUrl: t.logoUrl ?? '', accentColor: t.accentColor, timeZone: t.timeZone },
     errors: {},
+    contact: { contactPhone: t.contact.phone ?? '', contactEmail: t.contact.email ?? '', contactAddress: t.contact.address ?? '' },
+    contactErrors: {},
     notify: notificationValues(t),
     notifyErrors: {},
     page: pageValues(t),
@@ -119,15 +144,16 @@ export function adminRoutes(deps: AppDeps): Router {
 
   r.post('/settings/booking-page', managers, async (req, res) => {
     const tenant = res.locals.tenant as Tenant;
-    const page = BookingPageForm.safeParse(req.body ?? {});
-    const policy = PolicyForm.safeParse(req.body ?? {});
-    const capText = String(req.body?.customerDayCap ?? '').trim();
+    const body = oneGroup('page', req.body ?? {}, pageValues(tenant));
+    const page = BookingPageForm.safeParse(body);
+    const policy = PolicyForm.safeParse(body);
+    const capText = String(body.customerDayCap ?? '').trim();
     const cap = capText === '' ? null : Number(capText);
     const capErrors: Record<string, string> = cap !== null && !(Number.isInteger(cap) && cap >= 1 && cap <= 1000)
       ? { customerDayCap: 'Leave empty for no limit, or a whole number from 1 to 1000.' } : {};
     if (!page.success || !policy.success || Object.keys(capErrors).length) {
       const errors = { ...(policy.success ? {} : fieldErrors(policy.error)), ...(page.success ? {} : fieldErrors(page.error)), ...capErrors };
-      return res.status(422).render('admin/settings', settingsPage(tenant, { page: formValues(req.body), pageErrors: errors }));
+      return res.status(422).render('admin/settings', settingsPage(tenant, { page: formValues(body), pageErrors: errors }));
     }
     const next = { currency: page.data.currency, bookingIntro: page.data.bookingIntro, cancellationPolicy: policy.data, maxOnlineBookingsPerCustomerDay: cap };
     await withTenant(deps.db, tenant.id, async (tx) => {
@@ -145,11 +171,27 @@ export function adminRoutes(deps: AppDeps): Router {
     res.redirect(303, '/admin/settings');
   });
 
+  r.post('/settings/contact', managers, async (req, res) => {
+    const tenant = res.locals.tenant as Tenant;
+    const parsed = ContactForm.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      return res.status(422).render('admin/settings', settingsPage(tenant, { contact: formValues(req.body), contactErrors: fieldErrors(parsed.error) }));
+    }
+    const next = { phone: parsed.data.contactPhone, email: parsed.data.contactEmail, address: parsed.data.contactAddress };
+    await withTenant(deps.db, tenant.id, async (tx) => {
+      await updateContact(tx, next);
+      await audit(tx, { userId: req.user!.id }, { action: 'settings.contact', subjectType: 'tenant', subjectId: tenant.id, before: tenant.contact, after: next });
+    });
+    req.session.flash = 'Contact details saved.';
+    res.redirect(303, '/admin/settings#contact');
+  });
+
   r.post('/settings/notifications', managers, async (req, res) => {
     const tenant = res.locals.tenant as Tenant;
-    const parsed = NotificationSettingsForm.safeParse(req.body ?? {});
+    const body = oneGroup('notifications', req.body ?? {}, notificationValues(tenant));
+    const parsed = NotificationSettingsForm.safeParse(body);
     if (!parsed.success) {
-      return res.status(422).render('admin/settings', settingsPage(tenant, { notify: formValues(req.body), notifyErrors: fieldErrors(parsed.error) }));
+      return res.status(422).render('admin/settings', settingsPage(tenant, { notify: formValues(body), notifyErrors: fieldErrors(parsed.error) }));
     }
     const n = parsed.data;
     const next = {
@@ -191,6 +233,7 @@ export function adminRoutes(deps: AppDeps): Router {
     }));
     res.render('admin/outbox', {
       title: 'Messages', messages, notifications, standing, allowance: deps.config.mailUnverifiedAllowance, provider: deps.config.sendgridApiKey ? 'SendGrid' : null,
+      statusLabel: (s: NotificationStatus) => messageStatusLabel(s, Boolean(deps.config.sendgridApiKey)),
     });
   });
   r.use(resendVerificationRoutes(deps));

@@ -74,6 +74,8 @@ export function manageRoutes(deps: AppDeps): Router {
       mayReschedule: customerMay(tenant, booking, 'reschedule', now),
       cutoff: tenant.changeCutoffMinutes ? formatDuration(tenant.changeCutoffMinutes) : '',
       pay: paymentSummary(v, tenant, now, req.query.paid === '1'),
+      // Only a mail provider sends mail; without one, messages stay in the business's outbox.
+      mailSends: Boolean(deps.config.sendgridApiKey),
       ...extra,
     });
   }
@@ -104,6 +106,7 @@ export function manageRoutes(deps: AppDeps): Router {
     page: 'bookings/reschedule',
     fixedResource: true,
     excludeBookingId: v.booking.id,
+    currentStart: v.booking.start.getTime(),
     extra: { token: v.token, currentLabel: `${longDate(v.booking.start.getTime(), v.booking.customer.timeZone)}, ${formatInZoneWithName(v.booking.start.getTime(), v.booking.customer.timeZone)}` },
   });
 
@@ -112,7 +115,10 @@ export function manageRoutes(deps: AppDeps): Router {
     const tz = queryZone(req, 'tz') ?? bodyTz ?? v.booking.customer.timeZone;
     const today = localDate(deps.now().getTime(), tz);
     const from = queryDate(req, 'from');
-    return { serviceId: v.booking.serviceId, resource: v.booking.resourceId, tz, from: from && from > today ? from : today, date: queryDate(req, 'date') };
+    // Opens on the booked day (a move is most often to another time that day or near it).
+    const booked = localDate(v.booking.start.getTime(), tz);
+    const date = queryDate(req, 'date') ?? (booked >= today ? booked : undefined);
+    return { serviceId: v.booking.serviceId, resource: v.booking.resourceId, tz, from: from && from > today ? from : today, date };
   };
 
   r.get('/manage/:token', async (req, res) => {
@@ -127,6 +133,22 @@ export function manageRoutes(deps: AppDeps): Router {
     if (!reason.success) {
       res.status(422);
       return showBooking(req, res, v, { reasonError: fieldErrors(reason.error).reason ?? 'Check the reason.', reasonValue: formValues(req.body).reason ?? '' });
+    }
+    // A cancellation is asked twice: the first post (no `confirm`) answers
+    // with the question, the page's "Yes, cancel" carries it. With htmx the
+    // browser asks (hx-confirm) and the one post carries it.
+    if (req.body?.confirm !== 'yes') {
+      const start = v.booking.start.getTime();
+      const zone = v.booking.customer.timeZone;
+      return res.set('Cache-Control', 'no-store').render('bookings/cancel-confirm', {
+        title: 'Cancel your booking?',
+        token: v.token,
+        service: v.service,
+        resource: v.resource,
+        when: `${longDate(start, zone)}, ${formatInZoneWithName(start, zone)}`,
+        reason: reason.data.reason,
+        pay: paymentSummary(v, tenantOf(res), deps.now(), false),
+      });
     }
     const done = await cancelBooking(deps, tenantOf(res).id, CUSTOMER, v.booking.id, reason.data.reason ? `Customer: ${reason.data.reason}` : 'Cancelled by the customer');
     showBooking(req, res, { ...done, token: v.token }, { cancelledNow: true });

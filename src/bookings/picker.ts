@@ -28,6 +28,8 @@ export interface PickerFlow {
   fixedResource?: boolean;
   /** A booking being moved does not block its own new time. */
   excludeBookingId?: string;
+  /** The start of the booking being moved: its time is marked, not offered as a choice. */
+  currentStart?: number;
   extra?: Record<string, unknown>;
 }
 
@@ -73,7 +75,7 @@ export async function renderPicker(
     days: days.map((d) => ({ ...d, href: `${base}?${params({ from, date: d.date })}` })),
     date,
     dateLabel: longDate(dateStart + 12 * 3600_000, q.tz),
-    times: timesOn(date, avail.slots, q.tz, avail.service.capacity).map((t) => ({ ...t, href: `${flow.timePath}?${params({ start: t.start })}` })),
+    times: timesOn(date, avail.slots, q.tz, avail.service.capacity).map((t) => ({ ...t, href: `${flow.timePath}?${params({ start: t.start })}`, current: Date.parse(t.start) === flow.currentStart })),
     basePath: base,
     fixedResource: flow.fixedResource ?? false,
     ...flow.extra,

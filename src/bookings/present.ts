@@ -1,5 +1,6 @@
 import { Temporal } from 'temporal-polyfill';
 import { dayInstantRange, formatInZone, type AnyResourceSlot, type Interval } from '../scheduling/index.ts';
+import { zoneLabel as placeAndOffset } from '../tenancy/timezones.ts';
 
 /**
  * Turning instants into what a page shows, always in a named zone. The
@@ -30,10 +31,9 @@ function formatter(use: string, zone: string, options: Intl.DateTimeFormatOption
   return f;
 }
 
-/** 'America/Los_Angeles (PST)' — the zone's name and its abbreviation at `ms`. */
+/** 'Los Angeles (PST, UTC−8)': the zone as a place and the offset people know, at `ms` (the picker's and details' heading). */
 export function zoneLabel(zone: string, ms: number): string {
-  const part = formatter('zoneName', zone, { timeZoneName: 'short' }).formatToParts(ms).find((p) => p.type === 'timeZoneName');
-  return part ? `${zone} (${part.value})` : zone;
+  return placeAndOffset(zone, ms);
 }
 
 /** 'Monday, March 9, 2026' in `zone`. */
@@ -149,4 +149,14 @@ function isoOnDay(day: Interval, zone: string): (ms: number) => string {
 
 export function addDays(date: string, n: number): string {
   return Temporal.PlainDate.from(date).add({ days: n }).toString();
+}
+
+/**
+ * 'Mar 2, 2026, 7:05 AM EST': when something happened (history, messages,
+ * the audit log), in the business's zone with the zone named, never UTC.
+ */
+export function stamp(at: Date | number, zone: string): string {
+  return formatter('stamp', zone, { month: 'short', day: 'numeric', year: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' })
+    .format(at)
+    .replace(/\u202f/g, ' ');
 }

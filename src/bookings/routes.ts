@@ -14,6 +14,8 @@ import { formatDuration, formatMoney, longDate, zoneLabel } from './present.ts';
 import { renderPicker, type PickerQuery } from './picker.ts';
 import { createBooking, findAvailability } from './service.ts';
 import { bookingPaymentNote } from '../payments/present.ts';
+import { onlineCharge } from '../payments/plan.ts';
+import { changeRules } from './policy.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -62,7 +64,7 @@ export function bookingRoutes(deps: AppDeps): Router {
     if (!avail.slots.some((s) => s.start === start)) {
       return renderPicker(deps, req, res, { ...q, date: localDate(start, q.tz) }, 409, 'That time was just taken. Please pick another time.');
     }
-    res.render('bookings/details', detailsModel(avail, q, start, {}, {}, bookingPaymentNote(deps.config, tenant, avail.service)));
+    res.render('bookings/details', detailsModel(avail, q, start, {}, {}, bookingPaymentNote(deps.config, tenant, avail.service), rulesFor(tenant, avail.service), Boolean(deps.config.sendgridApiKey)));
   });
 
   // Bad input on the booking form answers 422 with the reason and writes
@@ -100,7 +102,7 @@ export function bookingRoutes(deps: AppDeps): Router {
         return renderPicker(deps, req, res, q, 422, errors.start ?? errors.serviceId ?? errors.resourceId ?? 'Choose one of the offered times.');
       }
       const avail = await findAvailability(deps, tenant.id, { serviceId: q.serviceId, resourceId: q.resource === 'any' ? null : q.resource, range: { start, end: start + 1 } });
-      return res.status(422).render('bookings/details', detailsModel(avail, q, start, formValues(body), errors, bookingPaymentNote(deps.config, tenant, avail.service)));
+      return res.status(422).render('bookings/details', detailsModel(avail, q, start, formValues(body), errors, bookingPaymentNote(deps.config, tenant, avail.service), rulesFor(tenant, avail.service), Boolean(deps.config.sendgridApiKey)));
     }
     try {
       const created = await createBooking(deps, tenant.id, { source: 'public', userId: null }, parsed.data);
@@ -117,6 +119,10 @@ export function bookingRoutes(deps: AppDeps): Router {
       throw err;
     }
   }
+
+  /** The change and cancellation rules, refund tiers included when this service is paid online. */
+  const rulesFor = (tenant: Tenant, service: Parameters<typeof onlineCharge>[2]) =>
+    changeRules(tenant, onlineCharge(deps.config, tenant, service, 'public') !== null);
 
   return r;
 }
@@ -140,6 +146,8 @@ function detailsModel(
   values: Record<string, string>,
   errors: Record<string, string>,
   paymentNote: string,
+  changeRules: string[],
+  mailSends: boolean,
 ) {
   return {
     title: `Your details — ${avail.service.name}`,
@@ -153,5 +161,7 @@ function detailsModel(
     values,
     errors,
     paymentNote,
+    changeRules,
+    mailSends,
   };
 }

@@ -26,6 +26,8 @@ import { resolveTenant } from './host.ts';
 import { checkPathParams } from './params.ts';
 import { sessionLifetime, sessionMiddleware } from './session.ts';
 import { installViews, VIEWS_DIR } from './views.ts';
+import { stamp } from '../bookings/present.ts';
+import { zoneGroups } from '../tenancy/timezones.ts';
 
 const PUBLIC_DIR = path.resolve(VIEWS_DIR, '../public');
 const HTMX_DIR = path.dirname(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'));
@@ -43,6 +45,10 @@ export function createApp(deps: AppDeps): Express {
   installViews(app, { cache: config.env === 'production' });
   app.locals.baseDomain = config.baseDomain;
   app.locals.rootUrl = rootOrigin(config);
+  // When something happened, on dashboard pages: in the business's zone (`it.tenant.timeZone`), named.
+  app.locals.stamp = stamp;
+  // Time zone selects: grouped by region, each zone labelled with its place and offset now.
+  app.locals.zoneGroups = (zones: readonly string[], selected: string | undefined) => zoneGroups(zones, selected, deps.now().getTime());
 
   app.use(requestId);
   app.use(securityHeaders(deps));
@@ -53,6 +59,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/admin', noStore);
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: config.env === 'production' ? '1h' : 0 }));
   app.use('/vendor/htmx', express.static(HTMX_DIR, { maxAge: '1d' }));
+  // Every page links the SVG icon; browsers that ask for /favicon.ico anyway are sent to it.
+  app.get('/favicon.ico', (_req, res) => res.set('Cache-Control', 'public, max-age=86400').redirect(301, '/static/favicon.svg'));
   app.use(healthRoutes(deps));
   // The API key, not the Host header, decides an API request's tenant.
   app.use('/api', apiRoutes(deps));

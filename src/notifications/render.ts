@@ -10,11 +10,19 @@ import { icsFor, parseAddress } from './ics.ts';
 import type { Attachment } from './transport.ts';
 import { formatMinor } from '../payments/money.ts';
 import { paymentSummary } from '../payments/present.ts';
+import { contactLines } from '../tenancy/contact.ts';
 
 const EMAILS = path.join(VIEWS_DIR, 'emails');
 // HTML escapes what it prints; plain text must not (a name like "O'Hara & Co" stays as typed).
 const html = new Eta({ views: EMAILS, autoEscape: true, cache: true });
-const text = new Eta({ views: EMAILS, autoEscape: false, cache: true });
+/**
+ * Plain text keeps every line break it is written with: Eta's default trims
+ * the newline after each `%>`, which ran "…Alex Rivera" and "Friday, …" into
+ * one line. A tag that only steers (`if`, `for`) ends in `-%>` to drop its
+ * own line instead.
+ */
+export const textEta = () => new Eta({ views: EMAILS, autoEscape: false, autoTrim: false, cache: true });
+const text = textEta();
 
 export type BookingKind =
   | 'booking_confirmation' | 'booking_reminder' | 'booking_cancelled' | 'booking_rescheduled'
@@ -113,6 +121,8 @@ export function renderBookingMessage(c: BookingMessageContext): Rendered {
     notes: booking.notes,
     manageUrl: c.manageUrl,
     cancelReason: c.cancelReason ?? null,
+    // How to reach the business, for customers (staff know).
+    contact: forCustomer ? contactLines(c.tenant.contact) : [],
     cancelled: c.kind === 'booking_cancelled' || c.kind === 'staff_booking_cancelled' || c.kind === 'late_payment_refunded' || c.kind === 'booking_declined',
     approvalUrl: c.approvalUrl ?? null,
     // What was paid online and what remains at the venue (src/payments/present.ts).

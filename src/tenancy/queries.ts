@@ -1,6 +1,7 @@
 import { perDatabase, type Database } from '../db/database.ts';
 import type { TenantTx } from '../db/tenant.ts';
 import type { CancellationPolicy } from './policy.ts';
+import type { BusinessContact } from './contact.ts';
 
 export interface Tenant {
   id: string;
@@ -31,6 +32,8 @@ export interface Tenant {
   holdMinutes: number;
   /** How long a time freed up is held for the waitlisted customer it is offered to (src/waitlist). */
   waitlistHoldMinutes: number;
+  /** How customers reach the business (each part optional). */
+  contact: BusinessContact;
 }
 
 interface TenantRow {
@@ -54,6 +57,9 @@ interface TenantRow {
   stripe_details_submitted: boolean;
   hold_minutes: number;
   waitlist_hold_minutes: number;
+  contact_phone: string | null;
+  contact_email: string | null;
+  contact_address: string | null;
 }
 
 const toTenant = (r: TenantRow): Tenant => ({
@@ -77,6 +83,7 @@ const toTenant = (r: TenantRow): Tenant => ({
   stripeDetailsSubmitted: r.stripe_details_submitted,
   holdMinutes: r.hold_minutes,
   waitlistHoldMinutes: r.waitlist_hold_minutes,
+  contact: { phone: r.contact_phone, email: r.contact_email, address: r.contact_address },
 });
 
 /**
@@ -155,6 +162,13 @@ export async function updateBranding(tx: TenantTx, b: Pick<Tenant, 'name' | 'log
   await tx('tenants')
     .where({ id: tx.tenantId })
     .update({ name: b.name, logo_url: b.logoUrl, accent_color: b.accentColor, time_zone: b.timeZone, updated_at: tx.fn.now() });
+}
+
+export async function updateContact(tx: TenantTx, c: BusinessContact): Promise<void> {
+  forgetTenant(tx.tenantId);
+  await tx('tenants').where({ id: tx.tenantId }).update({
+    contact_phone: c.phone, contact_email: c.email, contact_address: c.address, updated_at: tx.fn.now(),
+  });
 }
 
 export type NotificationSettings = Pick<Tenant, 'reminderOffsets' | 'notificationEmail' | 'changeCutoffMinutes' | 'customersMayCancel' | 'customersMayReschedule'>;

@@ -3,8 +3,9 @@ import type { WeeklyWindow, Weekday } from '../scheduling/index.ts';
 import { addHoliday, createResource, createService } from '../catalog/service.ts';
 import { withTenant } from '../db/tenant.ts';
 import { markOwnerEmailVerified } from '../auth/email-verification.ts';
-import { allTenantIds } from './queries.ts';
+import { allTenantIds, updateContact } from './queries.ts';
 import { signUp } from './service.ts';
+import { seedDemoBookings } from './demo-bookings.ts';
 
 export const DEMO = {
   slug: 'demo',
@@ -19,11 +20,13 @@ const week = (days: Weekday[], ...windows: [string, string][]): WeeklyWindow[] =
 
 /**
  * Give an empty database a bookable demo business: two people in different
- * time zones with a lunch break, three services, two holidays.
+ * time zones with a lunch break, three services, two holidays, contact
+ * details, and (unless `bookings: false`, for tests that need the times
+ * free) two weeks of bookings around today.
  */
-export async function seedDemoIfEmpty(deps: AppDeps): Promise<boolean> {
+export async function seedDemoIfEmpty(deps: AppDeps, opts: { bookings?: boolean } = {}): Promise<boolean> {
   if ((await allTenantIds(deps.db)).length > 0) return false;
-  const { tenant } = await signUp(deps, { ...DEMO });
+  const { tenant, owner } = await signUp(deps, { ...DEMO });
   // Nobody reads owner@demo.example: the operator vouches for the demo, so its mail is not held back.
   await withTenant(deps.db, tenant.id, (tx) => markOwnerEmailVerified(tx, deps.now()));
   const alex = await createResource(deps, tenant.id, {
@@ -41,7 +44,7 @@ export async function seedDemoIfEmpty(deps: AppDeps): Promise<boolean> {
     weekly: week([1, 2, 3, 4, 5], ['08:00', '12:00'], ['13:00', '16:00']),
   });
   const common = { bufferBeforeMin: 0, maxPerDay: null, priceMinor: 0, depositMinor: 0, currency: 'USD', horizonDays: 60 };
-  await createService(deps, tenant.id, {
+  const consultation = await createService(deps, tenant.id, {
     ...common,
     name: 'Consultation',
     description: 'A first conversation about what you need.',
@@ -52,7 +55,7 @@ export async function seedDemoIfEmpty(deps: AppDeps): Promise<boolean> {
     position: 1,
     resourceIds: [alex.id, sam.id],
   });
-  await createService(deps, tenant.id, {
+  const massage = await createService(deps, tenant.id, {
     ...common,
     name: 'Deep tissue massage',
     description: 'Sixty minutes with Alex.',
@@ -66,7 +69,7 @@ export async function seedDemoIfEmpty(deps: AppDeps): Promise<boolean> {
     position: 2,
     resourceIds: [alex.id],
   });
-  await createService(deps, tenant.id, {
+  const checkIn = await createService(deps, tenant.id, {
     ...common,
     name: 'Quick check-in',
     durationMin: 15,
@@ -78,5 +81,11 @@ export async function seedDemoIfEmpty(deps: AppDeps): Promise<boolean> {
   });
   await addHoliday(deps, tenant.id, { name: 'Christmas Day', start: '2026-12-25', end: '2026-12-25' });
   await addHoliday(deps, tenant.id, { name: "New Year's Day", start: '2027-01-01', end: '2027-01-01' });
+  await withTenant(deps.db, tenant.id, (tx) => updateContact(tx, { phone: '+1 212 555 0100', email: 'hello@demo.example', address: '12 Hudson Street\nNew York, NY 10013' }));
+  if (opts.bookings !== false) {
+    await seedDemoBookings(deps, tenant.id, { alex: alex.id, sam: sam.id, zone: DEMO.timeZone, ownerId: owner.id }, {
+      Consultation: consultation.id, 'Deep tissue massage': massage.id, 'Quick check-in': checkIn.id,
+    });
+  }
   return true;
 }

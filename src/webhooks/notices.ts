@@ -4,7 +4,7 @@ import { tenantOrigin, type Config } from '../config.ts';
 import type { TenantTx } from '../db/tenant.ts';
 import { VIEWS_DIR } from '../http/views.ts';
 import { queueNotification } from '../notifications/queries.ts';
-import type { Rendered } from '../notifications/render.ts';
+import { textEta, type Rendered } from '../notifications/render.ts';
 import type { Tenant } from '../tenancy/queries.ts';
 import type { WebhookEndpoint } from './service.ts';
 
@@ -51,9 +51,9 @@ async function describeCreator(tx: TenantTx, e: WebhookEndpoint): Promise<string
 }
 
 const EMAILS = path.join(VIEWS_DIR, 'emails');
-// HTML escapes what it prints; plain text must not (as in src/notifications/render.ts).
+// HTML escapes what it prints; plain text must not, and keeps its line breaks (as in src/notifications/render.ts).
 const html = new Eta({ views: EMAILS, autoEscape: true, cache: true });
-const text = new Eta({ views: EMAILS, autoEscape: false, cache: true });
+const text = textEta();
 
 export function renderWebhookNotice(config: Pick<Config, 'scheme' | 'baseDomain'>, tenant: Tenant, kind: WebhookNoticeKind, payload: Record<string, unknown>): Rendered {
   const data = {

@@ -45,12 +45,14 @@ export function launchBrowser(): Promise<Browser> {
  * The demo tenant served on 127.0.0.1 for a browser: a fresh test database,
  * the seed, `BASE_DOMAIN=localhost:<port>` (Chromium resolves *.localhost
  * by itself) and a real clock, since the page's JavaScript runs on real
- * time too.
+ * time too; `now` sets the server's clock instead (the grids' "now" line at
+ * a chosen time of day).
  */
-export async function serveDemo(t: TestDb): Promise<{ deps: AppDeps; origin: string; close: () => Promise<void> }> {
+export async function serveDemo(t: TestDb, opts: { now?: () => Date } = {}): Promise<{ deps: AppDeps; origin: string; close: () => Promise<void> }> {
   const port = await freePort();
-  const deps: AppDeps = { ...testDeps(t, undefined, { BASE_DOMAIN: `localhost:${port}`, RATE_LIMIT_MULTIPLIER: '1000' }), now: () => new Date() };
-  if (!(await seedDemoIfEmpty(deps))) throw new Error('the demo tenant was not seeded into a fresh database');
+  const deps: AppDeps = { ...testDeps(t, undefined, { BASE_DOMAIN: `localhost:${port}`, RATE_LIMIT_MULTIPLIER: '1000' }), now: opts.now ?? (() => new Date()) };
+  // Without the demo's bookings: the tests choose the times they book.
+  if (!(await seedDemoIfEmpty(deps, { bookings: false }))) throw new Error('the demo tenant was not seeded into a fresh database');
   const server: Server = createApp(deps).listen(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   return {

@@ -86,7 +86,16 @@ describe('booking detail and actions', () => {
     expect(page.text).toContain('Theo Theirs');
     expect(page.text).toContain('10:00 AM EST');
     expect(page.text).toContain("Customer's time: Tuesday, March 3, 2026, 7:00 AM PST");
-    const res = await admin.post(`/admin/bookings/${theirs}/cancel`, { reason: 'Stylist ill' });
+    // When it happened, on the business's clock, not UTC (issue 19).
+    // (History rows carry the database's own now(), so the date is today's.)
+    expect(page.text).toMatch(/created by [^<]+<br><span class="meta">[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M E[SD]T<\/span>/);
+    expect(page.text).not.toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
+    const asked = await admin.post(`/admin/bookings/${theirs}/cancel`, { reason: 'Stylist ill' });
+    expect(asked.status).toBe(200);
+    expect(asked.text).toContain('Cancel this booking?');
+    expect(await t.owner('bookings').where({ id: theirs }).first()).toMatchObject({ status: 'confirmed', cancel_reason: null });
+    expect(await auditRows('booking.cancel').where({ subject_id: theirs })).toHaveLength(0);
+    const res = await admin.post(`/admin/bookings/${theirs}/cancel`, { reason: 'Stylist ill', confirm: 'yes' });
     expect(res.status).toBe(303);
     expect(await t.owner('bookings').where({ id: theirs }).first()).toMatchObject({ status: 'cancelled', cancel_reason: 'Stylist ill' });
     const [row] = await auditRows('booking.cancel').where({ subject_id: theirs });
@@ -289,5 +298,36 @@ describe('booking on behalf of a customer', () => {
         serviceId: dstService, resourceId: nyc, start: Date.parse('2027-02-02T15:00:00Z'), customer: { name: 'W', email: 'w2@example.com', phone: null, timeZone: 'UTC' }, notes: null,
       }, { staffOverride: true }),
     ).rejects.toMatchObject({ reason: 'beyond_horizon' });
+  });
+});
+
+describe('the new booking form', () => {
+  it("lists the chosen day's free times of the chosen resource, and books the one picked", async () => {
+    const owner = await signedIn(app, HOST, 'owner@desk.example');
+    const start = await owner.open('/admin/bookings/new');
+    expect(start.text).toContain('Show free times');
+    expect(start.text).not.toContain('name="otherTime"');
+    const resource = await t.owner('resources').where({ name: 'Other chair' }).first();
+    const service = await t.owner('services').where({ id: dstService }).first();
+    // A customer already holds 10:00 that day: it is not offered.
+    await createBooking(deps, tenantId, { source: 'public', userId: null }, {
+      serviceId: service.id, resourceId: resource.id, start: Date.parse('2026-04-07T14:00:00Z'), customer: { name: 'Web', email: 'web2@example.com', phone: null, timeZone: 'UTC' }, notes: null,
+    });
+    const day = await owner.open(`/admin/bookings/new?${new URLSearchParams({ serviceId: service.id, resourceId: resource.id, date: '2026-04-07' })}`);
+    expect(day.status).toBe(200);
+    expect(day.text).toContain('<legend>Time (in America/New_York)</legend>');
+    expect(day.text).toContain('<input type="radio" name="time" value="09:00"> 9:00 AM EDT</label>');
+    expect(day.text).not.toContain('value="10:00">');
+    const booked = await owner.post('/admin/bookings/new', {
+      serviceId: service.id, resourceId: resource.id, date: '2026-04-07', time: '09:00', otherTime: '', name: 'Picked', email: 'picked@example.com', phone: '', timeZone: 'America/New_York', notes: '',
+    });
+    expect(booked.status).toBe(303);
+    expect((await t.owner('bookings').where({ customer_email: 'picked@example.com' }).first()).starts_at.toISOString()).toBe('2026-04-07T13:00:00.000Z');
+    // "Another time" takes the typed one.
+    const typed = await owner.post('/admin/bookings/new', {
+      serviceId: service.id, resourceId: resource.id, date: '2026-04-07', time: 'other', otherTime: '15:30', name: 'Typed', email: 'typed@example.com', phone: '', timeZone: 'America/New_York', notes: '',
+    });
+    expect(typed.status).toBe(303);
+    expect((await t.owner('bookings').where({ customer_email: 'typed@example.com' }).first()).starts_at.toISOString()).toBe('2026-04-07T19:30:00.000Z');
   });
 });

@@ -49,7 +49,7 @@ beforeAll(async () => {
   await book(otherChair, '2026-03-04T03:00:00Z', 'Nina Night'); // 10:00 PM Tuesday in New York, Wednesday in UTC
   await book(otherChair, '2026-03-04T15:00:00Z', 'Tom Tomorrow');
   const owner = await signedIn(app, HOST, 'owner@today.example');
-  expect((await owner.post(`/admin/bookings/${carl}/cancel`, { reason: 'Flu' })).status).toBe(303);
+  expect((await owner.post(`/admin/bookings/${carl}/cancel`, { reason: 'Flu', confirm: 'yes' })).status).toBe(303);
   clock.set(NOW);
 });
 afterAll(() => t.drop());
@@ -82,14 +82,17 @@ describe('today on the dashboard', () => {
     expect(page.text).not.toContain('Tom Tomorrow');
   });
 
-  it("shows each time in its resource's zone, the service, the status and a link to the booking", async () => {
+  it("shows each time on the business's clock (the resource's beside it), the service, the status and a link to the booking", async () => {
     const list = today((await owner.get('/admin')).text);
     const tara = await t.owner('bookings').where({ customer_name: 'Tara Today' }).first();
     expect(list.item('Tara Today')).toContain(`href="/admin/bookings/${tara.id}"`);
     expect(list.item('Tara Today')).toContain('<strong>10:00 AM EST</strong>');
     expect(list.item('Tara Today')).toContain('Cut with Other chair');
     expect(list.item('Tara Today')).toContain('<span class="badge badge--confirmed">confirmed</span>');
-    expect(list.item('Lou London')).toContain('<strong>4:00 PM GMT</strong>');
+    // One clock for the list (issue 19): 4:00 PM in London is 11:00 AM here, London's time beside it.
+    expect(list.item('Lou London')).toContain('<strong>11:00 AM EST</strong>');
+    expect(list.item('Lou London')).toContain('Cut with London desk (4:00 PM GMT there)');
+    expect(list.item('Tara Today')).not.toContain(' there)');
     expect(list.item('Nina Night')).toContain('<strong>10:00 PM EST</strong>');
     expect(list.item('Carl Cancelled')).toContain('<span class="badge badge--cancelled">cancelled</span>');
   });

@@ -63,19 +63,26 @@ function weekBands(html: string): Record<string, string[]> {
 }
 
 describe('closed hours on the day grid', () => {
-  it('shades each resource outside its own hours, in its own zone: lunch, a date override, a holiday', async () => {
+  it("shades each resource outside its own hours, all on the business's clock: lunch, a date override, a holiday", async () => {
     const tuesday = await owner.get('/admin/day?date=2026-03-03');
     expect(tuesday.status).toBe(200);
     expect(tuesday.text).toContain('Shaded: closed');
-    expect(marks(column(tuesday.text, 'Nora'), 'closed')).toEqual(['07:00-09:00', '12:00-13:00', '17:00-19:00']);
-    expect(column(tuesday.text, 'Nora')).toContain('class="time-grid__band time-grid__band--closed gr-20 gs-4" data-closed="12:00-13:00"><span>Closed</span>');
-    // Leo's column is London's wall clock; Lena's 10:00 AM London booking sits inside his open hours.
-    expect(marks(column(tuesday.text, 'Leo'), 'closed')).toEqual(['07:00-09:00', '17:00-19:00']);
-    expect(column(tuesday.text, 'Leo')).toContain('<strong>10:00 AM–10:30 AM</strong> Lena');
+    expect(tuesday.text).toContain('Times in America/New_York (the business’s time zone)');
+    // One clock for every column (issue 19): Leo's 09:00–17:00 London is 04:00–12:00 in New York, so
+    // the grid starts at 4 AM and 9 AM is the same row in both columns.
+    expect(marks(column(tuesday.text, 'Nora'), 'closed')).toEqual(['04:00-09:00', '12:00-13:00', '17:00-19:00']);
+    expect(column(tuesday.text, 'Nora')).toContain('class="time-grid__band time-grid__band--closed gr-32 gs-4" data-closed="12:00-13:00"><span>Closed</span>');
+    expect(column(tuesday.text, 'Nora')).not.toContain('Works in');
+    expect(marks(column(tuesday.text, 'Leo'), 'closed')).toEqual(['12:00-19:00']);
+    expect(column(tuesday.text, 'Leo')).toContain('Works in Europe/London: hours shifted to America/New_York');
+    // Lena's 10:00 AM London booking is at 5 AM here; Lars's 3 PM London beside Nadia's 10 AM.
+    expect(column(tuesday.text, 'Leo')).toContain('<strong>5:00 AM–5:30 AM</strong> Lena');
+    expect(column(tuesday.text, 'Leo')).toContain('<strong>10:00 AM–10:30 AM</strong> Lars');
+    expect(column(tuesday.text, 'Nora')).toContain('<strong>10:00 AM–10:30 AM</strong> Nadia');
 
     const wednesday = await owner.get('/admin/day?date=2026-03-04'); // Nora: 10:00–14:00 that day only
-    expect(marks(column(wednesday.text, 'Nora'), 'closed')).toEqual(['07:00-10:00', '14:00-19:00']);
-    expect(marks(column(wednesday.text, 'Leo'), 'closed')).toEqual(['07:00-09:00', '17:00-19:00']);
+    expect(marks(column(wednesday.text, 'Nora'), 'closed')).toEqual(['04:00-10:00', '14:00-19:00']);
+    expect(marks(column(wednesday.text, 'Leo'), 'closed')).toEqual(['12:00-19:00']);
 
     const friday = await owner.get('/admin/day?date=2026-03-06'); // the holiday closes everyone
     expect(marks(column(friday.text, 'Nora'), 'closed')).toEqual(['07:00-19:00']);
@@ -88,7 +95,8 @@ describe('closed hours on the day grid', () => {
     expect(noraColumn).toContain('12 AM</div>');
     expect(marks(noraColumn, 'closed')).toEqual([]);
     expect(marks(noraColumn, 'skipped')).toEqual(['02:00-03:00']);
-    expect(marks(column(day.text, 'Leo'), 'closed')).toEqual(['00:00-09:00', '17:00-24:00']);
+    // London has not sprung forward yet: Leo's 09:00–17:00 is 05:00–13:00 in New York that day.
+    expect(marks(column(day.text, 'Leo'), 'closed')).toEqual(['00:00-02:00', '03:00-05:00', '13:00-24:00']);
   });
 });
 
@@ -125,5 +133,37 @@ describe('the week grid', () => {
       expect(week.text, path).toMatch(/ln-0-2 status--confirmed" href="[^"]+" data-day="2026-03-03" data-row="40"><strong>10:00 AM–10:30 AM<\/strong> (Nadia · Fitting · Nora|Lars · Fitting · Leo)</);
       expect(week.text, path).toMatch(/ln-1-2 status--confirmed" href="[^"]+" data-day="2026-03-03" data-row="40"><strong>10:00 AM–10:30 AM<\/strong> (Nadia · Fitting · Nora|Lars · Fitting · Leo)</);
     }
+  });
+});
+
+describe('the "now" line', () => {
+  it('marks the current quarter hour on today only, as text rather than an ARIA label its element may not carry', async () => {
+    const today = await owner.get('/admin/day?date=2026-03-02');
+    // 7:00 AM in New York is row 28; the grid starts at the first open or booked hour.
+    const lines = [...today.text.matchAll(/<div class="time-grid__now gr-(\d+)"><span class="visually-hidden">Now<\/span><\/div>/g)];
+    expect(lines.length).toBeGreaterThan(0);
+    expect(today.text).not.toMatch(/time-grid__now[^>]*aria-/);
+    for (const day of ['/admin/day?date=2026-03-03', '/admin/day?date=2026-03-01']) expect((await owner.get(day)).text, day).not.toContain('time-grid__now');
+    const week = await owner.get('/admin/week?date=2026-03-05');
+    expect([...week.text.matchAll(/time-grid__now/g)]).toHaveLength(1);
+    expect((await owner.get('/admin/week?date=2026-03-12')).text).not.toContain('time-grid__now');
+  });
+});
+
+describe('one clock on every grid', () => {
+  it("puts a resource in another zone on the business's clock in the week grid too, naming its own zone", async () => {
+    const week = await owner.get(`/admin/week?date=2026-03-05&resource=${leo}`);
+    expect(week.status).toBe(200);
+    expect(week.text).toContain('Times in America/New_York (the business’s time zone): Leo works in Europe/London, hours shifted');
+    // Lena's 10:00 AM London is 5 AM here; Leo's 09:00–17:00 London is 04:00–12:00 before New York's DST, 05:00–13:00 after.
+    expect(week.text).toMatch(/data-day="2026-03-03" data-row="20"><strong>5:00 AM–5:30 AM<\/strong> Lena · Fitting</);
+    expect(weekBands(week.text)['2026-03-03']).toEqual(['12:00-19:00']);
+    expect(weekBands(week.text)['2026-03-08']).toEqual(['04:00-05:00', '13:00-19:00']);
+  });
+
+  it("lists bookings on the business's clock, with the resource's own time beside it when it differs", async () => {
+    const list = (await owner.get('/admin/bookings?from=2026-03-01&to=2026-03-10')).text;
+    expect(list).toContain('Tuesday, March 3, 2026, 5:00 AM EST (10:00 AM GMT for Leo)');
+    expect(list).toContain('Tuesday, March 3, 2026, 10:00 AM EST</span>'); // Nadia with Nora, in New York: nothing beside
   });
 });

@@ -3,7 +3,7 @@ import { createApp } from '../../src/http/app.ts';
 import { createBooking } from '../../src/bookings/service.ts';
 import type { AppDeps } from '../../src/deps.ts';
 import { createTestDb, TestClock, testDeps, type TestDb } from '../support/db.ts';
-import { makeTenant, signedIn } from '../support/http.ts';
+import { Client, makeTenant, signedIn } from '../support/http.ts';
 import { makeResource, makeService } from '../support/catalog.ts';
 import { runJobs } from '../support/jobs.ts';
 
@@ -21,6 +21,23 @@ beforeAll(async () => {
   tenantId = (await makeTenant(deps, 'msgs')).tenant.id;
 });
 afterAll(() => t.drop());
+
+describe('what customers are told about mail', () => {
+  it('promises no confirmation email when no mail provider would send it', async () => {
+    const r = await makeResource(deps, tenantId, 'Desk', 'UTC', [['00:00', '24:00']]);
+    const serviceId = (await makeService(deps, tenantId, [r.id], { name: 'Chat', priceMinor: 0 })).id;
+    const customer = new Client(app, HOST);
+    const start = '2026-03-05T10:00:00.000Z';
+    const details = await customer.open(`/book/${serviceId}/details?${new URLSearchParams({ resource: 'any', tz: 'UTC', start })}`);
+    expect(details.text).not.toContain('We send your confirmation here.');
+    const made = await customer.post(`/book/${serviceId}`, { start, tz: 'UTC', resource: 'any', name: 'Ada', email: 'ada@example.com', phone: '', notes: '' });
+    expect(made.status).toBe(303);
+    const page = await customer.get(made.headers.location!);
+    expect(page.text).toContain("You're booked.");
+    expect(page.text).not.toContain('on its way');
+    expect(page.text).toContain('Keep the address of this page: it is your link to change or cancel.');
+  });
+});
 
 describe('notification settings and the messages page', () => {
   it('validates and saves reminder hours, the notification address, the cutoff and the customer switches', async () => {
@@ -56,6 +73,12 @@ describe('notification settings and the messages page', () => {
     const page = await owner.get('/admin/outbox');
     expect(page.text).toContain('booking confirmation</strong> to vi@example.com');
     expect(page.text).toMatch(/badge--sent/);
+    // No mail provider here: the message was kept, and the status says so rather than "sent".
+    expect(page.text).toContain('<span class="badge badge--sent badge--kept">kept in the outbox (not sent)</span>');
+    expect(page.text).not.toMatch(/<span class="badge[^"]*">sent<\/span>/);
+    const [b] = await t.owner('bookings').where({ customer_email: 'vi@example.com' });
+    const detail = await owner.get(`/admin/bookings/${b.id}`);
+    expect(detail.text).toContain('kept in the outbox (not sent)');
     const { id } = await t.owner('outbox_messages').where({ kind: 'booking_confirmation', to_address: 'vi@example.com' }).first('id');
     expect(page.text).toContain(`href="/admin/outbox/${id}/html"`);
     const html = await owner.get(`/admin/outbox/${id}/html`);

@@ -33,7 +33,7 @@ type Access =
 
 const ACCESS: Record<Access, string[]> = {
   public: [
-    'GET /healthz', 'GET /readyz', 'GET /api/v1/openapi.json', 'GET /', 'GET /signup', 'POST /signup', 'GET /brand.css',
+    'GET /healthz', 'GET /readyz', 'GET /favicon.ico', 'GET /api/v1/openapi.json', 'GET /', 'GET /signup', 'POST /signup', 'GET /brand.css',
     'GET /book/:serviceId', 'GET /book/:serviceId/details', 'POST /book/:serviceId', 'GET /login', 'POST /login', 'POST /logout', 'GET /auth/handoff',
     'GET /password/forgot', 'POST /password/forgot', 'GET /password/reset/:token', 'POST /password/reset/:token', 'GET /invite/:token', 'POST /invite/:token',
     'GET /verify-email/:token', 'POST /verify-email/:token', 'GET /oauth/:provider/callback', 'GET /calendar/feeds/:file',
@@ -53,7 +53,7 @@ const ACCESS: Record<Access, string[]> = {
     'POST /admin/calendars/:resourceId/ics', 'POST /admin/calendars/ics/:id/delete', 'POST /admin/calendars/feeds', 'POST /admin/calendars/feeds/revoke',
   ],
   manager: [
-    'GET /admin/settings', 'POST /admin/settings/booking-page', 'POST /admin/settings/notifications', 'POST /admin/settings', 'GET /admin/outbox',
+    'GET /admin/settings', 'POST /admin/settings/booking-page', 'POST /admin/settings/notifications', 'POST /admin/settings/contact', 'POST /admin/settings', 'GET /admin/outbox',
     'GET /admin/outbox/:id/html', 'GET /admin/developers', 'POST /admin/developers/keys', 'POST /admin/developers/keys/:id/revoke', 'POST /admin/developers/webhooks',
     'POST /admin/developers/webhooks/:id/delete', 'GET /admin/staff', 'POST /admin/staff/invitations', 'POST /admin/staff/invitations/:id/revoke',
     'POST /admin/staff/:id/role', 'POST /admin/staff/:id/resources', 'POST /admin/staff/:id/remove', 'GET /admin/resources', 'POST /admin/resources/check',

@@ -66,10 +66,10 @@ describe('the customer booking flow', () => {
   it('shows a New York 2:00 PM slot as 11:00 AM to a Los Angeles customer, on the week DST begins', async () => {
     const c = new Client(app, HOST);
     const ny = await c.get(`/book/${nycOnly}?tz=America/New_York&date=2026-03-09`);
-    expect(ny.text).toContain('Times shown in <strong>America/New_York (EDT)</strong>');
+    expect(ny.text).toContain('Times shown in <strong>New York (EDT, UTC\u22124)</strong>');
     expect(ny.text).toContain('data-start="2026-03-09T14:00:00-04:00">2:00 PM<');
     const lax = await c.get(`/book/${nycOnly}?tz=America/Los_Angeles&date=2026-03-09`);
-    expect(lax.text).toContain('Times shown in <strong>America/Los_Angeles (PDT)</strong>');
+    expect(lax.text).toContain('Times shown in <strong>Los Angeles (PDT, UTC\u22127)</strong>');
     expect(lax.text).toContain('data-start="2026-03-09T11:00:00-07:00">11:00 AM<');
     // The same instant, before the change: 2:00 PM EST is 11:00 AM PST.
     const before = await c.get(`/book/${nycOnly}?tz=America/Los_Angeles&date=2026-03-06`);

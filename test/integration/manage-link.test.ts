@@ -43,7 +43,17 @@ describe('the customer manage link', () => {
     expect(page.text).toContain('10:00 AM GMT (Europe/London)');
     expect(page.text).toContain('Cancel this booking');
     expect(page.text).toContain('Change the time');
-    const res = await c.post(`${b.path}/cancel`, { reason: 'Away that week' });
+    // The first post asks (no JavaScript: a page with the question) and changes nothing.
+    const asked = await c.post(`${b.path}/cancel`, { reason: 'Away that week' });
+    expect(asked.status).toBe(200);
+    expect(asked.text).toContain('Cancel your booking?');
+    expect(asked.text).toContain('name="confirm" value="yes"');
+    expect(asked.text).toContain('value="Away that week"');
+    expect(await row(b.id)).toMatchObject({ status: 'confirmed', sequence: 0 });
+    expect(await t.owner('notifications').where({ booking_id: b.id, kind: 'booking_cancelled' })).toHaveLength(0);
+    // With JavaScript the browser asks: the page's form carries hx-confirm and the answer.
+    expect(page.text).toMatch(/hx-confirm="Cancel this booking\?[^"]*" hx-vals='\{"confirm": "yes"\}'/);
+    const res = await c.post(`${b.path}/cancel`, { reason: 'Away that week', confirm: 'yes' });
     expect(res.status).toBe(200);
     expect(res.text).toContain('Your booking is cancelled.');
     expect(await row(b.id)).toMatchObject({ status: 'cancelled', cancel_reason: 'Customer: Away that week', sequence: 1 });
@@ -61,6 +71,12 @@ describe('the customer manage link', () => {
     // Its own time is offered (moving within one's own range is fine) and one hour later.
     expect(picker.text).toContain('data-start="2026-03-06T05:00:00-05:00"');
     expect(picker.text).toContain('data-start="2026-03-06T06:00:00-05:00"');
+    // Without a date it opens on the booked day (not the first free one, today), its own time marked and not a choice.
+    const opened = await c.open(`${b.path}/reschedule?tz=America/New_York`);
+    expect(opened.text).toContain('aria-current="date"');
+    expect(opened.text).toMatch(/<a class="day day--free day--selected" href="[^"]*date=2026-03-06/);
+    expect(opened.text).toContain('<span class="time time--current" data-start="2026-03-06T05:00:00-05:00" aria-current="time">5:00 AM <span class="time__note">current time</span></span>');
+    expect(opened.text).not.toContain(`start=${encodeURIComponent('2026-03-06T05:00:00-05:00')}`);
     const confirm = await c.open(`${b.path}/reschedule/confirm?start=${encodeURIComponent('2026-03-06T06:00:00-05:00')}&tz=America/New_York`);
     expect(confirm.text).toContain('Move your booking?');
     expect(confirm.text).toContain('6:00 AM EST');

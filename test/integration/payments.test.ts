@@ -313,7 +313,7 @@ describe('refunds', () => {
     const c = new Client(app, HOST);
     const page = await c.open(`/manage/${created.manageToken}`);
     expect(page.text).toContain('If you cancel now, you get $10.00 back.');
-    const res = await c.post(`/manage/${created.manageToken}/cancel`, { reason: '' });
+    const res = await c.post(`/manage/${created.manageToken}/cancel`, { reason: '', confirm: 'yes' });
     expect(res.status).toBe(200);
     expect(await refundRows(id)).toMatchObject([{ n: 1, amount: 1000, status: 'queued' }]);
     await runJobs(t, deps);

@@ -38,7 +38,7 @@ function expectInert(html: string, fields: string[], where: string): void {
 }
 
 const ALL_FIELDS = [
-  'bizname', 'intro', 'resname', 'svcname', 'svcdesc', 'holname', 'blklabel', 'custname', 'custnotes', 'note', 'reason', 'member', 'keyname', 'hookdesc', 'hookurl', 'search', 'typed',
+  'bizname', 'intro', 'resname', 'svcname', 'svcdesc', 'holname', 'blklabel', 'custname', 'custnotes', 'note', 'reason', 'member', 'keyname', 'hookdesc', 'hookurl', 'search', 'typed', 'contact',
 ];
 
 let t: TestDb;
@@ -61,6 +61,7 @@ beforeAll(async () => {
   const ok = (res: { status: number }, what: string) => expect([200, 201, 303], what).toContain(res.status);
   ok(await owner.post('/admin/settings', { name: hostile('bizname'), logoUrl: '', accentColor: '#2563eb', timeZone: 'America/New_York' }), 'branding');
   ok(await owner.post('/admin/settings/booking-page', { currency: 'USD', bookingIntro: hostile('intro') }), 'intro');
+  ok(await owner.post('/admin/settings/contact', { contactPhone: '', contactEmail: '', contactAddress: hostile('contact') }), 'contact address');
   ok(await request(app).patch(`/api/v1/services/${w.ids.service}`).set('Authorization', `Bearer ${w.apiKey}`).send({ description: hostile('svcdesc') }), 'description');
   ok(await owner.post('/admin/developers/keys', { name: hostile('keyname') }), 'key name');
   ok(await request(app).post('/api/v1/webhook_endpoints').set('Authorization', `Bearer ${w.apiKey}`)
@@ -80,7 +81,7 @@ beforeAll(async () => {
     customer: { name: hostile('custname'), email: 'gone@example.com', phone: null, timeZone: 'America/New_York' }, notes: null,
   })).booking.id;
   await owner.open(`/admin/bookings/${cancelled}`);
-  ok(await owner.post(`/admin/bookings/${cancelled}/cancel`, { reason: hostile('reason') }), 'cancel reason');
+  ok(await owner.post(`/admin/bookings/${cancelled}/cancel`, { reason: hostile('reason'), confirm: 'yes' }), 'cancel reason');
   await runJobs(t, deps);
 }, 120_000);
 afterAll(() => t.drop());
@@ -88,7 +89,7 @@ afterAll(() => t.drop());
 describe('hostile text is shown as text', () => {
   it('on the public booking pages', async () => {
     const visitor = new Client(app, w.host);
-    expectInert((await visitor.get('/')).text, ['bizname', 'intro', 'svcname', 'svcdesc'], 'home');
+    expectInert((await visitor.get('/')).text, ['bizname', 'intro', 'svcname', 'svcdesc', 'contact'], 'home');
     const pick = await visitor.get(`/book/${w.ids.service}?date=2026-03-12&tz=America/New_York&resource=${w.ids.resource}`);
     expectInert(pick.text, ['bizname', 'svcname', 'resname'], 'times');
     const details = await visitor.get(`/book/${w.ids.service}/details?start=${encodeURIComponent('2026-03-12T15:00:00.000Z')}&tz=America/New_York&resource=${w.ids.resource}`);
@@ -105,7 +106,12 @@ describe('hostile text is shown as text', () => {
 
   it('on the customer’s manage pages', async () => {
     const customer = new Client(app, w.host);
-    expectInert((await customer.get(`/manage/${w.manageToken}`)).text, ['bizname', 'svcname', 'resname'], 'manage');
+    expectInert((await customer.get(`/manage/${w.manageToken}`)).text, ['bizname', 'svcname', 'resname', 'contact'], 'manage');
+    // The cancellation's question page echoes the reason typed (nothing is cancelled by it).
+    await customer.open(`/manage/${w.manageToken}`);
+    const asked = await customer.post(`/manage/${w.manageToken}/cancel`, { reason: hostile('reason') });
+    expect(asked.status).toBe(200);
+    expectInert(asked.text, ['reason', 'svcname', 'resname'], 'manage: cancel?');
     expectInert((await customer.get(`/manage/${w.manageToken}/reschedule?date=2026-03-12`)).text, ['svcname'], 'manage: new time');
     const confirm = await customer.get(`/manage/${w.manageToken}/reschedule/confirm?start=${encodeURIComponent('2026-03-12T15:00:00Z')}&tz=Europe/London`);
     expectInert(confirm.text, ['svcname'], 'manage: confirm');
@@ -132,7 +138,7 @@ describe('hostile text is shown as text', () => {
       ['/admin/developers', ['keyname', 'hookurl']], // descriptions are not shown
       ['/admin/outbox', ['svcname']],
       ['/admin/audit', ['bizname', 'note']],
-      ['/admin/settings', ['bizname', 'intro']],
+      ['/admin/settings', ['bizname', 'intro', 'contact']],
     ];
     for (const [path, fields] of pages) {
       const res = await owner.get(path);
@@ -152,7 +158,7 @@ describe('hostile text is shown as text', () => {
     for (const m of mails) {
       const where = `${m.kind} to ${m.to_address}`;
       // What each message names: a booking's, its service and resource (and the customer, for staff); any other, the business.
-      const named = m.kind.startsWith('staff_') ? ['bizname', 'svcname', 'resname', 'custname'] : m.kind.startsWith('booking_') ? ['bizname', 'svcname', 'resname'] : ['bizname'];
+      const named = m.kind.startsWith('staff_') ? ['bizname', 'svcname', 'resname', 'custname'] : m.kind.startsWith('booking_') ? ['bizname', 'svcname', 'resname', 'contact'] : ['bizname'];
       expectInert(m.html_body as string, named, where);
       expect(m.subject, where).not.toMatch(/[\r\n\u0000-\u001f]/);
     }
