@@ -72,5 +72,6 @@ alter table notifications add constraint notifications_kind_check check (kind in
   'staff_booking_created', 'staff_booking_cancelled', 'staff_booking_rescheduled', 'password_reset', 'staff_invite',
   'webhook_endpoint_created', 'webhook_endpoint_disabled', 'email_verification', 'api_key_created',
   'payment_refunded', 'late_payment_refunded', 'calendar_broken',
+  'series_confirmation', 'staff_series_created', 'series_cancelled', 'staff_series_cancelled',
   'booking_requested', 'staff_booking_requested', 'booking_declined',
   'waitlist_joined', 'waitlist_offer'));

@@ -11,6 +11,11 @@ import { renderPicker, type PickerFlow, type PickerQuery } from '../bookings/pic
 import { BookingNotActive, NotPending, NotStarted, RequestExpired, SlotRefused } from '../bookings/errors.ts';
 import { answerRequest, cancelBooking, recordOutcome, rescheduleBooking, type Actor } from '../bookings/service.ts';
 import { requireRole } from '../http/guards.ts';
+import { bookingById } from '../bookings/queries.ts';
+import { DomainError } from '../errors.ts';
+import { SeriesCancelForm } from '../series/commands.ts';
+import { occurrenceRows } from '../series/present.ts';
+import { cancelSeries, seriesOfBooking } from '../series/service.ts';
 import { notificationsOfBooking } from '../notifications/queries.ts';
 import { audit } from '../audit/log.ts';
 import { dayInstantRange, formatInZoneWithName, localDate } from '../scheduling/index.ts';
@@ -39,6 +44,8 @@ const ListQuery = z.object({
 });
 const NoteForm = z.object({ body: multiLine({ max: 2000, required: 'Write the note first.' }) });
 const CancelForm = z.object({ reason: singleLine({ max: 500 }).default('') });
+/** The series' own cancel form, beside the booking's (its own field, so the page has no id twice). */
+const SeriesReasonForm = z.object({ seriesReason: singleLine({ max: 500 }).default('') });
 const OutcomeForm = z.object({ outcome: z.enum(['completed', 'no_show']) });
 
 /**
@@ -116,14 +123,18 @@ export function adminBookingRoutes(deps: AppDeps): Router {
       return {
         booking, history: await bookingHistory(tx, id), notes: await bookingNotes(tx, id), messages: await notificationsOfBooking(tx, id),
         payment: await paymentOf(tx, id), timeline: await paymentTimeline(tx, id), refunds: await refundsOf(tx, id),
+        // An occurrence of a series: the whole series, in the resource's zone (src/series/).
+        series: await seriesOfBooking(tx, { seriesId: (await bookingById(tx, id))?.seriesId ?? null }),
       };
     });
     if (!data) throw notFound('No such booking.');
     const b = data.booking;
     const at = (zone: string) => `${longDate(b.starts_at.getTime(), zone)}, ${formatInZoneWithName(b.starts_at.getTime(), zone)}`;
+    const { series, ...rest } = data;
     res.status(status).render('admin/bookings/show', {
       title: `${b.customer_name} — ${b.service_name}`,
-      ...data,
+      ...rest,
+      series: series ? occurrenceRows(series.occurrences, b.resource_time_zone, b.id) : null,
       // The business's clock first; the resource's and the customer's beside it where they differ.
       whenBusiness: at(tenant.timeZone),
       whenResource: b.resource_time_zone === tenant.timeZone ? '' : at(b.resource_time_zone),
@@ -132,6 +143,7 @@ export function adminBookingRoutes(deps: AppDeps): Router {
       requestExpires: b.hold_expires_at ? `${longDate(b.hold_expires_at.getTime(), tenant.timeZone)}, ${formatInZoneWithName(b.hold_expires_at.getTime(), tenant.timeZone)}` : '',
       noteErrors: {},
       cancelErrors: {},
+      seriesErrors: {},
       refundErrors: {},
       money: (n: number) => formatMinor(n, data.payment?.currency ?? 'USD'),
       mayRefund: req.user!.role === 'owner' || req.user!.role === 'admin',
@@ -192,6 +204,25 @@ export function adminBookingRoutes(deps: AppDeps): Router {
       res.redirect(303, `/admin/bookings/${b.id}`);
     });
   }
+  // Cancel an occurrence and the following ones, or the whole series; each under the same rules as one cancellation.
+  r.post('/bookings/:id/cancel-series', async (req, res) => {
+    const b = await visible(req, res);
+    const parsed = SeriesReasonForm.safeParse(req.body ?? {});
+    const scope = SeriesCancelForm.safeParse(req.body ?? {});
+    if (!parsed.success) return detail(req, res, 422, { seriesErrors: fieldErrors(parsed.error) });
+    if (!scope.success) return detail(req, res, 422, { actionError: fieldErrors(scope.error).scope ?? 'Choose which occurrences to cancel.' });
+    const seriesId = await withTenant(deps.db, tenantOf(res).id, async (tx) => (await bookingById(tx, b.id))?.seriesId ?? null);
+    if (!seriesId) return detail(req, res, 422, { actionError: 'This booking is not part of a series.' });
+    let n = 0;
+    try {
+      n = (await cancelSeries(deps, tenantOf(res).id, actorOf(req), { seriesId, scope: scope.data.scope, fromBookingId: b.id, reason: parsed.data.seriesReason || null })).cancelled.length;
+    } catch (err) {
+      if (err instanceof DomainError && err.kind !== 'not_found') return detail(req, res, statusOf(err), { actionError: err.message });
+      throw err;
+    }
+    req.session.flash = `${n === 1 ? '1 booking of the series is' : `${n} bookings of the series are`} cancelled and the customer is being notified.`;
+    res.redirect(303, `/admin/bookings/${b.id}`);
+  });
 
   const moveFlow = (b: AdminBookingRow): PickerFlow => ({
     basePath: `/admin/bookings/${b.id}/reschedule`,

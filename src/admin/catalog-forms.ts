@@ -106,6 +106,7 @@ export const ServiceForm = z
     capacity: z.coerce.number({ error: 'Enter the seats, 1 to 1000.' }).int('Use a whole number.').min(1, 'Use at least 1.').max(1000, 'Use at most 1000.').default(1),
     requiresApproval: z.preprocess((v) => v === 'on' || v === true, z.boolean()).default(false),
     approvalHoldHours: z.coerce.number({ error: 'Enter the hours, 1 to 720.' }).int('Use whole hours.').min(1, 'Use at least 1 hour.').max(720, 'Use at most 720 hours (30 days).').default(DEFAULT_APPROVAL_HOLD_HOURS),
+    allowSeries: z.preprocess((v) => v === 'on' || v === true, z.boolean()).default(false),
     version: z.string().optional(),
   })
   .refine((s) => s.deposit <= s.price, { path: ['deposit'], message: 'The deposit cannot be more than the price.', ...whenValid('price', 'deposit') });
@@ -187,7 +188,7 @@ export function checkServiceForm(body: unknown): Checked<{ form: z.output<typeof
 export const FORM_LABELS = {
   service: {
     name: 'Name', description: 'Description', durationMin: 'Duration', intervalMin: 'Start times every', bufferBeforeMin: 'Buffer before', bufferAfterMin: 'Buffer after',
-    minNoticeMin: 'Minimum notice', horizonDays: 'Bookable up to', requiresApproval: 'Approval', capacity: 'Seats per time', approvalHoldHours: 'Requests wait at most', maxPerDay: 'At most per day', price: 'Price', deposit: 'Deposit', currency: 'Currency', paymentMode: 'Payment', depositPercent: 'Percentage of the price', resourceIds: 'Offered by',
+    minNoticeMin: 'Minimum notice', horizonDays: 'Bookable up to', requiresApproval: 'Approval', capacity: 'Seats per time', approvalHoldHours: 'Requests wait at most', maxPerDay: 'At most per day', price: 'Price', deposit: 'Deposit', currency: 'Currency', paymentMode: 'Payment', depositPercent: 'Percentage of the price', allowSeries: 'Allow recurring bookings', resourceIds: 'Offered by',
   },
   resource: { name: 'Name', kind: 'Kind', timeZone: 'Time zone', position: 'Order' },
   hours: Object.fromEntries(WEEKDAYS.map((day, i) => [`day${i}`, day])),

@@ -183,10 +183,10 @@ export function catalogRoutes(deps: AppDeps): Router {
     horizonDays: String(s.horizonDays), maxPerDay: s.maxPerDay === null ? '' : String(s.maxPerDay), price: majorUnits(s.priceMinor, s.currency),
     deposit: majorUnits(s.depositMinor, s.currency), currency: s.currency, resourceIds, active: s.active ? 'on' : '',
     paymentMode: s.paymentMode, depositPercent: s.depositPercent === null ? '' : String(s.depositPercent),
-    requiresApproval: s.requiresApproval ? 'on' : '', approvalHoldHours: String(s.approvalHoldHours), capacity: String(s.capacity),
+    requiresApproval: s.requiresApproval ? 'on' : '', approvalHoldHours: String(s.approvalHoldHours), capacity: String(s.capacity), allowSeries: s.allowSeries ? 'on' : '',
   });
   const majorUnits = (minor: number, currency: string) => (isZeroDecimal(currency) ? String(minor) : (minor / 100).toFixed(2));
-  const NEW_SERVICE = { name: '', description: '', durationMin: '30', intervalMin: '30', bufferBeforeMin: '0', bufferAfterMin: '0', minNoticeMin: '60', horizonDays: '60', maxPerDay: '', price: '0.00', deposit: '0.00', currency: 'USD', resourceIds: [] as string[], active: 'on', paymentMode: 'none', depositPercent: '', requiresApproval: '', approvalHoldHours: String(DEFAULT_APPROVAL_HOLD_HOURS), capacity: '1' };
+  const NEW_SERVICE = { name: '', description: '', durationMin: '30', intervalMin: '30', bufferBeforeMin: '0', bufferAfterMin: '0', minNoticeMin: '60', horizonDays: '60', maxPerDay: '', price: '0.00', deposit: '0.00', currency: 'USD', resourceIds: [] as string[], active: 'on', paymentMode: 'none', depositPercent: '', requiresApproval: '', approvalHoldHours: String(DEFAULT_APPROVAL_HOLD_HOURS), capacity: '1', allowSeries: '' };
 
   r.get('/services', async (_req, res) => {
     const services = await tx(res, (t) => t('services').orderBy(['position', 'name']));
@@ -222,7 +222,7 @@ export function catalogRoutes(deps: AppDeps): Router {
     const { form: f, rules } = checked.value;
     const fields = {
       ...rules, name: f.name, description: f.description, priceMinor: f.price, depositMinor: f.depositPercent === null ? f.deposit : 0, currency: f.currency, active: f.active,
-      paymentMode: f.paymentMode, depositPercent: f.depositPercent, requiresApproval: f.requiresApproval, approvalHoldHours: f.approvalHoldHours, capacity: f.capacity,
+      paymentMode: f.paymentMode, depositPercent: f.depositPercent, requiresApproval: f.requiresApproval, approvalHoldHours: f.approvalHoldHours, capacity: f.capacity, allowSeries: f.allowSeries,
     };
     try {
       const savedId = await tx(res, async (t) => {

@@ -22,6 +22,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** "Another time": the free times are radio buttons named `time`; the one typed instead comes as `otherTime`. */
 const chosenTime = (body: Record<string, unknown>) => (body.time === 'other' ? body.otherTime : body.time);
+import { DomainError } from '../errors.ts';
+import { RepeatForm } from '../series/commands.ts';
+import { occurrenceMessage } from '../series/errors.ts';
+import { createSeries } from '../series/service.ts';
 
 const PhoneBooking = z.object({
   serviceId: z.uuid('Choose a service.'),
@@ -92,6 +96,7 @@ export function newBookingRoutes(deps: AppDeps): Router {
     const resource = await withTenant(deps.db, tenantOf(res).id, (tx) => scopeResources(tx, viewerOf(req)).where({ id: f.resourceId }).first('id', 'time_zone'));
     if (!resource) return form(req, res, 422, formValues(req.body), { resourceId: 'Choose who.' });
     const start = wallTimeToInstant(f.date, f.time, resource.time_zone);
+    if (req.body?.repeat === 'weekly') return bookSeries(req, res, f, start);
     try {
       const { booking } = await createBooking(
         deps,
@@ -110,5 +115,30 @@ export function newBookingRoutes(deps: AppDeps): Router {
       throw err;
     }
   });
+
+  /**
+   * "Repeat weekly" ticked: a series through the one booking service, as a
+   * customer's, with the business's own rules (minimum notice and horizon
+   * included: a series is not a call to squeeze in). All or nothing unless
+   * "book the free ones" is chosen; what could not be booked is named.
+   */
+  async function bookSeries(req: Request, res: Response, f: z.infer<typeof PhoneBooking>, start: number) {
+    const rule = RepeatForm.safeParse(req.body);
+    if (!rule.success) return form(req, res, 422, formValues(req.body), fieldErrors(rule.error));
+    const onConflict = req.body?.onConflict === 'skip' ? 'skip' : 'fail';
+    try {
+      const made = await createSeries(deps, tenantOf(res).id, { source: 'admin', userId: req.user!.id }, {
+        serviceId: f.serviceId, resourceId: f.resourceId, start, recurrence: rule.data, customer: { name: f.name, email: f.email, phone: f.phone, timeZone: f.timeZone }, notes: f.notes,
+      }, onConflict);
+      const skipped = made.skipped.length ? ` Not booked: ${made.skipped.map((x) => `${x.start} (${occurrenceMessage(x.reason)})`).join('; ')}.` : '';
+      req.session.flash = `Booked ${made.bookings.length} dates of the series. The customer gets one confirmation listing them.${skipped}`;
+      res.redirect(303, `/admin/bookings/${made.bookings[0]!.booking.id}`);
+    } catch (err) {
+      if (!(err instanceof DomainError) || (err instanceof NotOffered && !err.option)) throw err;
+      const field = ({ 'recurrence.count': 'count', 'recurrence.until': 'until', 'recurrence.interval': 'interval', resource_id: 'resourceId', service_id: 'serviceId' } as Record<string, string>)[err.field ?? ''] ?? 'repeat';
+      return form(req, res, statusOf(err), formValues(req.body), { [field]: err.message });
+    }
+  }
+
   return r;
 }

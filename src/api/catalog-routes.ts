@@ -120,7 +120,7 @@ export function catalogApi(deps: AppDeps): Router {
         requiresApproval: b.requires_approval,
       };
       checkPricing(money);
-      const s = await insertService(t, { ...rules, ...money, approvalHoldHours: b.approval_hold_hours, capacity: b.capacity, name: b.name, description: b.description, position: 0 });
+      const s = await insertService(t, { ...rules, ...money, approvalHoldHours: b.approval_hold_hours, capacity: b.capacity, allowSeries: b.allow_series, name: b.name, description: b.description, position: 0 });
       await setServiceResources(t, s.id, b.resource_ids);
       return serviceOut(t, s.id);
     });
@@ -159,6 +159,7 @@ export function catalogApi(deps: AppDeps): Router {
         ...(b.requires_approval !== undefined && { requiresApproval: b.requires_approval }),
         ...(b.approval_hold_hours !== undefined && { approvalHoldHours: b.approval_hold_hours }),
         ...(b.capacity !== undefined && { capacity: b.capacity }),
+        ...(b.allow_series !== undefined && { allowSeries: b.allow_series }),
       };
       if (next.depositMinor > next.priceMinor) throw validationFailed({ deposit: 'must not exceed price' });
       checkPricing(next);

@@ -54,6 +54,7 @@ const serviceProps: Record<string, Schema> = {
   requires_approval: { type: 'boolean', description: 'Bookings are requests (status pending) until an owner or admin approves them' },
   approval_hold_hours: int({ minimum: 1, maximum: 720, description: 'How long a request holds its time before it expires (default 24)' }),
   capacity: int({ minimum: 1, maximum: 1000, description: 'Seats per slot (default 1). Above 1 the service is a class: each booking is one seat, and nothing else is booked on the resource during it' }),
+  allow_series: { type: 'boolean', description: 'Whether it may be booked as a weekly series (POST /series)' },
 };
 
 const schemas: Record<string, Schema> = {
@@ -86,6 +87,7 @@ const schemas: Record<string, Schema> = {
       resource_id: uuid, start: instant, end: instant, time_zone: str(), customer: ref('Customer'), notes: nullable(str()),
       source: str(), price: int(), deposit: int(), currency: str(), sequence: int(), created_at: instant,
       hold_expires_at: nullable(instant), payment: ref('Payment'),
+      series_id: nullable(str({ format: 'uuid', description: 'The series this booking is an occurrence of' })),
     },
     ['id', 'object', 'status', 'service_id', 'resource_id', 'start', 'end', 'customer'],
   ),
@@ -111,6 +113,42 @@ const schemas: Record<string, Schema> = {
     ['tiers', 'same_day_refund_percent'],
   ),
   BookingCreate: obj({ service_id: uuid, resource_id: nullable(uuid), start: instant, customer: ref('Customer'), notes: nullable(str()) }, ['service_id', 'start', 'customer']),
+  Recurrence: obj(
+    {
+      frequency: { const: 'weekly' }, interval: int({ minimum: 1, maximum: 12, default: 1, description: 'Every N weeks' }),
+      count: int({ minimum: 2, maximum: 52, description: 'How many occurrences, the first included' }),
+      until: str({ format: 'date', description: 'The last local date (inclusive, in the resource\'s zone); capped at the service\'s horizon' }),
+    },
+    ['frequency'],
+    { description: 'The same wall-clock time in the resource\'s zone each time (across a DST change 10:00 stays 10:00). Give count or until, not both; at most 52 occurrences.' },
+  ),
+  SeriesCreate: obj(
+    {
+      service_id: uuid, resource_id: uuid, start: instant, recurrence: ref('Recurrence'),
+      on_conflict: str({ enum: ['fail', 'skip'], default: 'fail', description: 'fail: all or nothing (409 naming the occurrences that cannot be booked); skip: book the free ones' }),
+      customer: ref('Customer'), notes: nullable(str()),
+    },
+    ['service_id', 'resource_id', 'start', 'recurrence', 'customer'],
+  ),
+  Series: obj(
+    {
+      id: uuid, object: { const: 'series' }, service_id: uuid, resource_id: uuid, time_zone: str(), recurrence: ref('Recurrence'), customer: ref('Customer'),
+      created_at: instant, bookings: { type: 'array', items: ref('Booking'), description: 'Its occurrences, by start' },
+      skipped: {
+        type: 'array', description: 'Only when created: the occurrences not booked',
+        items: obj({ start: str({ description: 'ISO 8601 with the resource\'s offset, or the local date-time when that time does not exist that day' }), reason: str({ enum: ['unknown_resource', 'past', 'min_notice', 'beyond_horizon', 'closed', 'off_grid', 'max_per_day', 'busy', 'nonexistent_local_time', 'customer_day_full'] }) }, ['start', 'reason']),
+      },
+      cancelled: { type: 'array', items: uuid, description: 'Only when cancelling: the bookings cancelled now' },
+    },
+    ['id', 'object', 'service_id', 'resource_id', 'recurrence', 'bookings'],
+  ),
+  SeriesCancel: obj(
+    {
+      scope: str({ enum: ['all', 'following'], description: 'all: every occurrence not started; following: from_booking_id and those after it' }),
+      from_booking_id: uuid, reason: str({ maxLength: 500 }),
+    },
+    ['scope'],
+  ),
   WebhookEndpoint: obj(
     { id: uuid, object: { const: 'webhook_endpoint' }, url: str({ format: 'uri' }), events: { type: 'array', items: ref('WebhookEvent') }, description: str(), active: { type: 'boolean' }, created_at: instant, secret: str({ description: 'Only in the creation response' }) },
     ['id', 'url', 'events'],
@@ -258,6 +296,31 @@ export function openApiDocument(config: Pick<Config, 'scheme' | 'baseDomain'>) {
           operationId: 'reschedule_booking', tags: ['bookings'], parameters: [idempotencyHeader],
           requestBody: body(obj({ start: instant, resource_id: uuid }, ['start'])),
           responses: { '200': json('Moved', ref('Booking')), '404': problem('Not found'), '409': problem('Taken, or not active'), ...errors },
+        },
+      },
+      '/series': {
+        post: {
+          operationId: 'create_series',
+          tags: ['series'],
+          parameters: [idempotencyHeader],
+          requestBody: body(ref('SeriesCreate')),
+          responses: {
+            '201': json('Booked: the occurrences booked, and those skipped with why', ref('Series')),
+            '404': problem('Unknown service or resource'),
+            '409': problem('series_conflict: occurrences that cannot be booked, named in `errors` by start; nothing was booked'),
+            ...errors,
+          },
+        },
+      },
+      '/series/{id}': {
+        parameters: [idPath()],
+        get: { operationId: 'get_series', tags: ['series'], responses: { '200': json('Found, with every occurrence', ref('Series')), '404': problem('Not found'), ...errors } },
+      },
+      '/series/{id}/cancel': {
+        parameters: [idPath()],
+        post: {
+          operationId: 'cancel_series', tags: ['series'], parameters: [idempotencyHeader], requestBody: body(ref('SeriesCancel')),
+          responses: { '200': json('Cancelled, each under the cancellation policy', ref('Series')), '404': problem('Not found'), '409': problem('Nothing left to cancel'), ...errors },
         },
       },
       ...crud('WebhookEndpoint', 'webhook_endpoints'),

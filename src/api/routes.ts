@@ -9,6 +9,7 @@ import { idempotency } from './idempotency.ts';
 import { openApiDocument } from './openapi.ts';
 import { webhookApi } from './webhook-routes.ts';
 import { settingsApi } from './settings-routes.ts';
+import { seriesApi } from './series-routes.ts';
 
 /**
  * /api: JSON only, bearer keys only (no cookies, so no session and no CSRF).
@@ -19,7 +20,7 @@ export function apiRoutes(deps: AppDeps): Router {
   const r = Router();
   r.get('/v1/openapi.json', (_req, res) => void res.json(openApiDocument(deps.config)));
   const v1 = Router();
-  v1.use(catalogApi(deps), bookingApi(deps), webhookApi(deps), settingsApi(deps), waitlistApi(deps));
+  v1.use(catalogApi(deps), bookingApi(deps), seriesApi(deps), webhookApi(deps), settingsApi(deps), waitlistApi(deps));
   r.use('/v1', express.json({ limit: '100kb', strict: true, type: () => true }), requireApiKey(deps), idempotency(deps), v1);
   r.use(() => {
     throw notFound('No such API endpoint.');

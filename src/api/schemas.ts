@@ -77,6 +77,7 @@ const serviceFields = {
   requires_approval: z.boolean(),
   approval_hold_hours: z.number().int().min(1).max(720),
   capacity: z.number().int().min(1).max(1000),
+  allow_series: z.boolean(),
 };
 export const ServiceCreate = z
   .strictObject({
@@ -98,6 +99,7 @@ export const ServiceCreate = z
     requires_approval: serviceFields.requires_approval.default(false),
     approval_hold_hours: serviceFields.approval_hold_hours.default(DEFAULT_APPROVAL_HOLD_HOURS),
     capacity: serviceFields.capacity.default(1),
+    allow_series: serviceFields.allow_series.default(false),
   })
   .refine((s) => s.deposit <= s.price, { path: ['deposit'], message: 'must not exceed price' });
 export const ServicePatch = z.strictObject(Object.fromEntries(Object.entries(serviceFields).map(([k, v]) => [k, v.optional()])) as {
@@ -135,6 +137,29 @@ export const WaitlistCreate = z.strictObject({
   window: z.strictObject({ start: hhmm, end: hhmm }).nullable().optional(),
   customer: BookingCreate.shape.customer,
 });
+
+/** `POST /series`: a weekly series of one resource, for a count or until a local date. */
+export const SeriesCreate = z.strictObject({
+  service_id: Id,
+  resource_id: Id,
+  start: instant,
+  recurrence: z
+    .strictObject({
+      frequency: z.literal('weekly', 'must be "weekly"'),
+      interval: z.number().int('must be a whole number of weeks').min(1).max(12).default(1),
+      count: z.number().int('must be a whole number').min(2).max(52).optional(),
+      until: date.optional(),
+    })
+    .refine((r) => (r.count === undefined) !== (r.until === undefined), { path: ['count'], message: 'give either count or until' }),
+  on_conflict: z.enum(['fail', 'skip']).default('fail'),
+  customer: BookingCreate.shape.customer,
+  notes: multiLine({ max: 2000 }).nullable().optional(),
+});
+
+/** `POST /series/{id}/cancel`: every occurrence not started, or one and those after it. */
+export const SeriesCancel = z
+  .strictObject({ scope: z.enum(['all', 'following']), from_booking_id: Id.optional(), reason: singleLine({ max: 500 }).optional() })
+  .refine((c) => c.scope !== 'following' || c.from_booking_id !== undefined, { path: ['from_booking_id'], message: 'is required with scope "following"' });
 
 export const BookingListQuery = z.strictObject({
   from: instant.optional(),

@@ -30,6 +30,7 @@ export const serviceJson = (s: Service, resourceIds: string[]) => ({
   requires_approval: s.requiresApproval,
   approval_hold_hours: s.approvalHoldHours,
   capacity: s.capacity,
+  allow_series: s.allowSeries,
 });
 
 export const holidayJson = (h: Holiday) => ({ id: h.id, object: 'holiday', name: h.name, start_date: h.start, end_date: h.end });

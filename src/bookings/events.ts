@@ -22,6 +22,8 @@ export async function bookingChanged(
   view: BookingView,
   reason: string | null,
   by: Actor,
+  /** `messages: false`: a series sends one message for all its occurrences (src/series/messages.ts) instead of one per booking. */
+  opts: { messages?: boolean } = {},
 ): Promise<void> {
   await recordHistory(tx, view.booking, change === 'held' ? 'created' : change, by, reason);
   // The resource's synced calendar shows held and pending bookings too: their time is taken.
@@ -38,7 +40,7 @@ export async function bookingChanged(
   if (change === 'confirmed' || change === 'declined') await cancelHoldExpiry(tx, view.booking.id);
   // A held booking confirmed is, to the customer, the staff and integrators, a new booking.
   const told = change === 'confirmed' ? 'created' : change;
-  await planBookingNotifications(deps, tx, told, view, reason);
+  if (opts.messages !== false) await planBookingNotifications(deps, tx, told, view, reason);
   await emitEvent(tx, `booking.${told}`, { booking: bookingJson(view) }, deps.now());
 }
 

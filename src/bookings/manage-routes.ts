@@ -15,6 +15,8 @@ import { formatDuration, longDate } from './present.ts';
 import { openCheckout } from '../payments/checkout.ts';
 import { paymentSummary } from '../payments/present.ts';
 import { bookingForManageToken, cancelBooking, rescheduleBooking, type Actor, type BookingView } from './service.ts';
+import { seriesView, type SeriesView } from '../series/service.ts';
+import { occurrenceRows } from '../series/present.ts';
 
 const CUSTOMER: Actor = { source: 'public', userId: null };
 
@@ -28,6 +30,22 @@ const endedLink = () => new HttpError(410, 'gone', 'Booking ended', 'This bookin
  * Nothing here needs an account; the token is the key, and it stops working
  * once the booking has ended.
  */
+/** What the series' cancel form (src/series/routes.ts) came back to say. */
+function seriesNotice(req: Request): { ok: boolean; text: string } | null {
+  const n = Number(queryText(req, 'n') ?? 0);
+  const kept = Number(queryText(req, 'kept') ?? 0);
+  switch (queryText(req, 'series')) {
+    case 'cancelled':
+      return { ok: true, text: `${n === 1 ? '1 booking is' : `${n} bookings are`} cancelled. We have sent a confirmation.${kept ? ` ${kept === 1 ? '1 booking is' : `${kept} bookings are`} too soon to cancel online and stay booked.` : ''}` };
+    case 'nothing':
+      return { ok: false, text: 'Nothing of this series is left to cancel online.' };
+    case 'choose':
+      return { ok: false, text: 'Choose which bookings of the series to cancel.' };
+    default:
+      return null;
+  }
+}
+
 export function manageRoutes(deps: AppDeps): Router {
   const r = Router();
   const tenantOf = (res: Response) => res.locals.tenant as Tenant;
@@ -36,14 +54,16 @@ export function manageRoutes(deps: AppDeps): Router {
   // flood anyone's inbox, and forged tokens cannot be tried at speed.
   r.use('/manage', rateLimit(deps, { name: 'manage', limit: 20, windowSeconds: 60 * 60, scope: (req) => tenantOf(req.res!).id }));
 
-  async function load(req: Request, res: Response): Promise<BookingView & { token: string }> {
+  async function load(req: Request, res: Response): Promise<BookingView & { token: string; series?: SeriesView | undefined }> {
     const token = String(req.params.token);
     const found = await bookingForManageToken(deps, tenantOf(res).id, token);
     if (!found) throw invalidLink();
     const { tenant, ...view } = found;
     useTenant(res, tenant); // the rules as they are now decide (and the page shows them)
     if (view.booking.end.getTime() <= deps.now().getTime()) throw endedLink();
-    return { ...view, token };
+    // An occurrence of a series: its link manages the series too (src/series/).
+    const series = view.booking.seriesId ? await seriesView(deps, tenantOf(res).id, view.booking.seriesId) : undefined;
+    return { ...view, token, series };
   }
 
   function refuse(res: Response, v: BookingView & { token: string }, action: CustomerAction): boolean {
@@ -54,7 +74,7 @@ export function manageRoutes(deps: AppDeps): Router {
     return true;
   }
 
-  function showBooking(req: Request, res: Response, v: BookingView & { token: string }, extra: Record<string, unknown> = {}) {
+  function showBooking(req: Request, res: Response, v: BookingView & { token: string; series?: SeriesView | undefined }, extra: Record<string, unknown> = {}) {
     const tenant = tenantOf(res);
     const { booking, service, resource } = v;
     const start = booking.start.getTime();
@@ -76,6 +96,8 @@ export function manageRoutes(deps: AppDeps): Router {
       pay: paymentSummary(v, tenant, now, req.query.paid === '1'),
       // Only a mail provider sends mail; without one, messages stay in the business's outbox.
       mailSends: Boolean(deps.config.sendgridApiKey),
+      series: v.series ? occurrenceRows(v.series.occurrences.map((o) => o.booking), customerZone, booking.id) : null,
+      seriesNotice: seriesNotice(req),
       ...extra,
     });
   }
@@ -151,7 +173,7 @@ export function manageRoutes(deps: AppDeps): Router {
       });
     }
     const done = await cancelBooking(deps, tenantOf(res).id, CUSTOMER, v.booking.id, reason.data.reason ? `Customer: ${reason.data.reason}` : 'Cancelled by the customer');
-    showBooking(req, res, { ...done, token: v.token }, { cancelledNow: true });
+    showBooking(req, res, { ...done, token: v.token, series: done.booking.seriesId ? await seriesView(deps, tenantOf(res).id, done.booking.seriesId) : undefined }, { cancelledNow: true });
   });
 
   r.get('/manage/:token/reschedule', async (req, res) => {

@@ -44,6 +44,8 @@ export interface Booking {
   /** A held booking's end of hold: unpaid by then, it is cancelled and its time freed. */
   holdExpiresAt: Date | null;
   cancelReason: string | null;
+  /** The series this booking is an occurrence of (src/series/), or null. */
+  seriesId: string | null;
 }
 
 export type PaymentStatus = 'pending' | 'paid' | 'partially_refunded' | 'refunded' | 'failed';

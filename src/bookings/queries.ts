@@ -28,11 +28,12 @@ interface BookingRow {
   manage_token_hash: string;
   hold_expires_at: Date | null;
   cancel_reason: string | null;
+  series_id: string | null;
 }
 
 /** The columns a Booking is read from: named, so a cached plan of a named statement outlives a new column. */
 const BOOKING_COLUMNS = `id, tenant_id, service_id, resource_id, starts_at, ends_at, status, customer_name, customer_email, customer_phone,
-  customer_time_zone, notes, source, sequence, created_at, manage_nonce, manage_token_hash, hold_expires_at, cancel_reason`;
+  customer_time_zone, notes, source, sequence, created_at, manage_nonce, manage_token_hash, hold_expires_at, cancel_reason, series_id`;
 
 const toBooking = (r: BookingRow): Booking => ({
   id: r.id,
@@ -50,6 +51,7 @@ const toBooking = (r: BookingRow): Booking => ({
   manageNonce: r.manage_nonce,
   holdExpiresAt: r.hold_expires_at,
   cancelReason: r.cancel_reason,
+  seriesId: r.series_id,
 });
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -149,6 +151,25 @@ export async function loadDecisionQuery(
 }
 
 /**
+ * The engine's inputs for its verdicts on several starts of `service` on
+ * `resource` (the occurrences of a series), read once for their whole span
+ * in the caller's transaction, under the resource's lock: as
+ * `loadDecisionQuery`, from the first blocked range to the last, with the
+ * whole local days around them.
+ */
+export async function loadSpanQuery(tx: TenantTx, service: Service, resource: Resource, starts: number[], now: number): Promise<SlotQuery> {
+  const first = Math.min(...starts);
+  const last = Math.max(...starts);
+  const from = Math.min(blockedRange(service, first).start, dayInstantRange(localDate(first, resource.timeZone), resource.timeZone).start);
+  const to = Math.max(blockedRange(service, last).end, dayInstantRange(localDate(last, resource.timeZone), resource.timeZone).end);
+  const { rows } = await tx.raw<{ rows: { inputs: SlotInputs }[] }>(
+    'select slot_inputs(?::uuid[], ?::timestamptz, ?::timestamptz, ?::date, ?::date, null) as inputs',
+    [[resource.id], iso(from), iso(to), isoDay(from - DAY_MS), isoDay(to + DAY_MS)],
+  );
+  return toSlotQuery(rows[0]!.inputs, service, [resource], { start: first, end: last + 1 }, now);
+}
+
+/**
  * Serialize every writer of one resource's calendar for the rest of the
  * transaction, so capacity rules no constraint can express (max per day)
  * are checked and written without a race. Several resources: lock in a
@@ -221,6 +242,8 @@ export interface NewBooking {
   holdExpiresAt: Date | null;
   /** A seat's class (src/bookings/seats.ts), null for a booking of its own. */
   shareKey: string | null;
+  /** An occurrence of a series (src/series/). */
+  seriesId?: string | null;
 }
 
 /**
@@ -230,15 +253,27 @@ export interface NewBooking {
 export async function insertBooking(tx: TenantTx, b: NewBooking): Promise<Booking> {
   const { rows } = await tx.raw<{ rows: BookingRow[] }>(
     `insert into bookings (tenant_id, id, service_id, resource_id, starts_at, ends_at, blocked, status, customer_name, customer_email,
-       customer_phone, customer_time_zone, notes, manage_nonce, manage_token_hash, source, created_by, created_at, updated_at, hold_expires_at, share_key)
+       customer_phone, customer_time_zone, notes, manage_nonce, manage_token_hash, source, created_by, created_at, updated_at, hold_expires_at, share_key, series_id)
      values (?::uuid, ?::uuid, ?::uuid, ?::uuid, ?::timestamptz, ?::timestamptz, tstzrange(?::timestamptz, ?::timestamptz, '[)'), ?, ?, ?,
-       ?, ?, ?, ?, ?, ?, ?::uuid, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?)
+       ?, ?, ?, ?, ?, ?, ?::uuid, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?, ?::uuid)
      returning ${BOOKING_COLUMNS}`,
     [tx.tenantId, b.id, b.serviceId, b.resourceId, iso(b.start), iso(b.end), iso(b.blocked.start), iso(b.blocked.end), b.status, b.customer.name,
       b.customer.email, b.customer.phone, b.customer.timeZone, b.notes, b.manageNonce, b.manageTokenDigest, b.source, b.createdBy,
-      b.createdAt.toISOString(), b.createdAt.toISOString(), b.holdExpiresAt?.toISOString() ?? null, b.shareKey],
+      b.createdAt.toISOString(), b.createdAt.toISOString(), b.holdExpiresAt?.toISOString() ?? null, b.shareKey, b.seriesId ?? null],
   ).options({ name: 'slotwise_insert_booking' });
   return toBooking(rows[0]!);
+}
+
+/** The occurrences of a series, by start. */
+export async function bookingsOfSeries(tx: TenantTx, seriesId: string): Promise<Booking[]> {
+  const rows = await tx<BookingRow>('bookings').where({ series_id: seriesId }).orderBy([{ column: 'starts_at' }, { column: 'id' }]);
+  return rows.map(toBooking);
+}
+
+/** A series' occurrences locked for a change, in start order (every writer locks them in this order). */
+export async function bookingsOfSeriesForUpdate(tx: TenantTx, seriesId: string): Promise<Booking[]> {
+  const rows = await tx<BookingRow>('bookings').where({ series_id: seriesId }).orderBy([{ column: 'starts_at' }, { column: 'id' }]).forUpdate();
+  return rows.map(toBooking);
 }
 
 export async function bookingById(tx: TenantTx, id: string): Promise<Booking | undefined> {

@@ -16,6 +16,7 @@ import { createBooking, findAvailability } from './service.ts';
 import { bookingPaymentNote } from '../payments/present.ts';
 import { onlineCharge } from '../payments/plan.ts';
 import { changeRules } from './policy.ts';
+import { repeatOffer } from '../series/present.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -64,7 +65,7 @@ export function bookingRoutes(deps: AppDeps): Router {
     if (!avail.slots.some((s) => s.start === start)) {
       return renderPicker(deps, req, res, { ...q, date: localDate(start, q.tz) }, 409, 'That time was just taken. Please pick another time.');
     }
-    res.render('bookings/details', detailsModel(avail, q, start, {}, {}, bookingPaymentNote(deps.config, tenant, avail.service), rulesFor(tenant, avail.service), Boolean(deps.config.sendgridApiKey)));
+    res.render('bookings/details', detailsModel(avail, q, start, {}, {}, bookingPaymentNote(deps.config, tenant, avail.service), rulesFor(tenant, avail.service), Boolean(deps.config.sendgridApiKey), repeatOffer(deps.config, tenant, avail.service)));
   });
 
   // Bad input on the booking form answers 422 with the reason and writes
@@ -102,7 +103,7 @@ export function bookingRoutes(deps: AppDeps): Router {
         return renderPicker(deps, req, res, q, 422, errors.start ?? errors.serviceId ?? errors.resourceId ?? 'Choose one of the offered times.');
       }
       const avail = await findAvailability(deps, tenant.id, { serviceId: q.serviceId, resourceId: q.resource === 'any' ? null : q.resource, range: { start, end: start + 1 } });
-      return res.status(422).render('bookings/details', detailsModel(avail, q, start, formValues(body), errors, bookingPaymentNote(deps.config, tenant, avail.service), rulesFor(tenant, avail.service), Boolean(deps.config.sendgridApiKey)));
+      return res.status(422).render('bookings/details', detailsModel(avail, q, start, formValues(body), errors, bookingPaymentNote(deps.config, tenant, avail.service), rulesFor(tenant, avail.service), Boolean(deps.config.sendgridApiKey), repeatOffer(deps.config, tenant, avail.service)));
     }
     try {
       const created = await createBooking(deps, tenant.id, { source: 'public', userId: null }, parsed.data);
@@ -120,14 +121,16 @@ export function bookingRoutes(deps: AppDeps): Router {
     }
   }
 
-  /** The change and cancellation rules, refund tiers included when this service is paid online. */
-  const rulesFor = (tenant: Tenant, service: Parameters<typeof onlineCharge>[2]) =>
-    changeRules(tenant, onlineCharge(deps.config, tenant, service, 'public') !== null);
+  const rulesFor = (tenant: Tenant, service: Parameters<typeof onlineCharge>[2]) => rulesShown(deps.config, tenant, service);
 
   return r;
 }
 
-function pickerQuery(req: Request, tenant: Tenant, now: Date, serviceId: string, resource: unknown, tzOverride?: unknown): PickerQuery {
+/** The change and cancellation rules the details page shows, refund tiers included when this service is paid online. */
+export const rulesShown = (config: AppDeps['config'], tenant: Tenant, service: Parameters<typeof onlineCharge>[2]) =>
+  changeRules(tenant, onlineCharge(config, tenant, service, 'public') !== null);
+
+export function pickerQuery(req: Request, tenant: Tenant, now: Date, serviceId: string, resource: unknown, tzOverride?: unknown): PickerQuery {
   if (!UUID.test(serviceId)) throw new NotOffered('That service does not exist.', false);
   const tz = (typeof tzOverride === 'string' ? canonicalTimeZone(tzOverride) : queryZone(req, 'tz')) ?? tenant.timeZone;
   const res = typeof resource === 'string' && (resource === 'any' || UUID.test(resource)) ? resource : 'any';
@@ -139,7 +142,8 @@ function pickerQuery(req: Request, tenant: Tenant, now: Date, serviceId: string,
 
 const range0 = (q: PickerQuery) => dayInstantRange(q.from, q.tz).start;
 
-function detailsModel(
+/** The details step's page; also re-rendered by the series flow (src/series/routes.ts) with its errors. */
+export function detailsModel(
   avail: Awaited<ReturnType<typeof findAvailability>>,
   q: PickerQuery,
   start: number,
@@ -148,6 +152,8 @@ function detailsModel(
   paymentNote: string,
   changeRules: string[],
   mailSends: boolean,
+  /** "Repeat weekly" (src/series/present.ts). */
+  repeat: { offered: boolean; note: string } = { offered: false, note: '' },
 ) {
   return {
     title: `Your details — ${avail.service.name}`,
@@ -163,5 +169,6 @@ function detailsModel(
     paymentNote,
     changeRules,
     mailSends,
+    repeat,
   };
 }

@@ -25,6 +25,7 @@ export function bookingJson(v: BookingView) {
     sequence: b.sequence,
     created_at: b.createdAt.toISOString(),
     hold_expires_at: (b.status === 'held' || b.status === 'pending') && b.holdExpiresAt ? b.holdExpiresAt.toISOString() : null,
+    series_id: b.seriesId,
     payment: paymentJson(v),
   };
 }

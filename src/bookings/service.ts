@@ -15,8 +15,8 @@ import { seatSlots, seatVerdict, shareKeyOf, type SeatSlot } from './seats.ts';
 import { customerDayFull } from './policy.ts';
 import { isActive, type Actor, type Booking, type BookingView } from './model.ts';
 import {
-  availabilityContext, bookingById, bookingByManageDigest, bookingForUpdate, customerDayBookings, insertBooking, loadDecisionQuery, lockCustomer, lockResource,
-  markCancelled, markConfirmed, moveBooking, toSlotQuery, tryLockResource,
+  availabilityContext, bookingById, bookingByManageDigest, bookingForUpdate, customerDayBookings, insertBooking, loadDecisionQuery, loadSpanQuery, lockCustomer, lockResource,
+  markCancelled, markConfirmed, moveBooking, toSlotQuery, tryLockResource, type NewBooking,
 } from './queries.ts';
 import { onlineCharge } from '../payments/plan.ts';
 import {
@@ -165,24 +165,9 @@ async function decideAndInsert(deps: AppDeps, tenantId: string, by: Actor, cmd: 
     const status = held ? 'held' : request ? 'pending' : 'confirmed';
     const id = randomUUID();
     const secret = newManageSecret(deps.config, id);
-    const booking = await bookFirstFree(tx, offer.resources, decide, (on, resource) => insertBooking(on, {
-      id,
-      serviceId: service.id,
-      resourceId: resource.id,
-      start: cmd.start,
-      end: cmd.start + service.durationMin * 60_000,
-      blocked: blockedRange(service, cmd.start),
-      shareKey: shareKeyOf(service, cmd.start),
-      status,
-      holdExpiresAt,
-      customer: cmd.customer,
-      notes: cmd.notes,
-      manageNonce: secret.nonce,
-      manageTokenDigest: secret.digest,
-      source: by.source,
-      createdBy: by.userId,
-      createdAt: now,
-    }));
+    const booking = await bookFirstFree(tx, offer.resources, decide, (on, resource) => insertBooking(on, newBookingRow(by, {
+      id, secret, service, resourceId: resource.id, start: cmd.start, status, holdExpiresAt, customer: cmd.customer, notes: cmd.notes, now,
+    })));
     const payment = charge && (await insertPayment(tx, { bookingId: booking.id, ...charge, now }));
     const view = { booking, service, resource: offer.resources.find((r) => r.id === booking.resourceId)!, payment };
     await auditIfStaff(tx, by, 'booking.create', undefined, booking, { customer: booking.customer.email });
@@ -191,6 +176,70 @@ async function decideAndInsert(deps: AppDeps, tenantId: string, by: Actor, cmd: 
     if (opts.andThen) await opts.andThen(tx, created);
     return created;
   });
+}
+
+/** The row of a new booking of `service` at `start` on a resource, with its manage link's secret. */
+function newBookingRow(by: Actor, b: {
+  id: string; secret: { nonce: string; digest: string }; service: Service; resourceId: string; start: number; status: 'pending' | 'held' | 'confirmed';
+  holdExpiresAt: Date | null; customer: CreateBooking['customer']; notes: string | null; now: Date; seriesId?: string;
+}): NewBooking {
+  return {
+    id: b.id,
+    serviceId: b.service.id,
+    resourceId: b.resourceId,
+    start: b.start,
+    end: b.start + b.service.durationMin * 60_000,
+    blocked: blockedRange(b.service, b.start),
+    shareKey: shareKeyOf(b.service, b.start),
+    status: b.status,
+    holdExpiresAt: b.holdExpiresAt,
+    customer: b.customer,
+    notes: b.notes,
+    manageNonce: b.secret.nonce,
+    manageTokenDigest: b.secret.digest,
+    source: by.source,
+    createdBy: by.userId,
+    createdAt: b.now,
+    seriesId: b.seriesId ?? null,
+  };
+}
+
+/**
+ * For a series (src/series/service.ts), which decides all its occurrences
+ * in one transaction: the engine's verdict on each of `starts` on
+ * `resource`, under the resource's lock (taken here), from one read of
+ * its inputs over their whole span. null: bookable.
+ */
+export async function judgeStarts(
+  tx: TenantTx, service: Service, resource: Resource, starts: number[], now: Date,
+  /** `lock: false` for a preview that writes nothing (its verdicts may be stale by the time the customer confirms). */
+  opts: { lock: boolean } = { lock: true },
+): Promise<(RejectReason | null)[]> {
+  if (opts.lock) await lockResource(tx, resource.id);
+  if (!starts.length) return [];
+  const query = await loadSpanQuery(tx, service, resource, starts, now.getTime());
+  return starts.map((start) => seatVerdict(query, service, resource.id, start));
+}
+
+/**
+ * Write one occurrence of a series that `judgeStarts` found bookable, in
+ * the same transaction and under the same lock, with the follow-ups of a
+ * new booking but its messages, which the series sends once for all
+ * (src/series/messages.ts). Confirmed: a series is never paid online.
+ */
+export async function insertOccurrence(
+  deps: AppDeps,
+  tx: TenantTx,
+  by: Actor,
+  o: { service: Service; resource: Resource; start: number; customer: CreateBooking['customer']; notes: string | null; seriesId: string; now: Date },
+): Promise<Created> {
+  const id = randomUUID();
+  const secret = newManageSecret(deps.config, id);
+  const booking = await unlessTaken(insertBooking(tx, newBookingRow(by, { ...o, id, secret, resourceId: o.resource.id, status: 'confirmed', holdExpiresAt: null })));
+  const view = { booking, service: o.service, resource: o.resource, payment: null };
+  await auditIfStaff(tx, by, 'booking.create', undefined, booking, { customer: booking.customer.email, series: o.seriesId });
+  await bookingChanged(deps, tx, 'created', view, null, by, { messages: false });
+  return { ...view, manageToken: secret.token };
 }
 
 /**
@@ -312,19 +361,34 @@ export async function rescheduleBooking(
 }
 
 export async function cancelBooking(deps: AppDeps, tenantId: string, by: Actor, bookingId: string, reason: string | null): Promise<BookingView> {
-  return withTenant(deps.db, tenantId, async (tx) => {
-    const current = await activeBookingForUpdate(tx, bookingId);
-    // A waitlist offer nobody has claimed: declined, and offered to the next (no booking to tell anyone about).
-    if (isWaitlistHold(current)) return describeBooking(tx, await releaseHold(tx, current, by, reason ?? OFFER_DECLINED_REASON, 'declined', deps.now()));
-    const booking = await markCancelled(tx, bookingId, deps.now(), reason);
-    // What was paid is refunded in the same transaction (by a job): by the
-    // business's policy for a customer, in full for the business.
-    const refunded = await refundOnCancel(tx, current, by, deps.now());
-    await auditIfStaff(tx, by, 'booking.cancel', current, booking, { reason, ...(refunded ? { refund: refunded } : {}) });
-    const view = await describeBooking(tx, booking);
-    await bookingChanged(deps, tx, 'cancelled', view, reason, by);
-    return view;
-  });
+  return withTenant(deps.db, tenantId, (tx) => cancelInTransaction(deps, tx, by, bookingId, reason));
+}
+
+/**
+ * Cancel one booking in the caller's transaction, under its row lock: the
+ * one cancellation, also of each occurrence a series cancels together
+ * (src/series/service.ts), which then sends one message for all of them
+ * (`messages: false`).
+ */
+export async function cancelInTransaction(
+  deps: AppDeps,
+  tx: TenantTx,
+  by: Actor,
+  bookingId: string,
+  reason: string | null,
+  opts: { messages?: boolean } = {},
+): Promise<BookingView> {
+  const current = await activeBookingForUpdate(tx, bookingId);
+  // A waitlist offer nobody has claimed: declined, and offered to the next (no booking to tell anyone about).
+  if (isWaitlistHold(current)) return describeBooking(tx, await releaseHold(tx, current, by, reason ?? OFFER_DECLINED_REASON, 'declined', deps.now()));
+  const booking = await markCancelled(tx, bookingId, deps.now(), reason);
+  // What was paid is refunded in the same transaction (by a job): by the
+  // business's policy for a customer, in full for the business.
+  const refunded = await refundOnCancel(tx, current, by, deps.now());
+  await auditIfStaff(tx, by, 'booking.cancel', current, booking, { reason, ...(refunded ? { refund: refunded } : {}) });
+  const view = await describeBooking(tx, booking);
+  await bookingChanged(deps, tx, 'cancelled', view, reason, by, opts);
+  return view;
 }
 
 /**

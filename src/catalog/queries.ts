@@ -31,6 +31,8 @@ export interface Service extends ServiceRules {
   approvalHoldHours: number;
   /** Seats per slot: above 1, a class (src/bookings/seats.ts). */
   capacity: number;
+  /** Whether it may be booked as a weekly series (src/series/). */
+  allowSeries: boolean;
   position: number;
   active: boolean;
 }
@@ -64,6 +66,7 @@ interface ServiceRow {
   requires_approval: boolean;
   approval_hold_hours: number;
   capacity: number;
+  allow_series: boolean;
   position: number;
   active: boolean;
 }
@@ -91,6 +94,7 @@ const toService = (r: ServiceRow): Service => ({
   requiresApproval: r.requires_approval,
   approvalHoldHours: r.approval_hold_hours,
   capacity: r.capacity,
+  allowSeries: r.allow_series,
   position: r.position,
   active: r.active,
 });
@@ -182,6 +186,7 @@ export async function insertService(tx: TenantTx, s: Omit<Service, 'id' | 'activ
       requires_approval: s.requiresApproval,
       approval_hold_hours: s.approvalHoldHours,
       capacity: s.capacity,
+      allow_series: s.allowSeries,
       position: s.position,
     })
     .returning<ServiceRow[]>('*');
@@ -320,7 +325,7 @@ const SERVICE_COLUMNS: Record<string, string> = {
   name: 'name', description: 'description', durationMin: 'duration_min', intervalMin: 'interval_min', bufferBeforeMin: 'buffer_before_min',
   bufferAfterMin: 'buffer_after_min', minNoticeMin: 'min_notice_min', horizonDays: 'horizon_days', maxPerDay: 'max_per_day',
   priceMinor: 'price_minor', depositMinor: 'deposit_minor', currency: 'currency', position: 'position', active: 'active',
-  paymentMode: 'payment_mode', depositPercent: 'deposit_percent', requiresApproval: 'requires_approval', approvalHoldHours: 'approval_hold_hours', capacity: 'capacity',
+  paymentMode: 'payment_mode', depositPercent: 'deposit_percent', requiresApproval: 'requires_approval', approvalHoldHours: 'approval_hold_hours', capacity: 'capacity', allowSeries: 'allow_series',
 };
 
 export async function updateServiceRow(tx: TenantTx, id: string, patch: Partial<Omit<Service, 'id'>>): Promise<Service | undefined> {

@@ -56,11 +56,12 @@ export async function createResource(deps: AppDeps, tenantId: string, r: NewReso
 /** How long a booking request holds its time when the service does not say (the column's default too). */
 export const DEFAULT_APPROVAL_HOLD_HOURS = 24;
 
-export type NewService = Omit<Service, 'id' | 'active' | 'position' | 'description' | 'depositMinor' | 'paymentMode' | 'depositPercent' | 'requiresApproval' | 'approvalHoldHours' | 'capacity'> & {
+export type NewService = Omit<Service, 'id' | 'active' | 'position' | 'description' | 'depositMinor' | 'paymentMode' | 'depositPercent' | 'requiresApproval' | 'approvalHoldHours' | 'capacity' | 'allowSeries'> & {
   capacity?: number;
   requiresApproval?: boolean;
   approvalHoldHours?: number;
   description?: string;
+  allowSeries?: boolean;
   depositMinor?: number;
   paymentMode?: Service['paymentMode'];
   depositPercent?: number | null;
@@ -77,7 +78,7 @@ export async function createService(deps: AppDeps, tenantId: string, s: NewServi
     const service = await insertService(tx, {
       ...s, description: s.description ?? '', depositMinor: s.depositMinor ?? 0, position: s.position ?? 0,
       paymentMode: s.paymentMode ?? 'none', depositPercent: s.depositPercent ?? null,
-      requiresApproval: s.requiresApproval ?? false, approvalHoldHours: s.approvalHoldHours ?? DEFAULT_APPROVAL_HOLD_HOURS, capacity: s.capacity ?? 1,
+      requiresApproval: s.requiresApproval ?? false, approvalHoldHours: s.approvalHoldHours ?? DEFAULT_APPROVAL_HOLD_HOURS, capacity: s.capacity ?? 1, allowSeries: s.allowSeries ?? false,
     });
     await setServiceResources(tx, service.id, s.resourceIds);
     return service;

@@ -15,6 +15,7 @@ import { rootRoutes, tenantBrandRoutes } from '../tenancy/routes.ts';
 import { bookingRoutes } from '../bookings/routes.ts';
 import { manageRoutes } from '../bookings/manage-routes.ts';
 import { waitlistRoutes } from '../waitlist/routes.ts';
+import { seriesRoutes } from '../series/routes.ts';
 import { stripeWebhookRoutes } from '../payments/webhook.ts';
 import { stripeOrigins } from '../payments/stripe.ts';
 import { calendarPushRoutes, calendarRootRoutes, feedRoutes } from '../calendars/routes.ts';
@@ -87,6 +88,8 @@ export function createApp(deps: AppDeps): Express {
   const tenant = express.Router();
   tenant.use(onTenantSite);
   tenant.use(tenantBrandRoutes());
+  // Before the booking routes: it answers the details form when "Repeat weekly" is ticked.
+  tenant.use(seriesRoutes(deps));
   tenant.use(bookingRoutes(deps));
   tenant.use(manageRoutes(deps));
   tenant.use(waitlistRoutes(deps));

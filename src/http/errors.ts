@@ -77,7 +77,9 @@ export const statusOf = (err: DomainError): number => STATUS[err.kind];
 export function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
   if (err instanceof DomainError) {
-    const errors = err instanceof InvalidFields ? err.errors : err.field ? { [err.field]: err.message } : undefined;
+    // InvalidFields names its fields; a series conflict (src/series/errors.ts) names its occurrences.
+    const own = err instanceof InvalidFields ? err.errors : (err as { errors?: Record<string, string> }).errors;
+    const errors = own ?? (err.field ? { [err.field]: err.message } : undefined);
     return new HttpError(statusOf(err), err.type, err.title, err.message, errors ? { errors } : {});
   }
   if (err && typeof err === 'object') {

@@ -73,12 +73,29 @@ export function fold(line: string): string {
 }
 
 export function icsFor(e: IcsEvent): string {
+  return icsForAll(e.method, [e]);
+}
+
+/**
+ * One calendar object with a VEVENT per event, all of one METHOD: a
+ * series' occurrences, each its own event with its booking's UID, so a
+ * later change or cancellation of one occurrence updates just that event.
+ */
+export function icsForAll(method: IcsEvent['method'], events: IcsEvent[]): string {
   const lines = [
     'BEGIN:VCALENDAR',
     'VERSION:2.0',
     'PRODID:-//Slotwise//Bookings//EN',
     'CALSCALE:GREGORIAN',
-    `METHOD:${e.method}`,
+    `METHOD:${method}`,
+    ...events.flatMap(vevent),
+    'END:VCALENDAR',
+  ];
+  return lines.map(fold).join('\r\n') + '\r\n';
+}
+
+function vevent(e: IcsEvent): string[] {
+  return [
     'BEGIN:VEVENT',
     `UID:${icsText(e.uid)}`,
     `SEQUENCE:${e.sequence}`,
@@ -93,9 +110,7 @@ export function icsFor(e: IcsEvent): string {
     `ATTENDEE;CN=${icsParam(e.attendee.name)};ROLE=REQ-PARTICIPANT;PARTSTAT=${e.method === 'CANCEL' ? 'DECLINED' : 'ACCEPTED'}:mailto:${icsUri(e.attendee.email)}`,
     `STATUS:${e.method === 'CANCEL' ? 'CANCELLED' : 'CONFIRMED'}`,
     'END:VEVENT',
-    'END:VCALENDAR',
   ];
-  return lines.map(fold).join('\r\n') + '\r\n';
 }
 
 /** `Name <addr@x>` or `addr@x` → its parts. */

@@ -71,7 +71,7 @@ export function planMessages(
 }
 
 /** The staff member linked to the resource, and the tenant's notification address; each once. */
-function staffRecipients(s: ResourceMessageSettings): string[] {
+export function staffRecipients(s: ResourceMessageSettings): string[] {
   const out = new Set<string>();
   if (s.staffEmail) out.add(s.staffEmail);
   if (s.notificationEmail) out.add(s.notificationEmail.toLowerCase());

@@ -8,7 +8,9 @@ export type NotificationKind =
   | 'webhook_endpoint_created' | 'webhook_endpoint_disabled' | 'email_verification' | 'api_key_created'
   | 'payment_refunded' | 'late_payment_refunded' | 'calendar_broken'
   | 'booking_requested' | 'staff_booking_requested' | 'booking_declined'
-  | 'waitlist_joined' | 'waitlist_offer';
+  | 'waitlist_joined' | 'waitlist_offer'
+
+  | 'series_confirmation' | 'staff_series_created' | 'series_cancelled' | 'staff_series_cancelled';
 /** `held`: kept back by the business's mail budget (src/notifications/budget.ts); `last_error` says why and until when. */
 export type NotificationStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped' | 'held';
 

@@ -49,7 +49,7 @@ export interface Rendered {
  * control character) must not be able to start another header.
  */
 /** `secrets`: the access links in it, which the outbox must not keep (see Rendered). */
-function rendered(subject: string, template: string, data: object, attachments: Attachment[] = [], secrets: string[] = []): Rendered {
+export function rendered(subject: string, template: string, data: object, attachments: Attachment[] = [], secrets: string[] = []): Rendered {
   return { subject: oneLine(subject), html: html.render(`./${template}.html.eta`, data), text: text.render(`./${template}.txt.eta`, data), attachments, secrets };
 }
 

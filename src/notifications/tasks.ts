@@ -1,11 +1,14 @@
 import type { Task } from 'graphile-worker';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { withTenant, type TenantTx } from '../db/tenant.ts';
+import { isUuid, withTenant, type TenantTx } from '../db/tenant.ts';
 import { log } from '../log.ts';
 import { unseal } from '../auth/tokens.ts';
 import { manageUrl } from '../bookings/manage-link.ts';
-import { bookingById } from '../bookings/queries.ts';
+import { bookingById, bookingsOfSeries } from '../bookings/queries.ts';
+import { resourceById, serviceById } from '../catalog/queries.ts';
+import { seriesById } from '../series/queries.ts';
+import { renderSeriesMessage, SERIES_KINDS, type SeriesKind } from './series-render.ts';
 import { isActive } from '../bookings/model.ts';
 import { describeBooking } from '../bookings/service.ts';
 import { tenantOrigin } from '../config.ts';
@@ -133,9 +136,41 @@ async function render(deps: AppDeps, tx: TenantTx, n: NotificationRow): Promise<
         developersUrl: `${tenantOrigin(deps.config, tenant.slug)}/admin/developers`,
       });
     default:
+      if (SERIES_KINDS.includes(n.kind) && !link) return renderSeries(deps, tx, tenant, n);
       if (link) throw new Error(`notification ${n.id} of kind ${n.kind} carries a sealed link its renderer does not know`);
       return renderBooking(deps, tx, tenant, n);
   }
+}
+
+/**
+ * A series' one message: the occurrences it names (payload), as they are
+ * now. A confirmation leaves out those cancelled since, and is not sent
+ * when none is left.
+ */
+async function renderSeries(deps: AppDeps, tx: TenantTx, tenant: Tenant, n: NotificationRow): Promise<Rendered | undefined> {
+  const series = typeof n.payload.seriesId === 'string' && isUuid(n.payload.seriesId) ? await seriesById(tx, n.payload.seriesId) : undefined;
+  if (!series) return undefined;
+  const named = new Set(Array.isArray(n.payload.bookingIds) ? n.payload.bookingIds.map(String) : []);
+  const confirming = n.kind === 'series_confirmation' || n.kind === 'staff_series_created';
+  const occurrences = (await bookingsOfSeries(tx, series.id)).filter((b) => named.has(b.id) && (!confirming || b.status === 'confirmed' || b.status === 'held'));
+  if (!occurrences.length) return undefined;
+  const service = await serviceById(tx, series.serviceId);
+  const resource = await resourceById(tx, series.resourceId);
+  if (!service || !resource) return undefined;
+  const forCustomer = !n.kind.startsWith('staff_');
+  return renderSeriesMessage({
+    kind: n.kind as SeriesKind,
+    tenant,
+    service,
+    resource,
+    customer: series.customer,
+    occurrences,
+    interval: series.recurrence.interval,
+    ...(forCustomer && confirming ? { manageUrl: manageUrl(deps.config, tenant, occurrences[0]!) } : {}),
+    cancelReason: typeof n.payload.reason === 'string' ? n.payload.reason : null,
+    mailFrom: deps.config.mailFrom,
+    now: deps.now(),
+  });
 }
 
 async function isOwnerEmailVerified(tx: TenantTx): Promise<boolean> {

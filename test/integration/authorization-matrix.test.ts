@@ -39,10 +39,11 @@ const ACCESS: Record<Access, string[]> = {
     'GET /verify-email/:token', 'POST /verify-email/:token', 'GET /oauth/:provider/callback', 'GET /calendar/feeds/:file',
     'GET /book/:serviceId/waitlist', 'POST /book/:serviceId/waitlist', 'GET /waitlist/:token', 'POST /waitlist/:token/claim', 'POST /waitlist/:token/decline',
     'POST /waitlist/:token/leave',
+    'POST /book/:serviceId/series',
   ],
   hook: ['POST /stripe/webhook', 'POST /calendar-push/google', 'POST /calendar-push/microsoft'],
   manage: ['GET /manage/:token', 'POST /manage/:token/cancel', 'GET /manage/:token/reschedule', 'GET /manage/:token/reschedule/confirm', 'POST /manage/:token/reschedule',
-    'GET /manage/:token/payment', 'POST /manage/:token/pay'],
+    'GET /manage/:token/payment', 'POST /manage/:token/pay', 'POST /manage/:token/cancel-series'],
   member: [
     'GET /admin', 'GET /admin/bookings/new', 'POST /admin/bookings/new', 'GET /admin/bookings', 'GET /admin/bookings.csv', 'GET /admin/bookings/:id',
     'POST /admin/bookings/:id/cancel', 'GET /admin/bookings/:id/reschedule', 'GET /admin/bookings/:id/reschedule/confirm', 'POST /admin/bookings/:id/reschedule',
@@ -51,6 +52,7 @@ const ACCESS: Record<Access, string[]> = {
     'GET /admin/calendars', 'POST /admin/calendars/:resourceId/:provider/connect', 'GET /admin/calendars/oauth/:provider/finish',
     'POST /admin/calendars/connections/:id', 'POST /admin/calendars/connections/:id/sync', 'POST /admin/calendars/connections/:id/disconnect',
     'POST /admin/calendars/:resourceId/ics', 'POST /admin/calendars/ics/:id/delete', 'POST /admin/calendars/feeds', 'POST /admin/calendars/feeds/revoke',
+    'POST /admin/bookings/:id/cancel-series',
   ],
   manager: [
     'GET /admin/settings', 'POST /admin/settings/booking-page', 'POST /admin/settings/notifications', 'POST /admin/settings/contact', 'POST /admin/settings', 'GET /admin/outbox',
@@ -68,12 +70,12 @@ const ACCESS: Record<Access, string[]> = {
   owner: ['POST /admin/staff/:id/ownership', 'POST /admin/verify-email'],
   api: ['GET /api/v1/resources', 'POST /api/v1/resources', 'GET /api/v1/services', 'POST /api/v1/services', 'GET /api/v1/holidays', 'POST /api/v1/holidays',
     'GET /api/v1/availability', 'POST /api/v1/bookings', 'GET /api/v1/bookings', 'GET /api/v1/webhook_endpoints', 'POST /api/v1/webhook_endpoints',
-    'GET /api/v1/settings/cancellation_policy', 'PUT /api/v1/settings/cancellation_policy', 'GET /api/v1/waitlist', 'POST /api/v1/waitlist'],
+    'GET /api/v1/settings/cancellation_policy', 'PUT /api/v1/settings/cancellation_policy', 'GET /api/v1/waitlist', 'POST /api/v1/waitlist', 'POST /api/v1/series'],
   'api:id': [
     'GET /api/v1/resources/:id', 'PATCH /api/v1/resources/:id', 'DELETE /api/v1/resources/:id', 'GET /api/v1/resources/:id/schedule', 'PUT /api/v1/resources/:id/schedule',
     'GET /api/v1/services/:id', 'PATCH /api/v1/services/:id', 'DELETE /api/v1/services/:id', 'DELETE /api/v1/holidays/:id', 'GET /api/v1/bookings/:id',
     'POST /api/v1/bookings/:id/cancel', 'POST /api/v1/bookings/:id/reschedule', 'GET /api/v1/webhook_endpoints/:id', 'DELETE /api/v1/webhook_endpoints/:id',
-    'POST /api/v1/bookings/:id/refunds', 'POST /api/v1/bookings/:id/approve', 'POST /api/v1/bookings/:id/decline', 'DELETE /api/v1/waitlist/:id',
+    'POST /api/v1/bookings/:id/refunds', 'POST /api/v1/bookings/:id/approve', 'POST /api/v1/bookings/:id/decline', 'DELETE /api/v1/waitlist/:id', 'GET /api/v1/series/:id', 'POST /api/v1/series/:id/cancel',
   ],
 };
 

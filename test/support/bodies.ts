@@ -32,6 +32,11 @@ export const FORM_BODIES: Record<string, (deps: AppDeps, w: World) => Form | Pro
   'POST /waitlist/:token/decline': () => ({}),
   'POST /waitlist/:token/leave': () => ({}),
   'POST /admin/waitlist/settings': () => ({ waitlistHoldMinutes: '20' }),
+  'POST /book/:serviceId/series': () => ({
+    start: '2026-03-17T15:00:00.000Z', tz: 'America/New_York', resource: 'any', name: 'Lou', email: 'lou@example.com', phone: '+1 555 010 1234', notes: 'Ring twice',
+    repeat: 'weekly', interval: '1', ends: 'count', count: '2', until: '', onConflict: 'skip',
+  }),
+  'POST /manage/:token/cancel-series': () => ({ scope: 'following' }),
   'POST /manage/:token/reschedule': () => ({ start: '2026-03-13T15:00:00.000Z', tz: 'Europe/London' }),
   'POST /login': () => ({ email: 'nobody@example.com', password: 'wrong-password-1', next: '/admin/day' }),
   'POST /logout': () => ({}),
@@ -48,6 +53,7 @@ export const FORM_BODIES: Record<string, (deps: AppDeps, w: World) => Form | Pro
   'POST /admin/developers/webhooks/:id/delete': () => ({}),
   'POST /admin/bookings/new': (_d, w) => ({ serviceId: w.ids.service, resourceId: w.ids.resource, date: '2026-03-16', time: '11:00', name: 'Ray', email: 'ray@example.com', phone: '', timeZone: 'America/Chicago', notes: 'Called in' }),
   'POST /admin/bookings/:id/cancel': () => ({ reason: 'Closed', confirm: 'yes' }),
+  'POST /admin/bookings/:id/cancel-series': () => ({ seriesReason: 'Closed for the season', scope: 'following' }),
   'POST /admin/bookings/:id/reschedule': () => ({ start: '2026-03-17T15:00:00.000Z' }),
   'POST /admin/bookings/:id/outcome': () => ({ outcome: 'completed' }),
   'POST /admin/bookings/:id/approve': () => ({}),
@@ -117,6 +123,11 @@ export const JSON_BODIES: Record<string, (w: World) => Json> = {
   'DELETE /api/v1/webhook_endpoints/:id': () => ({}),
   'PUT /api/v1/settings/cancellation_policy': () => ({ tiers: [{ hours_before: 48, refund_percent: 100 }, { hours_before: 24, refund_percent: 50 }], same_day_refund_percent: 0 }),
   'POST /api/v1/bookings/:id/refunds': () => ({ amount: 500, reason: 'Late start' }),
+  'POST /api/v1/series': (w) => ({
+    service_id: w.ids.service, resource_id: w.ids.resource, start: '2026-04-07T14:00:00Z', recurrence: { frequency: 'weekly', interval: 1, count: 2 }, on_conflict: 'skip',
+    customer: { name: 'Lou', email: 'lou@example.com', phone: null, time_zone: 'UTC' }, notes: 'Hi',
+  }),
+  'POST /api/v1/series/:id/cancel': () => ({ scope: 'all', reason: 'Moving away' }),
   // Providers' callbacks: unsigned, so each is refused on its own terms (the signature is the key).
   'POST /stripe/webhook': () => ({ id: 'evt_world', type: 'checkout.session.completed', data: { object: {} } }),
   'POST /calendar-push/google': () => ({}),

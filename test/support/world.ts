@@ -5,6 +5,7 @@ import { insertUser } from '../../src/auth/queries.ts';
 import { newToken, tokenDigest } from '../../src/auth/tokens.ts';
 import { createBooking } from '../../src/bookings/service.ts';
 import { joinWaitlist } from '../../src/waitlist/service.ts';
+import { createSeries } from '../../src/series/service.ts';
 import { addHoliday } from '../../src/catalog/service.ts';
 import { sealGrant } from '../../src/calendars/crypto.ts';
 import { withTenant } from '../../src/db/tenant.ts';
@@ -20,6 +21,7 @@ export const WORLD_ENCRYPTION_KEY = 'b2'.repeat(32);
 /** A fixed Monday noon, UTC: the world's booking is 8 days later, well inside every cutoff. */
 export const WORLD_NOW = '2026-03-02T12:00:00Z';
 export const WORLD_BOOKING_START = '2026-03-10T15:00:00Z';
+export const WORLD_SERIES_START = '2026-03-24T15:00:00Z';
 
 export type Role = 'owner' | 'admin' | 'staff';
 
@@ -51,11 +53,15 @@ export interface World {
     connection: string;
     ics: string;
     waitlist: string;
+    /** A series of two occurrences (the first's manage link is `seriesManageToken`). */
+    series: string;
+    seriesBooking: string;
   };
   waitlistToken: string;
   overrideDate: string;
   apiKey: string;
   manageToken: string;
+  seriesManageToken: string;
   inviteToken: string;
 }
 
@@ -72,13 +78,18 @@ export async function seedWorld(deps: AppDeps, slug: string, opts: { names?: Par
   const resource = await makeResource(deps, tenant.id, names.resource, 'America/New_York', [['09:00', '17:00']]);
   // The staff member's own resource: their bookings, and the staff copy of every booking message.
   await withTenant(deps.db, tenant.id, (tx) => tx('resources').where({ id: resource.id }).update({ user_id: people.staff.id }));
-  const service = await makeService(deps, tenant.id, [resource.id], { name: names.service, durationMin: 60, intervalMin: 60 });
+  const service = await makeService(deps, tenant.id, [resource.id], { name: names.service, durationMin: 60, intervalMin: 60, allowSeries: true });
   await addHoliday(deps, tenant.id, { name: names.holiday, start: '2026-12-25', end: '2026-12-25' });
   const overrideDate = '2026-04-01';
   const { booking, manageToken } = await createBooking(deps, tenant.id, { source: 'public', userId: null }, {
     serviceId: service.id, resourceId: resource.id, start: Date.parse(WORLD_BOOKING_START),
     customer: { name: names.customer, email: `customer@${slug}.example`, phone: '+1 555 010 9999', timeZone: 'Europe/London' }, notes: names.notes,
   });
+  // Two Tuesdays at 11:00 New York: a series, for the routes that name one.
+  const series = await createSeries(deps, tenant.id, { source: 'api', userId: null }, {
+    serviceId: service.id, resourceId: resource.id, start: Date.parse(WORLD_SERIES_START), recurrence: { frequency: 'weekly', interval: 1, count: 2 },
+    customer: { name: names.customer, email: `series@${slug}.example`, phone: null, timeZone: 'Europe/London' }, notes: names.notes,
+  }, 'fail');
   const apiKey = await createApiKey(deps, tenant.id, 'Website');
   // A customer waiting for the service, with the link they were mailed.
   const waiting = await joinWaitlist(deps, tenant.id, 'public', {
@@ -114,11 +125,15 @@ export async function seedWorld(deps: AppDeps, slug: string, opts: { names?: Par
     host: `${slug}.slotwise.test`,
     tenantId: tenant.id,
     emails,
-    ids: { resource: resource.id, service: service.id, booking: booking.id, apiKey: apiKey.info.id, spareUser: people.spare.id, adminUser: people.admin.id, waitlist: waiting.entry.id, ...rest },
+    ids: {
+      resource: resource.id, service: service.id, booking: booking.id, apiKey: apiKey.info.id, spareUser: people.spare.id, adminUser: people.admin.id, series: series.series.id,
+      seriesBooking: series.bookings[0]!.booking.id, waitlist: waiting.entry.id, ...rest,
+    },
     waitlistToken: waiting.token,
     overrideDate,
     apiKey: apiKey.key,
     manageToken,
+    seriesManageToken: series.bookings[0]!.manageToken,
     inviteToken,
   };
 }
@@ -149,12 +164,15 @@ export const signedInAs = (app: Express, w: World, role: Role): Promise<Client> 
  */
 export function worldPath(pattern: string, w: World): string {
   const idFor = (prefix: string): string => {
+    // The series routes of the dashboard act on an occurrence of the world's series.
+    if (pattern.startsWith('/admin/bookings/') && pattern.endsWith('/cancel-series')) return w.ids.seriesBooking;
     if (pattern.startsWith('/api/v1/resources')) return w.ids.resource;
     if (pattern.startsWith('/api/v1/services')) return w.ids.service;
     if (pattern.startsWith('/api/v1/holidays')) return w.ids.holiday;
     if (pattern.startsWith('/api/v1/bookings')) return w.ids.booking;
     if (pattern.startsWith('/api/v1/webhook_endpoints')) return w.ids.webhook;
     if (pattern.startsWith('/api/v1/waitlist')) return w.ids.waitlist;
+    if (pattern.startsWith('/api/v1/series')) return w.ids.series;
     const table: [string, string][] = [
       ['/admin/resources', w.ids.resource], ['/admin/services', w.ids.service], ['/admin/holidays', w.ids.holiday], ['/admin/bookings', w.ids.booking],
       ['/admin/blocks', w.ids.block], ['/admin/developers/keys', w.ids.apiKey], ['/admin/developers/webhooks', w.ids.webhook],

@@ -6,6 +6,7 @@ import {
 } from '../../src/notifications/render.ts';
 import { renderWebhookNotice } from '../../src/webhooks/notices.ts';
 import { renderCalendarBroken } from '../../src/calendars/health.ts';
+import { renderSeriesMessage, type SeriesKind } from '../../src/notifications/series-render.ts';
 import { renderWaitlistJoined, renderWaitlistOffer } from '../../src/waitlist/mail.ts';
 import type { Tenant } from '../../src/tenancy/queries.ts';
 
@@ -29,7 +30,7 @@ const view = (over: { payment?: BookingView['payment']; status?: 'confirmed' | '
   booking: {
     id: 'b1', tenantId: 't1', serviceId: 's1', resourceId: 'r1', start: new Date('2026-12-04T14:00:00Z'), end: new Date('2026-12-04T14:30:00Z'),
     status: over.status ?? 'confirmed', customer: { name: 'Pat Kim', email: 'pat@example.com', phone: '+1 555 0100', timeZone: 'America/New_York' },
-    notes: 'Second floor, please.', source: 'public', sequence: 0, createdAt: new Date('2026-12-01T12:00:00Z'), manageNonce: 'n', holdExpiresAt: null, cancelReason: null,
+    notes: 'Second floor, please.', source: 'public', sequence: 0, createdAt: new Date('2026-12-01T12:00:00Z'), manageNonce: 'n', holdExpiresAt: null, cancelReason: null, seriesId: null,
   },
   service: { name: 'Consultation', durationMin: 30, priceMinor: 4000, currency: 'USD' } as BookingView['service'],
   resource: { name: 'Alex Rivera', timeZone: 'America/New_York' } as BookingView['resource'],
@@ -42,6 +43,16 @@ const paid: BookingView['payment'] = {
 
 const booking = (kind: BookingKind, v = view(), more: { cancelReason?: string; offsetMinutes?: number; refundAmount?: number } = {}) =>
   renderBookingMessage({ kind, tenant, view: v, manageUrl: 'https://demo.slotwise.test/manage/tok', mailFrom: 'Slotwise <no-reply@slotwise.test>', now: new Date('2026-12-01T12:00:00Z'), ...more });
+/** A weekly series of two, the first as `view()` has it. */
+const series = (kind: SeriesKind, cancelReason?: string) => {
+  const first = view().booking;
+  const second = { ...first, id: 'b2', start: new Date('2026-12-11T14:00:00Z'), end: new Date('2026-12-11T14:30:00Z') };
+  return renderSeriesMessage({
+    kind, tenant, service: view().service, resource: view().resource, customer: first.customer, occurrences: [first, second], interval: 1,
+    ...(kind.startsWith('staff_') ? {} : { manageUrl: 'https://demo.slotwise.test/manage/tok' }), cancelReason: cancelReason ?? null,
+    mailFrom: 'Slotwise <no-reply@slotwise.test>', now: new Date('2026-12-01T12:00:00Z'),
+  });
+};
 const config = { scheme: 'https' as const, baseDomain: 'slotwise.test' };
 
 /** Each kind: its text part, and lines that must each stand alone in it. */
@@ -130,6 +141,23 @@ const CASES: Record<NotificationKind, { text: () => Rendered; lines: string[] }>
   waitlist_offer: {
     text: () => renderWaitlistOffer(tenant, { customerName: 'Pat Kim', zone: 'America/New_York', serviceName: 'Consultation', resourceName: 'Alex Rivera', start: new Date('2026-12-04T14:00:00Z'), holdExpiresAt: new Date('2026-12-01T12:15:00Z') }, 'https://demo.slotwise.test/waitlist/tok'),
     lines: ['A time freed up: Consultation with Alex Rivera, Friday, December 4, 2026, 9:00 AM EST.', 'Claim this time: https://demo.slotwise.test/waitlist/tok'],
+  },
+  series_confirmation: {
+    text: () => series('series_confirmation'),
+    lines: ['Your recurring booking is confirmed', 'Hello Pat Kim,', 'Consultation with Alex Rivera', 'Every week, 2 times:', '- Friday, December 4, 2026, 9:00 AM EST',
+      '- Friday, December 11, 2026, 9:00 AM EST', 'Times in America/New_York · 30 min', 'https://demo.slotwise.test/manage/tok', '— Demo Studio'],
+  },
+  series_cancelled: {
+    text: () => series('series_cancelled', 'Closed for the season'),
+    lines: ['Your recurring booking is cancelled', 'CANCELLED: Consultation with Alex Rivera', '- Friday, December 11, 2026, 9:00 AM EST', 'Reason: Closed for the season'],
+  },
+  staff_series_created: {
+    text: () => series('staff_series_created'),
+    lines: ['New recurring booking', 'Every week, 2 times:', '- Friday, December 4, 2026, 9:00 AM EST', 'Customer: Pat Kim <pat@example.com>, +1 555 0100', "Customer's time zone: America/New_York"],
+  },
+  staff_series_cancelled: {
+    text: () => series('staff_series_cancelled', 'Closed for the season'),
+    lines: ['Recurring booking cancelled', '- Friday, December 11, 2026, 9:00 AM EST', 'Reason: Closed for the season'],
   },
   calendar_broken: {
     text: () => renderCalendarBroken({ config: config as never }, tenant, { resourceName: 'Alex Rivera', provider: 'google', account: 'alex@example.com' }),
