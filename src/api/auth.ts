@@ -23,6 +23,9 @@ export const API_TENANT_RATE_PER_MINUTE = 1200;
  * the Host header does not. Each key has its own rate limit, and the
  * business one over all its keys.
  */
+/** How fresh an API key's "last used" is kept. */
+export const LAST_USED_STEP_MS = 60_000;
+
 export function requireApiKey(deps: AppDeps): RequestHandler {
   const scaled = (n: number) => Math.max(1, Math.round(n * deps.config.rateLimitMultiplier));
   const perKey = scaled(API_RATE_PER_MINUTE);
@@ -39,7 +42,12 @@ export function requireApiKey(deps: AppDeps): RequestHandler {
     const business = await limiter.hit(`api-tenant:${owner.tenantId}`, perTenant, 60);
     if (!business.allowed) throw tooManyRequests(business.retryAfter, `This business's API limit of ${perTenant} requests a minute, over all its keys, is reached.`);
     res.locals.tenant = await withTenant(deps.db, owner.tenantId, async (tx) => {
-      await tx('api_keys').where({ id: owner.keyId }).update({ last_used_at: deps.now() });
+      // "Last used" to the minute: written at most once a minute per key, so a
+      // crowd of requests with one key does not queue on the key's row.
+      const now = deps.now();
+      await tx('api_keys').where({ id: owner.keyId })
+        .andWhere((q) => q.whereNull('last_used_at').orWhere('last_used_at', '<', new Date(now.getTime() - LAST_USED_STEP_MS)))
+        .update({ last_used_at: now });
       return currentTenant(tx);
     });
     res.locals.apiKeyId = owner.keyId;

@@ -5,7 +5,7 @@ import { hashPassword } from '../../src/auth/passwords.ts';
 import { insertUser } from '../../src/auth/queries.ts';
 import { createApiKey } from '../../src/api/keys.ts';
 import type { AppDeps } from '../../src/deps.ts';
-import { createTestDb, testDeps, type TestDb } from '../support/db.ts';
+import { createTestDb, TestClock, testDeps, type TestDb } from '../support/db.ts';
 import { makeTenant, signedIn, type Client } from '../support/http.ts';
 import { runJobs } from '../support/jobs.ts';
 import { api } from '../support/api.ts';
@@ -19,10 +19,11 @@ let deps: AppDeps;
 let app: ReturnType<typeof createApp>;
 let tenantId: string;
 const HOST = 'lockers.slotwise.test';
+const clock = new TestClock();
 
 beforeAll(async () => {
   t = await createTestDb();
-  deps = testDeps(t, undefined, { RATE_LIMIT_MULTIPLIER: '100' });
+  deps = testDeps(t, clock, { RATE_LIMIT_MULTIPLIER: '100' });
   app = createApp(deps);
   tenantId = (await makeTenant(deps, 'lockers', { email: 'owner@lockers.example' })).tenant.id;
   const hash = await hashPassword('correct-horse-battery');
@@ -92,5 +93,20 @@ describe('API keys and the people who made them', () => {
     const anas = await keyMadeBy(ana, 'Ana direct');
     await withTenant(deps.db, tenantId, (tx) => tx('users').where({ email: 'ana@lockers.example' }).update({ role: 'staff' }));
     expect(await works(anas)).toBe(false);
+  });
+
+  it('keeps "last used" to the minute: one write a minute per key, however many requests', async () => {
+    const { key, info } = await createApiKey(deps, tenantId, 'busy');
+    const lastUsed = async () => (await t.owner('api_keys').where({ id: info.id }).first()).last_used_at as Date | null;
+    expect(await lastUsed()).toBeNull();
+    expect((await api(app, key).get('/services')).status).toBe(200);
+    const first = await lastUsed();
+    expect(first?.getTime()).toBe(clock.now().getTime());
+    clock.advance(30_000);
+    await Promise.all([1, 2, 3].map(() => api(app, key).get('/services')));
+    expect((await lastUsed())?.getTime()).toBe(first!.getTime());
+    clock.advance(31_000);
+    expect((await api(app, key).get('/services')).status).toBe(200);
+    expect((await lastUsed())?.getTime()).toBe(clock.now().getTime());
   });
 });
