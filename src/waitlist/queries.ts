@@ -1,5 +1,4 @@
 import type { TenantTx } from '../db/tenant.ts';
-import { taskName } from '../jobs/enqueue.ts';
 
 export type EntryStatus = 'waiting' | 'offered' | 'booked' | 'passed' | 'left' | 'expired';
 export type OfferStatus = 'open' | 'claimed' | 'declined' | 'expired';
@@ -158,20 +157,16 @@ export async function closeOffer(tx: TenantTx, bookingId: string, outcome: Exclu
   );
 }
 
-export const OFFER_TASK = taskName('waitlist__offer');
-
 /**
  * Time may have freed up on `resourceId` (a booking cancelled, moved,
  * expired, declined): in that change's transaction, enqueue the job that
  * offers it to the waitlist — one statement, and no job when nobody waits.
- * Keyed per resource, so a burst of changes runs it once.
+ * Keyed per resource, so a burst of changes runs it once. Hours, blocks
+ * and holidays wake it by triggers (migrations/0041), through the same
+ * SQL function.
  */
 export async function wakeWaitlist(tx: TenantTx, resourceId: string): Promise<void> {
-  await tx.raw(
-    `select app_private.add_job(?, jsonb_build_object('resourceId', ?::text), null, 'waitlist:' || ?::text)
-      where exists (select 1 from waitlist_entries where status = 'waiting')`,
-    [OFFER_TASK, resourceId, resourceId],
-  );
+  await tx.raw('select app_private.wake_waitlist(array[?::uuid])', [resourceId]);
 }
 
 /** This month's offers by outcome, and what the claimed ones were worth (minor units per currency). */
