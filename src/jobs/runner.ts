@@ -16,6 +16,13 @@ const workerLogger = new Logger((scope) => (level, message, meta) => {
  * Start graphile-worker. Its queue connection is the owner pool (the runtime
  * role has no rights on the graphile_worker schema); task bodies use
  * deps.db, the runtime role, through withTenant.
+ *
+ * Jobs are fetched a few at a time and completed in batches (graphile-
+ * worker's own batching, its docs' "Performance"): under load a send no
+ * longer pays its own fetch and its own completion, each a round trip to
+ * PostgreSQL. A job completed in a batch stays locked a moment longer; a
+ * crash then may run it again, which every task tolerates (a notification
+ * is claimed by its row's status, so it is not sent twice).
  */
 export function startWorker(deps: AppDeps, queuePool: pg.Pool, opts: { handleSignals: boolean }): Promise<Runner> {
   return run({
@@ -25,5 +32,6 @@ export function startWorker(deps: AppDeps, queuePool: pg.Pool, opts: { handleSig
     concurrency: deps.config.workerConcurrency,
     noHandleSignals: !opts.handleSignals,
     logger: workerLogger,
+    preset: { worker: { localQueue: { size: deps.config.workerConcurrency + 1 }, completeJobBatchDelay: 0 } },
   });
 }
