@@ -67,29 +67,33 @@ export function zoneLabel(zone: string, at: number): string {
   return `${placeOf(zone)} (${abbr ? `${abbr}, ` : ''}${offset})`;
 }
 
-let cached: { bucket: number; labels: Map<string, string> } | undefined;
+let cached: { bucket: number; zones: readonly string[]; groups: ZoneGroup[] } | undefined;
 
 /**
  * The zones for a select, grouped by region (an `<optgroup>` each) and
- * sorted by place, each labelled with its offset at `at`. Labels are kept
- * per hour (offsets change at most on the hour). A selected id missing
- * from the list (an alias such as "US/Eastern") is kept, in "Other".
+ * sorted by place, each labelled with its offset at `at`. Built once per
+ * hour (offsets change at most on the hour) and shared by every page: a
+ * caller must not change it. A selected id missing from the list (an alias
+ * such as "US/Eastern") is added, in "Other".
  */
 export function zoneGroups(zones: readonly string[], selected: string | undefined, at: number): ZoneGroup[] {
   const bucket = Math.floor(at / 3_600_000);
-  if (cached?.bucket !== bucket) cached = { bucket, labels: new Map() };
-  const labels = cached.labels;
-  const label = (id: string) => {
-    let l = labels.get(id);
-    if (l === undefined) labels.set(id, (l = zoneLabel(id, at)));
-    return l;
-  };
+  if (cached?.bucket !== bucket || cached.zones !== zones) cached = { bucket, zones, groups: groupZones(zones, at) };
+  const groups = cached.groups;
+  if (!selected || groups.some((g) => g.zones.some((z) => z.id === selected)) || !isValidTimeZoneName(selected)) return groups;
+  const alias = { id: selected, label: zoneLabel(selected, at) };
+  const other = groups.find((g) => g.region === 'Other');
+  return other
+    ? groups.map((g) => (g === other ? { region: 'Other', zones: [...other.zones, alias].sort((x, y) => x.label.localeCompare(y.label)) } : g))
+    : [...groups, { region: 'Other', zones: [alias] }];
+}
+
+function groupZones(zones: readonly string[], at: number): ZoneGroup[] {
   const groups = new Map<string, ZoneOption[]>();
-  const ids = selected && !zones.includes(selected) && isValidTimeZoneName(selected) ? [...zones, selected] : zones;
-  for (const id of ids) {
-    const head = id.includes('/') && zones.includes(id) ? id.split('/')[0]! : 'Other';
+  for (const id of zones) {
+    const head = id.includes('/') ? id.split('/')[0]! : 'Other';
     const region = REGION_NAMES[head] ?? head;
-    (groups.get(region) ?? groups.set(region, []).get(region)!).push({ id, label: label(id) });
+    (groups.get(region) ?? groups.set(region, []).get(region)!).push({ id, label: zoneLabel(id, at) });
   }
   return [...groups.entries()]
     .sort(([a], [b]) => (a === 'Other' ? 1 : b === 'Other' ? -1 : a.localeCompare(b)))
