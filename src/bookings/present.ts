@@ -1,5 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
-import { dayInstantRange, formatInZone, type AnyResourceSlot, type Interval } from '../scheduling/index.ts';
+import { dayInstantRange, formatInZone, type AnyResourceSlot } from '../scheduling/index.ts';
 import { zoneLabel as placeAndOffset } from '../tenancy/timezones.ts';
 
 /**
@@ -7,9 +7,39 @@ import { zoneLabel as placeAndOffset } from '../tenancy/timezones.ts';
  * server's own zone never enters: every formatter gets `timeZone`.
  */
 
-/** '2026-03-09T11:00:00-07:00': the instant written with the zone's offset. */
+/**
+ * '2026-03-09T11:00:00-07:00': the instant written with the zone's offset.
+ * Temporal is dear per call (it dominated the API's availability answers),
+ * so it runs once per zone and stretch without a transition: within it,
+ * the wall clock is the instant shifted by the offset, written as if in UTC.
+ * An offset of seconds (a zone's local mean time, before 1900) takes
+ * Temporal every time.
+ */
 export function isoInZone(ms: number, zone: string): string {
-  return Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(zone).toString({ timeZoneName: 'never', smallestUnit: 'second' });
+  let span = offsetSpans.get(zone);
+  if (span === undefined || ms < span.from || ms >= span.to) {
+    if (offsetSpans.size >= MAX_CACHED_SPANS) offsetSpans.clear();
+    offsetSpans.set(zone, (span = offsetSpanAt(ms, zone)));
+  }
+  if (span.suffix === null) return temporalIso(ms, zone);
+  return new Date(ms + span.offsetMs).toISOString().slice(0, 19) + span.suffix;
+}
+
+const temporalIso = (ms: number, zone: string) =>
+  Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(zone).toString({ timeZoneName: 'never', smallestUnit: 'second' });
+
+interface OffsetSpan { from: number; to: number; offsetMs: number; suffix: string | null }
+const offsetSpans = new Map<string, OffsetSpan>();
+const MAX_CACHED_SPANS = 500;
+
+/** From `ms` up to the zone's next transition, one offset. */
+function offsetSpanAt(ms: number, zone: string): OffsetSpan {
+  const at = Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(zone);
+  const offsetMs = at.offsetNanoseconds / 1e6;
+  const to = at.getTimeZoneTransition('next')?.epochMilliseconds ?? Infinity;
+  if (offsetMs % 60_000 !== 0) return { from: ms, to, offsetMs, suffix: null };
+  const minutes = Math.abs(offsetMs) / 60_000;
+  return { from: ms, to, offsetMs, suffix: `${offsetMs < 0 ? '-' : '+'}${pad2(Math.floor(minutes / 60))}:${pad2(minutes % 60)}` };
 }
 
 /**
@@ -120,32 +150,14 @@ export interface TimeCell {
 /** The slots starting on local `date` in `zone` (the day's boundaries once, not a conversion per slot). */
 export function timesOn(date: string, slots: (AnyResourceSlot & { seatsLeft?: number })[], zone: string, capacity = 1): TimeCell[] {
   const day = dayInstantRange(date, zone);
-  const iso = isoOnDay(day, zone);
   return slots.filter((s) => s.start >= day.start && s.start < day.end).map((s) => ({
-    start: iso(s.start),
+    start: isoInZone(s.start, zone),
     label: formatInZone(s.start, zone),
     seats: capacity > 1 && s.seatsLeft !== undefined ? `${s.seatsLeft} ${s.seatsLeft === 1 ? 'seat' : 'seats'} left` : '',
   }));
 }
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
-
-/**
- * `isoInZone` for the instants of one local day. When the zone's offset is
- * the same all day (no transition before the day ends) and whole minutes,
- * as on nearly every day, it is arithmetic: Temporal runs twice per day
- * instead of once per time shown. Otherwise, Temporal for each.
- */
-function isoOnDay(day: Interval, zone: string): (ms: number) => string {
-  const start = Temporal.Instant.fromEpochMilliseconds(day.start).toZonedDateTimeISO(zone);
-  const offsetMs = start.offsetNanoseconds / 1e6;
-  const next = start.getTimeZoneTransition('next');
-  if ((next !== null && next.epochMilliseconds < day.end) || offsetMs % 60_000 !== 0) return (ms) => isoInZone(ms, zone);
-  const minutes = Math.abs(offsetMs) / 60_000;
-  const suffix = `${offsetMs < 0 ? '-' : '+'}${pad2(Math.floor(minutes / 60))}:${pad2(minutes % 60)}`;
-  // The wall clock is the instant shifted by the offset, written as if in UTC (to the second, as isoInZone).
-  return (ms) => new Date(ms + offsetMs).toISOString().slice(0, 19) + suffix;
-}
 
 export function addDays(date: string, n: number): string {
   return Temporal.PlainDate.from(date).add({ days: n }).toString();
