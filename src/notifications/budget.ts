@@ -25,21 +25,15 @@ const DAY_MS = 24 * 3600_000;
  *
  * What counts is a message claimed for sending (`claimed_at`). Decided
  * under a per-business advisory lock held until the claim commits, so two
- * workers cannot both take the last place.
+ * workers cannot both take the last place (both in one statement,
+ * migrations/functions/mail_budget.sql).
  */
 export async function mailVerdict(deps: AppDeps, tx: TenantTx, kind: NotificationKind): Promise<Verdict> {
   if (ACCOUNT_MAIL.includes(kind)) return { send: true };
-  await tx.raw(`select pg_advisory_xact_lock(hashtextextended('mail-budget:' || ?, 0))`, [tx.tenantId]);
   const now = deps.now().getTime();
   const dayStart = new Date(now - (now % DAY_MS));
   const { rows } = await tx.raw<{ rows: { verified: boolean; today: number; ever: number | null }[] }>(
-    `select t.owner_email_verified_at is not null as verified,
-            (select count(*)::int from notifications where claimed_at >= ? and kind <> all(?::text[])) as today,
-            case when t.owner_email_verified_at is null then
-              (select count(*)::int from notifications where claimed_at is not null and kind <> all(?::text[])) end as ever
-       from tenants t where t.id = ?`,
-    [dayStart, [...ACCOUNT_MAIL], [...ACCOUNT_MAIL], tx.tenantId],
-  );
+    'select verified, today, ever from mail_budget(?::timestamptz, ?::text[])', [dayStart, [...ACCOUNT_MAIL]]);
   const r = rows[0]!;
   const { mailUnverifiedAllowance: allowance, mailDailyCapPerTenant: cap } = deps.config;
   if (!r.verified && (r.ever ?? 0) >= allowance) {

@@ -1,7 +1,7 @@
 import type { Task } from 'graphile-worker';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { isUuid, withTenant, type TenantTx } from '../db/tenant.ts';
+import { isUuid, tenantCall, withTenant, type TenantTx } from '../db/tenant.ts';
 import { log } from '../log.ts';
 import { unseal } from '../auth/tokens.ts';
 import { manageUrl } from '../bookings/manage-link.ts';
@@ -44,7 +44,8 @@ const Payload = z.object({ tenantId: z.uuid(), notificationId: z.uuid() });
  *    count the attempt. Commit.
  * 2. Hand it to the transport (SendGrid or the outbox), outside any
  *    transaction.
- * 3. Mark it `sent` with the provider's message id (and clear its payload).
+ * 3. Mark it `sent` with the provider's message id (and clear its payload),
+ *    in one statement (migrations/functions/notification_sent.sql).
  *
  * A row found in `sending` means a worker died between 1 and 3: the
  * provider may have accepted the message, so it is not sent again but marked
@@ -59,11 +60,9 @@ export function sendNotificationTask(deps: AppDeps, transport: MailTransport = t
     if (!mail) return;
     try {
       const sent = await transport.send(mail);
-      await withTenant(deps.db, tenantId, (tx) =>
-        tx('notifications')
-          .where({ id: notificationId })
-          .update({ status: 'sent', provider: sent.provider, provider_message_id: sent.messageId, sent_at: deps.now(), last_error: null, payload: '{}' }),
-      );
+      await tenantCall(deps.db, tenantId, 'slotwise_notification_sent', 'select notification_sent(?::uuid, ?::uuid, ?, ?, ?::timestamptz)', [
+        notificationId, sent.provider, sent.messageId, deps.now(),
+      ]);
     } catch (err) {
       const permanent = err instanceof PermanentMailError;
       const last = permanent || helpers.job.attempts >= Math.min(helpers.job.max_attempts, MAX_SEND_ATTEMPTS);
