@@ -23,7 +23,7 @@ const USAGE = `Usage: npm run admin -- <command> [options]
 
 Commands:
   migrate                                   Apply pending database migrations.
-  tenant:create --slug S --name N --email E --password P --timezone Z
+  tenant:create --slug S --name N --email E --password P --time-zone Z
                                             Create a tenant and its owner; prints the tenant id.
   apikey:create --tenant SLUG [--name LABEL]
                                             Create an API key; prints it alone on the last line.
@@ -37,13 +37,13 @@ const OPTIONS = {
   migrate: {},
   'tenant:list': {},
   'tenant:create': {
-    slug: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' }, timezone: { type: 'string' },
+    slug: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' }, 'time-zone': { type: 'string' },
   },
   'apikey:create': { tenant: { type: 'string' }, name: { type: 'string' } },
   'stripe:connect': { tenant: { type: 'string' }, account: { type: 'string' } },
 } as const;
 const REQUIRED: Record<string, string[]> = {
-  'tenant:create': ['slug', 'name', 'email', 'password', 'timezone'], 'apikey:create': ['tenant'], 'stripe:connect': ['tenant', 'account'],
+  'tenant:create': ['slug', 'name', 'email', 'password', 'time-zone'], 'apikey:create': ['tenant'], 'stripe:connect': ['tenant', 'account'],
 };
 
 class Refused extends Error {}
@@ -101,7 +101,7 @@ async function run(cmd: string, v: Record<string, string | undefined>): Promise<
       return 0;
     }
     if (cmd === 'tenant:create') {
-      const parsed = SignUp.safeParse({ businessName: v.name, slug: v.slug, email: v.email, password: v.password, timeZone: v.timezone });
+      const parsed = SignUp.safeParse({ businessName: v.name, slug: v.slug, email: v.email, password: v.password, timeZone: v['time-zone'] });
       if (!parsed.success) throw new Refused(describe(fieldErrors(parsed.error)));
       try {
         const { tenant } = await signUp(deps, parsed.data);
@@ -145,6 +145,6 @@ async function run(cmd: string, v: Record<string, string | undefined>): Promise<
 }
 
 function describe(errors: Record<string, string>): string {
-  const flag: Record<string, string> = { businessName: '--name', slug: '--slug', email: '--email', password: '--password', timeZone: '--timezone' };
+  const flag: Record<string, string> = { businessName: '--name', slug: '--slug', email: '--email', password: '--password', timeZone: '--time-zone' };
   return Object.entries(errors).map(([k, m]) => `${flag[k] ?? k}: ${m}`).join('\n');
 }

@@ -55,11 +55,11 @@ describe('operator CLI', () => {
     expect(missing.stderr).toContain('Missing --name');
     const unknownFlag = await cli('tenant:list', '--bogus');
     expect(unknownFlag.code).toBe(2);
-    const invalid = await cli('tenant:create', '--slug', 'admin', '--name', 'X', '--email', 'nope', '--password', 'short', '--timezone', 'Mars/Base');
+    const invalid = await cli('tenant:create', '--slug', 'admin', '--name', 'X', '--email', 'nope', '--password', 'short', '--time-zone', 'Mars/Base');
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toContain('--slug: This subdomain is reserved');
     expect(invalid.stderr).toContain('--email:');
-    expect(invalid.stderr).toContain('--timezone:');
+    expect(invalid.stderr).toContain('--time-zone:');
     const noTenant = await cli('apikey:create', '--tenant', 'does-not-exist');
     expect(noTenant.code).toBe(1);
     expect(await t.owner('tenants').where({ slug: 'admin' })).toHaveLength(0);
@@ -68,7 +68,7 @@ describe('operator CLI', () => {
 
 describe('the full provisioning path: CLI → API → availability → booking → cancel', () => {
   it('works end to end', async () => {
-    const created = await cli('tenant:create', '--slug', 'clinic', '--name', 'Clinic', '--email', 'owner@clinic.example', '--password', 'violet-lantern-42', '--timezone', 'America/New_York');
+    const created = await cli('tenant:create', '--slug', 'clinic', '--name', 'Clinic', '--email', 'owner@clinic.example', '--password', 'violet-lantern-42', '--time-zone', 'America/New_York');
     expect(created.code, created.stderr).toBe(0);
     const tenantId = created.stdout.trim();
     expect(tenantId).toMatch(/^[0-9a-f-]{36}$/);
