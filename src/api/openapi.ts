@@ -333,7 +333,7 @@ export function openApiDocument(config: Pick<Config, 'scheme' | 'baseDomain'>) {
         },
         post: {
           operationId: 'join_waitlist', tags: ['waitlist'], parameters: [idempotencyHeader],
-          description: 'A customer waits for a time of the service (one resource, or any) on local dates from_date–to_date in their zone, optionally within a time of day. When time frees up, the first fitting time is held for the first waiting customer and they are emailed a link to claim it. 422 no_waitlist: the service is paid online or needs approval.',
+          description: 'A customer waits for a time of the service (one resource, or any) on local dates from_date–to_date in their zone, optionally within a time of day. When time frees up, the first fitting time is held for the first waiting customer and they are emailed a link to claim it. A service paid online: claiming goes to payment, and the payment books it. 422 no_waitlist: the service needs approval.',
           requestBody: body(ref('WaitlistCreate')),
           responses: { '201': json('Waiting', ref('WaitlistEntry')), '404': problem('Unknown service or resource'), ...errors },
         },

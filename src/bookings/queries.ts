@@ -330,6 +330,15 @@ export async function markConfirmed(tx: TenantTx, id: string, now: Date): Promis
   return toBooking(rows[0]!);
 }
 
+/** A held booking's hold moved to `until` (a waitlist claim going to payment). */
+export async function extendHold(tx: TenantTx, id: string, until: Date, now: Date): Promise<Booking> {
+  const { rows } = await tx.raw<{ rows: BookingRow[] }>(
+    `update bookings set hold_expires_at = ?, updated_at = ? where id = ? and status = 'held' returning ${BOOKING_COLUMNS}`,
+    [until, now, id],
+  );
+  return toBooking(rows[0]!);
+}
+
 /** Move a booking in place; the exclusion constraint checks the new range against every other booking. */
 export async function moveBooking(
   tx: TenantTx,

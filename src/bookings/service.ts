@@ -10,13 +10,13 @@ import { BookingNotActive, BookingNotFound, CustomerDayFull, NotOffered, NotPend
 import { bookingChanged, recordHistory } from './events.ts';
 import { manageDigest, manageToken, newManageSecret } from './manage-link.ts';
 import { closeOffer, wakeWaitlist } from '../waitlist/queries.ts';
-import { cancelHoldExpiry } from '../payments/queries.ts';
+import { cancelHoldExpiry, scheduleHoldExpiry } from '../payments/queries.ts';
 import { seatSlots, seatVerdict, shareKeyOf, type SeatSlot } from './seats.ts';
 import { customerDayFull } from './policy.ts';
 import { isActive, type Actor, type Booking, type BookingView } from './model.ts';
 import {
   availabilityContext, bookingById, bookingByManageDigest, bookingForUpdate, customerDayBookings, insertBooking, loadDecisionQuery, loadSpanQuery, lockCustomer, lockResource,
-  markCancelled, markConfirmed, moveBooking, toSlotQuery, tryLockResource, type NewBooking,
+  extendHold, markCancelled, markConfirmed, moveBooking, toSlotQuery, tryLockResource, type NewBooking,
 } from './queries.ts';
 import { onlineCharge } from '../payments/plan.ts';
 import {
@@ -121,12 +121,17 @@ type Decide = (tx: TenantTx, resource: Resource) => Promise<RejectReason | null>
 
 export async function createBooking(deps: AppDeps, tenantId: string, by: Actor, cmd: CreateBooking, opts: CreateOptions = {}): Promise<Created> {
   checkIds(cmd.serviceId, cmd.resourceId);
-  const created = await decideAndInsert(deps, tenantId, by, cmd, opts);
-  if (!created.payment) return created;
-  // Held for payment: the customer's Checkout page, once the booking has
-  // committed (no lock waits on Stripe). Should Stripe fail now, the
-  // booking stays held, the manage link offers to pay again, and the hold
-  // expires as any other.
+  return withCheckout(deps, tenantId, await decideAndInsert(deps, tenantId, by, cmd, opts));
+}
+
+/**
+ * Held for payment: the customer's Checkout page, once the booking has
+ * committed (no lock waits on Stripe). Should Stripe fail now, the booking
+ * stays held, the manage link offers to pay again, and the hold expires as
+ * any other.
+ */
+async function withCheckout(deps: AppDeps, tenantId: string, created: Created): Promise<Created> {
+  if (!created.payment || created.booking.status !== 'held') return created;
   try {
     const url = await openCheckout(deps, tenantId, created.booking.id, created.manageToken);
     return { ...created, payment: { ...created.payment, checkoutUrl: url } };
@@ -532,11 +537,16 @@ export async function expireHold(deps: AppDeps, tenantId: string, bookingId: str
     const now = deps.now();
     const current = await bookingForUpdate(tx, bookingId);
     if (!current || current.status !== 'held' || !current.holdExpiresAt || current.holdExpiresAt > now) return undefined;
-    if (isWaitlistHold(current)) return releaseHold(tx, current, SYSTEM, OFFER_LAPSED_REASON, 'expired', now);
     const payment = await paymentForUpdate(tx, bookingId);
     if (payment && payment.amountPaid > 0) return undefined;
-    const booking = await markCancelled(tx, bookingId, now, HOLD_EXPIRED_REASON);
-    await recordHistory(tx, booking, 'cancelled', SYSTEM, HOLD_EXPIRED_REASON);
+    // A waitlist offer not claimed, or claimed and not paid, in time: the next customer's turn.
+    let booking: Booking;
+    if (isWaitlistHold(current)) {
+      booking = await releaseHold(tx, current, SYSTEM, OFFER_LAPSED_REASON, 'expired', now);
+    } else {
+      booking = await markCancelled(tx, bookingId, now, HOLD_EXPIRED_REASON);
+      await recordHistory(tx, booking, 'cancelled', SYSTEM, HOLD_EXPIRED_REASON);
+    }
     if (payment) {
       await markPaymentFailed(tx, bookingId, now);
       await forgetCheckoutUrl(tx, bookingId, now);
@@ -546,7 +556,7 @@ export async function expireHold(deps: AppDeps, tenantId: string, bookingId: str
   });
 }
 
-/** A time held for a waitlisted customer, not yet claimed. */
+/** A time held for a waitlisted customer: not yet claimed, or claimed and being paid. */
 const isWaitlistHold = (b: Booking) => b.status === 'held' && b.source === 'waitlist';
 
 /** Why a waitlist offer's held booking was cancelled. */
@@ -568,20 +578,43 @@ async function releaseHold(tx: TenantTx, current: Booking, by: Actor, reason: st
 
 /**
  * The customer claims the time held for them from the waitlist, under the
- * booking's row lock: confirmed (with its confirmation, as any booking)
- * while the hold lasts; after it, or once released, refused.
+ * booking's row lock, while the hold lasts; after it, or once released,
+ * refused. A service paid online goes to payment as any booking of it:
+ * the booking gets its payment, its hold becomes the business's payment
+ * hold (Checkout takes at least 30 minutes) and the Checkout page opens
+ * after commit; the payment confirms it (`paymentReceived`), and an unpaid
+ * hold ends as any waitlist hold does, offering the time to the next.
+ * Claiming again meanwhile reopens the same Checkout. Otherwise the booking
+ * is confirmed at once, with its confirmation.
  */
 export async function claimHold(deps: AppDeps, tenantId: string, bookingId: string): Promise<Created> {
-  return withTenant(deps.db, tenantId, async (tx) => {
+  const claimed = await withTenant(deps.db, tenantId, async (tx) => {
     const now = deps.now();
     const current = await bookingForUpdate(tx, bookingId);
     if (!current) throw new BookingNotFound();
     if (!isWaitlistHold(current) || !current.holdExpiresAt || current.holdExpiresAt <= now) throw new OfferGone(current.status === 'confirmed');
+    const service = (await serviceById(tx, current.serviceId))!;
+    const tenant = service.paymentMode === 'none' ? null : await currentTenant(tx);
+    const charge = tenant && onlineCharge(deps.config, tenant, service, 'public');
+    if (tenant && charge) {
+      let booking = current;
+      // The first claim only: claiming again reopens Checkout, it does not hold the time longer.
+      if (!(await paymentOf(tx, bookingId))) {
+        await insertPayment(tx, { bookingId, ...charge, now });
+        const until = new Date(now.getTime() + tenant.holdMinutes * 60_000);
+        if (until > current.holdExpiresAt) {
+          booking = await extendHold(tx, bookingId, until, now);
+          await scheduleHoldExpiry(tx, bookingId, until);
+        }
+      }
+      return { ...(await describeBooking(tx, booking)), manageToken: manageToken(deps.config, booking) };
+    }
     const view = await describeBooking(tx, await markConfirmed(tx, bookingId, now));
     await closeOffer(tx, bookingId, 'claimed', now);
     await bookingChanged(deps, tx, 'confirmed', view, null, { source: 'public', userId: null });
     return { ...view, manageToken: manageToken(deps.config, view.booking) };
   });
+  return withCheckout(deps, tenantId, claimed);
 }
 
 export type PaymentOutcome = 'confirmed' | 'late_confirmed' | 'refunded' | 'already_paid' | 'unknown';
@@ -612,6 +645,8 @@ export async function paymentReceived(
   await forgetCheckoutUrl(tx, p.bookingId, now);
   if (current.status === 'held') {
     await recordPaymentEvent(tx, p.bookingId, 'paid', now, p.amount);
+    // A waitlist offer's time, claimed and now paid.
+    if (current.source === 'waitlist') await closeOffer(tx, p.bookingId, 'claimed', now);
     const view = await describeBooking(tx, await markConfirmed(tx, p.bookingId, now));
     await bookingChanged(deps, tx, 'confirmed', view, null, SYSTEM);
     return 'confirmed';

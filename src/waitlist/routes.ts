@@ -9,7 +9,8 @@ import { withTenant } from '../db/tenant.ts';
 import { InvalidFields } from '../errors.ts';
 import { CustomerName, CustomerPhone, CustomerTimeZone } from '../bookings/commands.ts';
 import { Email } from '../tenancy/commands.ts';
-import { addDays, longDate } from '../bookings/present.ts';
+import { addDays, formatMoney, longDate } from '../bookings/present.ts';
+import { onlineCharge } from '../payments/plan.ts';
 import { loadOffer } from '../bookings/service.ts';
 import { NotOffered } from '../bookings/errors.ts';
 import { minuteToHHMM, resourceById, serviceById } from '../catalog/queries.ts';
@@ -133,6 +134,11 @@ export function waitlistRoutes(deps: AppDeps): Router {
       held: v.held && {
         when: `${longDate(v.held.start.getTime(), zone)}, ${formatInZoneWithName(v.held.start.getTime(), zone)}`,
         until: formatInZoneWithName(v.held.holdExpiresAt.getTime(), zone),
+        // A service paid online: claiming goes to payment, as booking it would.
+        pay: service && (() => {
+          const charge = onlineCharge(deps.config, tenant, service, 'public');
+          return charge && formatMoney(charge.amountDue, charge.currency);
+        })(),
       },
       joined: req.query.joined === '1',
       holdMinutes: tenant.waitlistHoldMinutes,
@@ -145,6 +151,8 @@ export function waitlistRoutes(deps: AppDeps): Router {
   r.post('/waitlist/:token/claim', async (req, res) => {
     const v = await load(req, res);
     const created = await claimOffer(deps, tenantOf(res).id, v.token);
+    // To Stripe's Checkout when the service is paid online (the manage page offers to pay again, should it not open).
+    if (created.booking.status === 'held') return res.redirect(303, created.payment?.checkoutUrl ?? `/manage/${created.manageToken}`);
     res.redirect(303, `/manage/${created.manageToken}?booked=1`);
   });
 

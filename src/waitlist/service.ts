@@ -64,7 +64,6 @@ export async function joinWaitlist(deps: AppDeps, tenantId: string, source: 'pub
   if (Object.keys(errors).length) throw new InvalidFields(errors);
   return withTenant(deps.db, tenantId, async (tx) => {
     const { service } = await loadOffer(tx, input.serviceId, input.resourceId);
-    if (service.paymentMode !== 'none') throw new NoWaitlist('This service is paid online when booking, which the waitlist does not take yet. Please pick a free time, or contact the business.');
     if (service.requiresApproval) throw new NoWaitlist('This service takes requests the business approves: please send a request for a free time instead.');
     const id = randomUUID();
     const nonce = newToken();

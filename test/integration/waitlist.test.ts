@@ -182,7 +182,7 @@ describe('the waitlist', () => {
     expect((await entryOf('Fay')).status).toBe('waiting');
   });
 
-  it('through the API: join, list, leave; a paid service has no waitlist; bad dates are named', async () => {
+  it('through the API: join, list, leave; a service needing approval has no waitlist; bad dates are named', async () => {
     const joined = await api(app, key).post('/waitlist', {
       service_id: serviceId, resource_id: null, from_date: DAY, to_date: DAY, window: { start: '09:00', end: '12:00' },
       customer: { name: 'Hal', email: 'hal@example.com', time_zone: 'UTC' },
@@ -198,8 +198,8 @@ describe('the waitlist', () => {
     expect(backwards.status).toBe(422);
     expect(backwards.body.errors).toHaveProperty('to_date');
 
-    const paid = (await makeService(deps, tenantId, [roomId], { name: 'Colour', paymentMode: 'full', priceMinor: 9000 })).id;
-    const refused = await api(app, key).post('/waitlist', { service_id: paid, from_date: DAY, to_date: DAY, customer: { name: 'Jo', email: 'jo@example.com', time_zone: 'UTC' } });
+    const approved = (await makeService(deps, tenantId, [roomId], { name: 'Colour', requiresApproval: true })).id;
+    const refused = await api(app, key).post('/waitlist', { service_id: approved, from_date: DAY, to_date: DAY, customer: { name: 'Jo', email: 'jo@example.com', time_zone: 'UTC' } });
     expect(refused.status).toBe(422);
     expect(refused.body.type).toMatch(/no_waitlist/);
     expect(await t.owner('waitlist_entries').where({ customer_email: 'jo@example.com' })).toHaveLength(0);
