@@ -6,7 +6,9 @@
 -- triggers), whichever code path made the change. Statement-level: the
 -- rows are in the transition table `changed`; an import that rewrites a
 -- thousand blocks enqueues one job per resource. With the argument
--- 'tenant', every resource of the tenant (a holiday is the tenant's).
+-- 'tenant', every resource of the tenant (a holiday is the tenant's); with
+-- 'service', the resources offering the services changed (a rule relaxed:
+-- shorter notice, a longer horizon, a higher daily cap, more seats).
 -- Outside a tenant transaction (an operator's maintenance, a tenant being
 -- deleted) there is no waitlist to serve.
 create or replace function app_private.wake_waitlist_trigger() returns trigger
@@ -19,6 +21,9 @@ begin
   end if;
   if tg_nargs > 0 and tg_argv[0] = 'tenant' then
     perform app_private.wake_waitlist(array(select id from public.resources));
+  elsif tg_nargs > 0 and tg_argv[0] = 'service' then
+    perform app_private.wake_waitlist(array(
+      select distinct sr.resource_id from public.service_resources sr where sr.service_id in (select id from changed)));
   else
     perform app_private.wake_waitlist(array(select distinct resource_id from changed));
   end if;

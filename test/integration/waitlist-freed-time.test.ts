@@ -13,7 +13,7 @@ import { runJobs } from '../support/jobs.ts';
  * Time freed by anything but a booking change wakes the waitlist too: a
  * block removed (from the dashboard, or by any path, as calendar sync
  * removes a deleted event's block), hours widened, a holiday removed, a
- * resource added to a service. Each is a trigger on its table
+ * resource added to a service, a service's rule relaxed. Each is a trigger on its table
  * (migrations/0041), so no code path can forget it; narrowing changes and
  * a tenant nobody waits for enqueue nothing.
  */
@@ -121,6 +121,17 @@ describe('time freed without a booking change', () => {
     const added = await api(app, key).patch(`/services/${serviceId}`, { resource_ids: [...svc.body.resource_ids, spare] }).set('If-Match', svc.headers.etag!);
     expect(added.status, added.text).toBe(200);
     await expectOffered(entry, 'ed', at('09:00'));
+  });
+
+  it('a service rule relaxed (a shorter notice) is offered', async () => {
+    const resourceId = (await makeResource(deps, tenantId, 'Eta', 'UTC', [['09:00', '10:00']])).id;
+    // Four days of notice: the day three days ahead is out of reach.
+    const serviceId = (await makeService(deps, tenantId, [resourceId], { name: 'Eta cut', durationMin: 60, intervalMin: 60, minNoticeMin: 4 * 24 * 60 })).id;
+    const entry = await join(serviceId, resourceId, 'gus');
+    const svc = await api(app, key).get(`/services/${serviceId}`);
+    const relaxed = await api(app, key).patch(`/services/${serviceId}`, { min_notice_minutes: 60 }).set('If-Match', svc.headers.etag!);
+    expect(relaxed.status, relaxed.text).toBe(200);
+    await expectOffered(entry, 'gus', at('09:00'));
   });
 
   it('narrowing changes enqueue nothing, and nothing is enqueued for a business nobody waits for', async () => {
