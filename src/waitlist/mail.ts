@@ -1,9 +1,10 @@
 import type { AppDeps } from '../deps.ts';
 import type { TenantTx } from '../db/tenant.ts';
 import { oneLine } from '../http/text.ts';
-import { minuteToHHMM, resourceById, serviceById } from '../catalog/queries.ts';
+import { minuteToHHMM, resourceById, serviceById, type Service } from '../catalog/queries.ts';
 import { bookingById } from '../bookings/queries.ts';
-import { longDate } from '../bookings/present.ts';
+import { formatMoney, longDate } from '../bookings/present.ts';
+import { onlineCharge } from '../payments/plan.ts';
 import { formatInZoneWithName } from '../scheduling/index.ts';
 import type { NotificationRow } from '../notifications/queries.ts';
 import type { Rendered } from '../notifications/render.ts';
@@ -41,7 +42,7 @@ export function renderWaitlistJoined(tenant: Tenant, entry: Pick<WaitlistEntry, 
 /** "A time freed up, held for you": the time, until when it is held, the claim link. */
 export function renderWaitlistOffer(
   tenant: Tenant,
-  o: { customerName: string; zone: string; serviceName: string; resourceName: string; start: Date; holdExpiresAt: Date },
+  o: { customerName: string; zone: string; serviceName: string; resourceName: string; start: Date; holdExpiresAt: Date; pay: string | null },
   link: string,
 ): Rendered {
   const when = `${longDate(o.start.getTime(), o.zone)}, ${formatInZoneWithName(o.start.getTime(), o.zone)}`;
@@ -49,7 +50,8 @@ export function renderWaitlistOffer(
     `Hello ${o.customerName},`,
     `A time freed up: ${o.serviceName} with ${o.resourceName}, ${when}.`,
     `We are holding it for you until ${formatInZoneWithName(o.holdExpiresAt.getTime(), o.zone)}. After that it goes to the next person on the waitlist. Not for you? Decline it at the same link, so they get it sooner.`,
-  ], { label: 'Claim this time', href: link });
+    ...(o.pay ? [`To book it you pay ${o.pay} online; the time is yours once the payment is through.`] : []),
+  ], { label: o.pay ? 'Claim and pay for this time' : 'Claim this time', href: link });
 }
 
 /** A waitlist message, rendered when it is sent; undefined when it no longer applies (left, claimed, lapsed). */
@@ -66,6 +68,12 @@ export async function renderWaitlistMail(deps: AppDeps, tx: TenantTx, tenant: Te
   const resource = await resourceById(tx, booking.resourceId);
   return renderWaitlistOffer(tenant, {
     customerName: entry.customer.name, zone: entry.customer.timeZone, serviceName: service.name, resourceName: resource?.name ?? tenant.name,
-    start: booking.start, holdExpiresAt: booking.holdExpiresAt,
+    start: booking.start, holdExpiresAt: booking.holdExpiresAt, pay: claimPrice(deps, tenant, service),
   }, link);
+}
+
+/** What claiming a waitlist offer of `service` costs online ("$80.00"), or null when nothing is paid online. */
+export function claimPrice(deps: Pick<AppDeps, 'config'>, tenant: Tenant, service: Service): string | null {
+  const charge = onlineCharge(deps.config, tenant, service, 'public');
+  return charge && formatMoney(charge.amountDue, charge.currency);
 }

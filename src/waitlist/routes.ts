@@ -9,8 +9,8 @@ import { withTenant } from '../db/tenant.ts';
 import { InvalidFields } from '../errors.ts';
 import { CustomerName, CustomerPhone, CustomerTimeZone } from '../bookings/commands.ts';
 import { Email } from '../tenancy/commands.ts';
-import { addDays, formatMoney, longDate } from '../bookings/present.ts';
-import { onlineCharge } from '../payments/plan.ts';
+import { addDays, longDate } from '../bookings/present.ts';
+import { claimPrice } from './mail.ts';
 import { loadOffer } from '../bookings/service.ts';
 import { NotOffered } from '../bookings/errors.ts';
 import { minuteToHHMM, resourceById, serviceById } from '../catalog/queries.ts';
@@ -135,10 +135,7 @@ export function waitlistRoutes(deps: AppDeps): Router {
         when: `${longDate(v.held.start.getTime(), zone)}, ${formatInZoneWithName(v.held.start.getTime(), zone)}`,
         until: formatInZoneWithName(v.held.holdExpiresAt.getTime(), zone),
         // A service paid online: claiming goes to payment, as booking it would.
-        pay: service && (() => {
-          const charge = onlineCharge(deps.config, tenant, service, 'public');
-          return charge && formatMoney(charge.amountDue, charge.currency);
-        })(),
+        pay: service && claimPrice(deps, tenant, service),
       },
       joined: req.query.joined === '1',
       holdMinutes: tenant.waitlistHoldMinutes,

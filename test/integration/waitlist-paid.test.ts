@@ -86,6 +86,8 @@ describe('the waitlist of a service paid online', () => {
     const held = await heldFor('ada');
     expect(held).toMatchObject({ status: 'held', source: 'waitlist' });
     expect(await paymentOf(held.id)).toBeUndefined(); // nothing to pay until they claim
+    const offerMail = await t.owner('outbox_messages').where({ to_address: 'ada@example.com', kind: 'waitlist_offer' }).first();
+    expect(offerMail.text_body).toContain('To book it you pay $80.00 online');
 
     const page = await ada.c.open(`/waitlist/${ada.token}`);
     expect(page.text).toContain('Book and pay $80.00');

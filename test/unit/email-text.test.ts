@@ -139,7 +139,7 @@ const CASES: Record<NotificationKind, { text: () => Rendered; lines: string[] }>
       'See your place or leave the waitlist: https://demo.slotwise.test/waitlist/tok', '— Demo Studio'],
   },
   waitlist_offer: {
-    text: () => renderWaitlistOffer(tenant, { customerName: 'Pat Kim', zone: 'America/New_York', serviceName: 'Consultation', resourceName: 'Alex Rivera', start: new Date('2026-12-04T14:00:00Z'), holdExpiresAt: new Date('2026-12-01T12:15:00Z') }, 'https://demo.slotwise.test/waitlist/tok'),
+    text: () => renderWaitlistOffer(tenant, { customerName: 'Pat Kim', zone: 'America/New_York', serviceName: 'Consultation', resourceName: 'Alex Rivera', start: new Date('2026-12-04T14:00:00Z'), holdExpiresAt: new Date('2026-12-01T12:15:00Z'), pay: null }, 'https://demo.slotwise.test/waitlist/tok'),
     lines: ['A time freed up: Consultation with Alex Rivera, Friday, December 4, 2026, 9:00 AM EST.', 'Claim this time: https://demo.slotwise.test/waitlist/tok'],
   },
   series_confirmation: {
@@ -174,6 +174,16 @@ describe('the plain-text part of every message', () => {
     expect(text).not.toMatch(/<\/?(p|a|br|h[1-6]|div|span|table|tr|td|strong|b)\b[^@>]*>/i); // no markup (an address in <…> is not)
     expect(text).not.toMatch(/^\s/); // nothing before the first line
     expect(lines.every((l) => l === l.trimEnd())).toBe(true);
+  });
+
+  it('tells a waitlisted customer of a paid service that claiming means paying, and how much', () => {
+    const { text } = renderWaitlistOffer(tenant, {
+      customerName: 'Pat Kim', zone: 'America/New_York', serviceName: 'Consultation', resourceName: 'Alex Rivera',
+      start: new Date('2026-12-04T14:00:00Z'), holdExpiresAt: new Date('2026-12-01T12:15:00Z'), pay: '$80.00',
+    }, 'https://demo.slotwise.test/waitlist/tok');
+    const lines = text.split('\n');
+    expect(lines).toContain('To book it you pay $80.00 online; the time is yours once the payment is through.');
+    expect(lines).toContain('Claim and pay for this time: https://demo.slotwise.test/waitlist/tok');
   });
 
   it('leaves out the contact block when the business gave no contact details', () => {
