@@ -248,12 +248,32 @@ describe('the work each booking does in Postgres does not grow with the tables',
     const T0 = Date.parse('2026-10-01T00:00:00Z');
     const iso = (ms: number) => new Date(ms).toISOString();
     /** Rows written as any code path could: no lock, no engine; `starts_at` at the blocked range's start, ended within a day. */
-    const insert = (resource: string, rows: { from: number; to: number; status: string }[]) =>
+    const insert = (resource: string, rows: { from: number; to: number; status: string; shareKey?: string }[]) =>
       withTenant(deps.db, a, (tx) => tx('bookings').insert(rows.map((r) => ({
         tenant_id: a, service_id: serviceId, resource_id: resource, starts_at: iso(r.from), ends_at: iso(Math.min(r.to, r.from + DAY)),
         blocked: `[${iso(r.from)},${iso(r.to)})`, status: r.status, customer_name: 'Raw', customer_email: 'raw@example.com',
-        customer_time_zone: 'UTC', manage_nonce: randomUUID(), manage_token_hash: randomUUID(), source: 'admin',
+        customer_time_zone: 'UTC', manage_nonce: randomUUID(), manage_token_hash: randomUUID(), source: 'admin', share_key: r.shareKey ?? null,
       }))).returning('id'));
+    /** Its answer, compared with the plain overlap query (which the GiST index would answer without RLS). */
+    const sameAsOverlap = (room: string, rows: { from: number; to: number }[], ids: string[], end: number, seed: number) => {
+      const minutes = Math.floor((end - T0 + 2 * DAY) / 60_000);
+      // A range anywhere, or on a booking's edges (where an off-by-one would show); a booking excluded or none.
+      const edge = fc.tuple(fc.nat({ max: rows.length - 1 }), fc.boolean()).map(([i, start]) => (start ? rows[i]!.from : rows[i]!.to));
+      const range = fc.tuple(
+        fc.oneof(edge, fc.nat({ max: minutes }).map((m) => T0 - DAY + m * 60_000)),
+        fc.oneof(edge.map((at) => ({ at })), fc.constantFrom(1, 15, 180, 1440, 7200).map((minutes) => ({ minutes }))),
+        fc.option(fc.constantFrom(...ids), { freq: 2 }),
+      ).map(([from, end, exclude]) => ({ from, to: 'at' in end ? end.at : from + end.minutes * 60_000, exclude }))
+        .filter((q) => q.to > q.from);
+      return withTenant(deps.db, a, (tx) => fc.assert(fc.asyncProperty(range, async ({ from, to, exclude }) => {
+        const args = [room, iso(from), iso(to), exclude];
+        const found = (await tx.raw(`select id from blocking_bookings(?::uuid, ?::timestamptz, ?::timestamptz, ?::uuid) order by id`, args)).rows;
+        const expected = (await tx.raw(
+          `select id from bookings where resource_id = ? and status in ('pending', 'held', 'confirmed')
+             and blocked && tstzrange(?::timestamptz, ?::timestamptz, '[)') and id is distinct from ?::uuid order by id`, args)).rows;
+        expect(found).toEqual(expected);
+      }), { seed, numRuns: 300 }));
+    };
 
     it('are exactly the active ones whose blocked range overlaps, but the one excluded, on a calendar of every length', async () => {
       const room = (await makeResource(deps, a, 'Random calendar', 'UTC', [['00:00', '24:00']], 50)).id;
@@ -276,23 +296,31 @@ describe('the work each booking does in Postgres does not grow with the tables',
         at = to;
       }
       const ids = (await insert(room, rows)).map((r: { id: string }) => r.id);
-      const minutes = Math.floor((at - T0 + 2 * DAY) / 60_000);
-      // A range anywhere, or on a booking's edges (where an off-by-one would show); a booking excluded or none.
-      const edge = fc.tuple(fc.nat({ max: rows.length - 1 }), fc.boolean()).map(([i, start]) => (start ? rows[i]!.from : rows[i]!.to));
-      const range = fc.tuple(
-        fc.oneof(edge, fc.nat({ max: minutes }).map((m) => T0 - DAY + m * 60_000)),
-        fc.oneof(edge.map((at) => ({ at })), fc.constantFrom(1, 15, 180, 1440, 7200).map((minutes) => ({ minutes }))),
-        fc.option(fc.constantFrom(...ids), { freq: 2 }),
-      ).map(([from, end, exclude]) => ({ from, to: 'at' in end ? end.at : from + end.minutes * 60_000, exclude }))
-        .filter((q) => q.to > q.from);
-      await withTenant(deps.db, a, (tx) => fc.assert(fc.asyncProperty(range, async ({ from, to, exclude }) => {
-        const args = [room, iso(from), iso(to), exclude];
-        const found = (await tx.raw(`select id from blocking_bookings(?::uuid, ?::timestamptz, ?::timestamptz, ?::uuid) order by id`, args)).rows;
-        const expected = (await tx.raw(
-          `select id from bookings where resource_id = ? and status in ('held', 'confirmed')
-             and blocked && tstzrange(?::timestamptz, ?::timestamptz, '[)') and id is distinct from ?::uuid order by id`, args)).rows;
-        expect(found).toEqual(expected);
-      }), { seed, numRuns: 300 }));
+      await sameAsOverlap(room, rows, ids, at, seed);
+    });
+
+    it('include every seat of a class, also seats whose buffers made them end at other times', async () => {
+      const room = (await makeResource(deps, a, 'Classes calendar', 'UTC', [['00:00', '24:00']], 52)).id;
+      // Single bookings and classes of 2–4 seats at one start, each seat ending 0, 15 or 30 minutes after the
+      // class's shortest (the service's buffer changed between them), the next booking after the longest.
+      const seed = 20261203;
+      const [steps] = fc.sample(fc.array(fc.record({
+        gap: fc.constantFrom(0, 0, 5, 60),
+        length: fc.constantFrom(15, 60, 360),
+        seats: fc.constantFrom(1, 1, 2, 3, 4),
+        extra: fc.array(fc.constantFrom(0, 15, 30), { minLength: 4, maxLength: 4 }),
+        status: fc.constantFrom('confirmed', 'held', 'pending'),
+      }), { minLength: 80, maxLength: 80 }), { seed, numRuns: 1 });
+      const rows: { from: number; to: number; status: string; shareKey?: string }[] = [];
+      let at = T0;
+      for (const [i, step] of steps!.entries()) {
+        at += step.gap * 60_000;
+        const ends = Array.from({ length: step.seats }, (_, n) => at + (step.length + (step.seats > 1 ? step.extra[n]! : 0)) * 60_000);
+        for (const to of ends) rows.push({ from: at, to, status: step.status, ...(step.seats > 1 ? { shareKey: `class-${i}` } : {}) });
+        at = Math.max(...ends);
+      }
+      const ids = (await insert(room, rows)).map((r: { id: string }) => r.id);
+      await sameAsOverlap(room, rows, ids, at, seed);
     });
 
     it('are read without the rest of a full calendar: the decision reads one or two rows per resource, however busy the days around', async () => {

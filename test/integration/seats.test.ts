@@ -122,3 +122,21 @@ describe('a class of five', () => {
     expect((await t.owner('services').where({ id: classId }).first()).capacity).toBe(5);
   });
 });
+
+describe('a class whose seats end after the time read', () => {
+  it('counts every seat, even when the business shortened the buffer after they were booked', async () => {
+    // Seats booked with a 30-minute buffer after the class end 30 minutes after a new seat's blocked time does:
+    // the read for the new seat must still see all of them.
+    const hall = (await makeResource(deps, tenantId, 'Hall', 'UTC', [['09:00', '17:00']])).id;
+    const pilates = (await makeService(deps, tenantId, [hall], { name: 'Pilates', durationMin: 60, intervalMin: 60, capacity: 2, bufferAfterMin: 30 })).id;
+    const book = (n: number) => api(app, key).post('/bookings', { service_id: pilates, resource_id: hall, start: START, customer: { name: `Pilates ${n}`, email: `pilates${n}@example.com`, time_zone: 'UTC' } });
+    expect((await book(1)).status).toBe(201);
+    expect((await book(2)).status).toBe(201);
+    const svc = await api(app, key).get(`/services/${pilates}`);
+    expect((await api(app, key).patch(`/services/${pilates}`, { buffer_after_minutes: 0 }).set('If-Match', svc.headers.etag!)).status).toBe(200);
+    const slots = (await api(app, key).get(`/availability?service_id=${pilates}&resource_id=${hall}&from=2026-06-03&to=2026-06-03&time_zone=UTC`)).body.slots as { start: string }[];
+    expect(slots.map((s) => s.start)).not.toContain('2026-06-03T10:00:00Z');
+    expect((await book(3)).status).toBe(409);
+    expect(await t.owner('bookings').where({ service_id: pilates, status: 'confirmed' })).toHaveLength(2);
+  });
+});
