@@ -8,7 +8,7 @@ import { audit } from '../audit/log.ts';
 import { minuteToHHMM } from '../catalog/queries.ts';
 import { formatMinor } from '../payments/money.ts';
 import { dayInstantRange, localDate } from '../scheduling/index.ts';
-import type { Tenant } from '../tenancy/queries.ts';
+import { updateWaitlistHoldMinutes, type Tenant } from '../tenancy/queries.ts';
 import { listEntries, offerStats } from '../waitlist/queries.ts';
 
 const HoldForm = z.object({
@@ -66,7 +66,7 @@ export function adminWaitlistRoutes(deps: AppDeps): Router {
     if (!parsed.success) return page(req, res, 422, { values: { waitlistHoldMinutes: String(req.body?.waitlistHoldMinutes ?? '') }, errors: fieldErrors(parsed.error) });
     const tenant = tenantOf(res);
     await withTenant(deps.db, tenant.id, async (tx) => {
-      await tx('tenants').where({ id: tenant.id }).update({ waitlist_hold_minutes: parsed.data.waitlistHoldMinutes, updated_at: tx.fn.now() });
+      await updateWaitlistHoldMinutes(tx, parsed.data.waitlistHoldMinutes);
       await audit(tx, { userId: req.user!.id }, {
         action: 'settings.waitlist', subjectType: 'tenant', subjectId: tenant.id,
         before: { waitlist_hold_minutes: tenant.waitlistHoldMinutes }, after: { waitlist_hold_minutes: parsed.data.waitlistHoldMinutes },

@@ -12,7 +12,7 @@ import { listEntries, type WaitlistEntry } from '../waitlist/queries.ts';
 import { ListQuery, parse, WaitlistCreate } from './schemas.ts';
 import { list } from './serialize.ts';
 
-export const waitlistJson = (e: WaitlistEntry) => ({
+const waitlistJson = (e: WaitlistEntry) => ({
   id: e.id,
   object: 'waitlist_entry',
   service_id: e.serviceId,

@@ -208,6 +208,11 @@ export async function updateHoldMinutes(tx: TenantTx, minutes: number): Promise<
   await tx('tenants').where({ id: tx.tenantId }).update({ hold_minutes: minutes, updated_at: tx.fn.now() });
 }
 
+export async function updateWaitlistHoldMinutes(tx: TenantTx, minutes: number): Promise<void> {
+  forgetTenant(tx.tenantId);
+  await tx('tenants').where({ id: tx.tenantId }).update({ waitlist_hold_minutes: minutes, updated_at: tx.fn.now() });
+}
+
 export async function updateCancellationPolicy(tx: TenantTx, policy: CancellationPolicy): Promise<void> {
   forgetTenant(tx.tenantId);
   await tx('tenants').where({ id: tx.tenantId }).update({ cancellation_policy: JSON.stringify(policy), updated_at: tx.fn.now() });

@@ -1,4 +1,5 @@
 import type { TenantTx } from '../db/tenant.ts';
+import type { Customer } from '../bookings/model.ts';
 
 export type EntryStatus = 'waiting' | 'offered' | 'booked' | 'passed' | 'left' | 'expired';
 export type OfferStatus = 'open' | 'claimed' | 'declined' | 'expired';
@@ -12,7 +13,7 @@ export interface WaitlistEntry {
   toDate: string;
   /** Minutes after local midnight in the customer's zone, or null for any time of day. */
   window: { start: number; end: number } | null;
-  customer: { name: string; email: string; phone: string | null; timeZone: string };
+  customer: Customer;
   linkNonce: string;
   status: EntryStatus;
   source: 'public' | 'api';
@@ -84,14 +85,15 @@ export async function entryByDigest(tx: TenantTx, digest: string): Promise<Waitl
  * The entries still waiting that a free time on `resourceId` could serve:
  * of a service it offers, for it or for any resource, in order of joining.
  */
-export async function waitingFor(tx: TenantTx, resourceId: string): Promise<WaitlistEntry[]> {
+/** The first `limit` entries waiting for `resourceId` (or any resource of their service), in order of joining. */
+export async function waitingFor(tx: TenantTx, resourceId: string, limit: number): Promise<WaitlistEntry[]> {
   const { rows } = await tx.raw<{ rows: EntryRow[] }>(
     `select ${ENTRY_COLUMNS}
        from waitlist_entries e
       where e.status = 'waiting' and (e.resource_id is null or e.resource_id = ?)
         and exists (select 1 from service_resources sr where sr.service_id = e.service_id and sr.resource_id = ?)
-      order by e.seq`,
-    [resourceId, resourceId],
+      order by e.seq limit ?`,
+    [resourceId, resourceId, limit],
   );
   return rows.map(toEntry);
 }

@@ -51,6 +51,8 @@ export function waitlistRoutes(deps: AppDeps): Router {
   const r = Router();
   const tenantOf = (res: Response) => res.locals.tenant as Tenant;
   r.use('/waitlist', rateLimit(deps, { name: 'waitlist', limit: 30, windowSeconds: 60 * 60, scope: (req) => tenantOf(req.res!).id }));
+  // Joining mails the address typed in, as booking does: under the booking form's limit.
+  const joinLimit = rateLimit(deps, { name: 'book', limit: 30, windowSeconds: 10 * 60, scope: (req) => tenantOf(req.res!).id });
 
   async function joinPage(req: Request, res: Response, status = 200, extra: Record<string, unknown> = {}) {
     const tenant = tenantOf(res);
@@ -80,7 +82,7 @@ export function waitlistRoutes(deps: AppDeps): Router {
     }
   });
 
-  r.post('/book/:serviceId/waitlist', async (req, res) => {
+  r.post('/book/:serviceId/waitlist', joinLimit, async (req, res) => {
     const tenant = tenantOf(res);
     const rerender = (status: number, errors: Record<string, string>) => joinPage(req, res, status, { values: formValues(req.body), errors });
     const parsed = JoinForm.safeParse(req.body ?? {});
@@ -122,7 +124,8 @@ export function waitlistRoutes(deps: AppDeps): Router {
       service: await serviceById(tx, v.entry.serviceId),
       resource: v.held ? await resourceById(tx, v.held.resourceId) : v.entry.resourceId ? await resourceById(tx, v.entry.resourceId) : undefined,
     }));
-    res.status(status).render('waitlist/entry', {
+    // A private link's page (the customer's address on it): never cached, as a booking's manage page.
+    res.status(status).set('Cache-Control', 'no-store').render('waitlist/entry', {
       title: 'Your waitlist place',
       token: v.token,
       entry: v.entry,

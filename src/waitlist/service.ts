@@ -23,20 +23,13 @@ import {
  */
 
 /** The furthest a customer may wait for, from the first day to the last. */
-export const MAX_WAIT_DAYS = 90;
+const MAX_WAIT_DAYS = 90;
 /** How many entries one run of the offer job serves, at most (the rest on its next run). */
 const ENTRIES_PER_RUN = 50;
 
-export interface JoinInput {
-  serviceId: string;
-  resourceId: string | null;
-  fromDate: string;
-  toDate: string;
-  window: { start: number; end: number } | null;
-  customer: { name: string; email: string; phone: string | null; timeZone: string };
-}
+export type JoinInput = Pick<WaitlistEntry, 'serviceId' | 'resourceId' | 'fromDate' | 'toDate' | 'window' | 'customer'>;
 
-/** The waitlist is not for this service: it takes payment online, or needs approval. */
+/** The waitlist is not for this service: it needs approval. */
 export class NoWaitlist extends DomainError {
   constructor(detail: string) {
     super('invalid', 'no_waitlist', 'No waitlist', detail, 'service_id');
@@ -138,9 +131,9 @@ export class NoOffer extends DomainError {
  * number of offers made.
  */
 export async function offerFreedTime(deps: AppDeps, tenantId: string, resourceId: string): Promise<number> {
-  const { entries, tenant } = await withTenant(deps.db, tenantId, async (tx) => ({ entries: await waitingFor(tx, resourceId), tenant: await currentTenant(tx) }));
+  const { entries, tenant } = await withTenant(deps.db, tenantId, async (tx) => ({ entries: await waitingFor(tx, resourceId, ENTRIES_PER_RUN), tenant: await currentTenant(tx) }));
   let made = 0;
-  for (const entry of entries.slice(0, ENTRIES_PER_RUN)) {
+  for (const entry of entries) {
     const now = deps.now();
     const zone = entry.customer.timeZone;
     if (entry.toDate < localDate(now.getTime(), zone)) {
