@@ -20,6 +20,8 @@ export interface AdminBookingRow {
   /** The end of a payment's hold or of a request's wait for approval. */
   hold_expires_at: Date | null;
   created_at: Date;
+  /** The series it is an occurrence of, or null. */
+  series_id: string | null;
   service_id: string;
   service_name: string;
   resource_id: string;

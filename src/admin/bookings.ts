@@ -11,7 +11,6 @@ import { renderPicker, type PickerFlow, type PickerQuery } from '../bookings/pic
 import { BookingNotActive, NotPending, NotStarted, RequestExpired, SlotRefused } from '../bookings/errors.ts';
 import { answerRequest, cancelBooking, recordOutcome, rescheduleBooking, type Actor } from '../bookings/service.ts';
 import { requireRole } from '../http/guards.ts';
-import { bookingById } from '../bookings/queries.ts';
 import { DomainError } from '../errors.ts';
 import { SeriesCancelForm } from '../series/commands.ts';
 import { occurrenceRows } from '../series/present.ts';
@@ -123,8 +122,8 @@ export function adminBookingRoutes(deps: AppDeps): Router {
       return {
         booking, history: await bookingHistory(tx, id), notes: await bookingNotes(tx, id), messages: await notificationsOfBooking(tx, id),
         payment: await paymentOf(tx, id), timeline: await paymentTimeline(tx, id), refunds: await refundsOf(tx, id),
-        // An occurrence of a series: the whole series, in the resource's zone (src/series/).
-        series: await seriesOfBooking(tx, { seriesId: (await bookingById(tx, id))?.seriesId ?? null }),
+        // An occurrence of a series: the whole series (src/series/).
+        series: await seriesOfBooking(tx, { seriesId: booking.series_id }),
       };
     });
     if (!data) throw notFound('No such booking.');
@@ -134,7 +133,8 @@ export function adminBookingRoutes(deps: AppDeps): Router {
     res.status(status).render('admin/bookings/show', {
       title: `${b.customer_name} — ${b.service_name}`,
       ...rest,
-      series: series ? occurrenceRows(series.occurrences, b.resource_time_zone, b.id) : null,
+      // On the business's clock, as every time of the dashboard.
+      series: series ? occurrenceRows(series.occurrences, tenant.timeZone, b.id) : null,
       // The business's clock first; the resource's and the customer's beside it where they differ.
       whenBusiness: at(tenant.timeZone),
       whenResource: b.resource_time_zone === tenant.timeZone ? '' : at(b.resource_time_zone),
@@ -211,7 +211,7 @@ export function adminBookingRoutes(deps: AppDeps): Router {
     const scope = SeriesCancelForm.safeParse(req.body ?? {});
     if (!parsed.success) return detail(req, res, 422, { seriesErrors: fieldErrors(parsed.error) });
     if (!scope.success) return detail(req, res, 422, { actionError: fieldErrors(scope.error).scope ?? 'Choose which occurrences to cancel.' });
-    const seriesId = await withTenant(deps.db, tenantOf(res).id, async (tx) => (await bookingById(tx, b.id))?.seriesId ?? null);
+    const seriesId = b.series_id;
     if (!seriesId) return detail(req, res, 422, { actionError: 'This booking is not part of a series.' });
     let n = 0;
     try {
@@ -220,7 +220,7 @@ export function adminBookingRoutes(deps: AppDeps): Router {
       if (err instanceof DomainError && err.kind !== 'not_found') return detail(req, res, statusOf(err), { actionError: err.message });
       throw err;
     }
-    req.session.flash = `${n === 1 ? '1 booking of the series is' : `${n} bookings of the series are`} cancelled and the customer is being notified.`;
+    req.session.flash = `${n === 1 ? '1 booking of the series is' : `${n} bookings of the series are`} cancelled. ${customerTold(deps)}`;
     res.redirect(303, `/admin/bookings/${b.id}`);
   });
 

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { withTenant } from '../db/tenant.ts';
+import { isUuid, withTenant } from '../db/tenant.ts';
 import { statusOf } from '../http/errors.ts';
 import { fieldErrors, formValues } from '../http/forms.ts';
 import { Email } from '../tenancy/commands.ts';
@@ -17,15 +17,13 @@ import type { Tenant } from '../tenancy/queries.ts';
 import { scopeResources, type Viewer } from './scope.ts';
 import { visibleResources } from './booking-queries.ts';
 import { customerTold } from './bookings.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** "Another time": the free times are radio buttons named `time`; the one typed instead comes as `otherTime`. */
-const chosenTime = (body: Record<string, unknown>) => (body.time === 'other' ? body.otherTime : body.time);
 import { DomainError } from '../errors.ts';
 import { RepeatForm } from '../series/commands.ts';
 import { occurrenceMessage } from '../series/errors.ts';
 import { createSeries } from '../series/service.ts';
+
+/** "Another time": the free times are radio buttons named `time`; the one typed instead comes as `otherTime`. */
+const chosenTime = (body: Record<string, unknown>) => (body.time === 'other' ? body.otherTime : body.time);
 
 const PhoneBooking = z.object({
   serviceId: z.uuid('Choose a service.'),
@@ -69,7 +67,7 @@ export function newBookingRoutes(deps: AppDeps): Router {
   async function freeTimes(res: Response, values: Record<string, string>, resources: { id: string; time_zone: string }[]) {
     const resource = resources.find((x) => x.id === values.resourceId);
     const date = values.date && /^\d{4}-\d{2}-\d{2}$/.test(values.date) ? values.date : undefined;
-    if (!resource || !date || !UUID.test(values.serviceId ?? '')) return null;
+    if (!resource || !date || !isUuid(values.serviceId ?? '')) return null;
     try {
       const avail = await findAvailability(deps, tenantOf(res).id, { serviceId: values.serviceId!, resourceId: resource.id, range: dayInstantRange(date, resource.time_zone) });
       return {
@@ -131,7 +129,7 @@ export function newBookingRoutes(deps: AppDeps): Router {
         serviceId: f.serviceId, resourceId: f.resourceId, start, recurrence: rule.data, customer: { name: f.name, email: f.email, phone: f.phone, timeZone: f.timeZone }, notes: f.notes,
       }, onConflict);
       const skipped = made.skipped.length ? ` Not booked: ${made.skipped.map((x) => `${x.start} (${occurrenceMessage(x.reason)})`).join('; ')}.` : '';
-      req.session.flash = `Booked ${made.bookings.length} dates of the series. The customer gets one confirmation listing them.${skipped}`;
+      req.session.flash = `Booked ${made.bookings.length} dates of the series, listed in one message. ${customerTold(deps)}${skipped}`;
       res.redirect(303, `/admin/bookings/${made.bookings[0]!.booking.id}`);
     } catch (err) {
       if (!(err instanceof DomainError) || (err instanceof NotOffered && !err.option)) throw err;

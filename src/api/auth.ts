@@ -24,7 +24,7 @@ export const API_TENANT_RATE_PER_MINUTE = 1200;
  * business one over all its keys.
  */
 /** How fresh an API key's "last used" is kept. */
-export const LAST_USED_STEP_MS = 60_000;
+const LAST_USED_STEP_MS = 60_000;
 
 export function requireApiKey(deps: AppDeps): RequestHandler {
   const scaled = (n: number) => Math.max(1, Math.round(n * deps.config.rateLimitMultiplier));

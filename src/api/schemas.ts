@@ -6,6 +6,7 @@ import { calendarDate, instantText } from '../http/params.ts';
 import { hasControlCharacters, multiLine, singleLine } from '../http/text.ts';
 import { isValidTimeZone, parseHHMM } from '../scheduling/index.ts';
 import { Email } from '../tenancy/commands.ts';
+import { MAX_INTERVAL_WEEKS, MAX_OCCURRENCES } from '../series/recurrence.ts';
 import { WEBHOOK_EVENTS } from '../webhooks/service.ts';
 
 /** Parse or answer 422 problem+json with an `errors` entry per field (snake_case paths). */
@@ -146,8 +147,8 @@ export const SeriesCreate = z.strictObject({
   recurrence: z
     .strictObject({
       frequency: z.literal('weekly', 'must be "weekly"'),
-      interval: z.number().int('must be a whole number of weeks').min(1).max(12).default(1),
-      count: z.number().int('must be a whole number').min(2).max(52).optional(),
+      interval: z.number().int('must be a whole number of weeks').min(1).max(MAX_INTERVAL_WEEKS).default(1),
+      count: z.number().int('must be a whole number').min(2).max(MAX_OCCURRENCES).optional(),
       until: date.optional(),
     })
     .refine((r) => (r.count === undefined) !== (r.until === undefined), { path: ['count'], message: 'give either count or until' }),

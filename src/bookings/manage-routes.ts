@@ -15,7 +15,9 @@ import { formatDuration, longDate } from './present.ts';
 import { openCheckout } from '../payments/checkout.ts';
 import { paymentSummary } from '../payments/present.ts';
 import { bookingForManageToken, cancelBooking, rescheduleBooking, type Actor, type BookingView } from './service.ts';
-import { seriesView, type SeriesView } from '../series/service.ts';
+import { seriesOfBooking } from '../series/service.ts';
+import { withTenant } from '../db/tenant.ts';
+import type { Booking } from './model.ts';
 import { occurrenceRows } from '../series/present.ts';
 
 const CUSTOMER: Actor = { source: 'public', userId: null };
@@ -54,16 +56,19 @@ export function manageRoutes(deps: AppDeps): Router {
   // flood anyone's inbox, and forged tokens cannot be tried at speed.
   r.use('/manage', rateLimit(deps, { name: 'manage', limit: 20, windowSeconds: 60 * 60, scope: (req) => tenantOf(req.res!).id }));
 
-  async function load(req: Request, res: Response): Promise<BookingView & { token: string; series?: SeriesView | undefined }> {
+  /** The occurrences of the booking's series, by start (a series' link manages the series too, src/series/). */
+  type Occurrences = { occurrences: Booking[] } | undefined;
+  const seriesOf = (res: Response, booking: Booking): Promise<Occurrences> =>
+    booking.seriesId ? withTenant(deps.db, tenantOf(res).id, (tx) => seriesOfBooking(tx, booking)) : Promise.resolve(undefined);
+
+  async function load(req: Request, res: Response): Promise<BookingView & { token: string; series?: Occurrences }> {
     const token = String(req.params.token);
     const found = await bookingForManageToken(deps, tenantOf(res).id, token);
     if (!found) throw invalidLink();
     const { tenant, ...view } = found;
     useTenant(res, tenant); // the rules as they are now decide (and the page shows them)
     if (view.booking.end.getTime() <= deps.now().getTime()) throw endedLink();
-    // An occurrence of a series: its link manages the series too (src/series/).
-    const series = view.booking.seriesId ? await seriesView(deps, tenantOf(res).id, view.booking.seriesId) : undefined;
-    return { ...view, token, series };
+    return { ...view, token, series: await seriesOf(res, view.booking) };
   }
 
   function refuse(res: Response, v: BookingView & { token: string }, action: CustomerAction): boolean {
@@ -74,7 +79,7 @@ export function manageRoutes(deps: AppDeps): Router {
     return true;
   }
 
-  function showBooking(req: Request, res: Response, v: BookingView & { token: string; series?: SeriesView | undefined }, extra: Record<string, unknown> = {}) {
+  function showBooking(req: Request, res: Response, v: BookingView & { token: string; series?: Occurrences }, extra: Record<string, unknown> = {}) {
     const tenant = tenantOf(res);
     const { booking, service, resource } = v;
     const start = booking.start.getTime();
@@ -96,7 +101,7 @@ export function manageRoutes(deps: AppDeps): Router {
       pay: paymentSummary(v, tenant, now, req.query.paid === '1'),
       // Only a mail provider sends mail; without one, messages stay in the business's outbox.
       mailSends: Boolean(deps.config.sendgridApiKey),
-      series: v.series ? occurrenceRows(v.series.occurrences.map((o) => o.booking), customerZone, booking.id) : null,
+      series: v.series ? occurrenceRows(v.series.occurrences, customerZone, booking.id) : null,
       seriesNotice: seriesNotice(req),
       ...extra,
     });
@@ -173,7 +178,7 @@ export function manageRoutes(deps: AppDeps): Router {
       });
     }
     const done = await cancelBooking(deps, tenantOf(res).id, CUSTOMER, v.booking.id, reason.data.reason ? `Customer: ${reason.data.reason}` : 'Cancelled by the customer');
-    showBooking(req, res, { ...done, token: v.token, series: done.booking.seriesId ? await seriesView(deps, tenantOf(res).id, done.booking.seriesId) : undefined }, { cancelledNow: true });
+    showBooking(req, res, { ...done, token: v.token, series: await seriesOf(res, done.booking) }, { cancelledNow: true });
   });
 
   r.get('/manage/:token/reschedule', async (req, res) => {

@@ -3,7 +3,8 @@ import type { AppDeps } from '../deps.ts';
 import { dayInstantRange, localDate } from '../scheduling/index.ts';
 import { TIME_ZONES } from '../tenancy/timezones.ts';
 import type { Tenant } from '../tenancy/queries.ts';
-import { addDays, dayStrip, formatDuration, formatMoney, longDate, timesOn, zoneLabel } from './present.ts';
+import { addDays, dayStrip, formatDuration, formatMoney, longDate, timesOn } from './present.ts';
+import { zoneLabel } from '../tenancy/timezones.ts';
 import { findAvailability } from './service.ts';
 
 export const STRIP_DAYS = 14;

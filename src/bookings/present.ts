@@ -1,6 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
 import { dayInstantRange, formatInZone, type AnyResourceSlot } from '../scheduling/index.ts';
-import { zoneLabel as placeAndOffset } from '../tenancy/timezones.ts';
 
 /**
  * Turning instants into what a page shows, always in a named zone. The
@@ -59,11 +58,6 @@ function formatter(use: string, zone: string, options: Intl.DateTimeFormatOption
     formatters.set(key, f);
   }
   return f;
-}
-
-/** 'Los Angeles (PST, UTC−8)': the zone as a place and the offset people know, at `ms` (the picker's and details' heading). */
-export function zoneLabel(zone: string, ms: number): string {
-  return placeAndOffset(zone, ms);
 }
 
 /** 'Monday, March 9, 2026' in `zone`. */

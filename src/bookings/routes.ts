@@ -10,7 +10,8 @@ import { canonicalTimeZone, dayInstantRange, formatInZoneWithName, isValidTimeZo
 import type { Tenant } from '../tenancy/queries.ts';
 import { CreateBooking, Instant } from './commands.ts';
 import { CustomerDayFull, NotOffered, SlotRefused } from './errors.ts';
-import { formatDuration, formatMoney, longDate, zoneLabel } from './present.ts';
+import { formatDuration, formatMoney, longDate } from './present.ts';
+import { zoneLabel } from '../tenancy/timezones.ts';
 import { renderPicker, type PickerQuery } from './picker.ts';
 import { createBooking, findAvailability } from './service.ts';
 import { bookingPaymentNote } from '../payments/present.ts';

@@ -560,8 +560,8 @@ export async function expireHold(deps: AppDeps, tenantId: string, bookingId: str
 const isWaitlistHold = (b: Booking) => b.status === 'held' && b.source === 'waitlist';
 
 /** Why a waitlist offer's held booking was cancelled. */
-export const OFFER_DECLINED_REASON = 'waitlist offer declined';
-export const OFFER_LAPSED_REASON = 'waitlist offer not claimed in time';
+const OFFER_DECLINED_REASON = 'waitlist offer declined';
+const OFFER_LAPSED_REASON = 'waitlist offer not claimed in time';
 
 /**
  * A waitlist offer ends unclaimed: its held booking is cancelled (which

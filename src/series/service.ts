@@ -60,7 +60,7 @@ export interface SeriesPlan {
 }
 
 /** How an occurrence is named to the caller: its instant with the resource's offset, or the wall time asked for. */
-export function occurrenceLabel(o: PlannedOccurrence, zone: string): string {
+function occurrenceLabel(o: PlannedOccurrence, zone: string): string {
   return o.start === null ? `${o.localDate}T${o.localTime}` : isoInZone(o.start, zone);
 }
 
