@@ -72,14 +72,26 @@ export async function pollIcs(deps: AppDeps, tenantId: string, subscriptionId: s
     await withTenant(deps.db, tenantId, (tx) => tx('ics_subscriptions').where({ id: subscriptionId }).update({ last_error: message }));
     return;
   }
+  // Only what changed is written: a block that stays is left alone, so a re-read of an unchanged feed deletes
+  // nothing and wakes no waitlist (migrations/0041); one that went, or moved, is deleted, and wakes it.
+  const incoming = JSON.stringify(events.map((e) => ({
+    external_id: e.uid.slice(0, 500), label: e.label.slice(0, 200), starts: new Date(e.start).toISOString(), ends: new Date(e.end).toISOString(),
+  })));
   await withTenant(deps.db, tenantId, async (tx) => {
-    await tx('busy_blocks').where({ ics_subscription_id: subscriptionId }).del();
-    for (let i = 0; i < events.length; i += 500) {
-      await tx('busy_blocks').insert(events.slice(i, i + 500).map((e) => ({
-        tenant_id: tx.tenantId, resource_id: sub.resource_id, ics_subscription_id: subscriptionId, source: 'ics', external_id: e.uid.slice(0, 500),
-        label: e.label.slice(0, 200), during: tx.raw(`tstzrange(?::timestamptz, ?::timestamptz, '[)')`, [new Date(e.start).toISOString(), new Date(e.end).toISOString()]),
-      })));
-    }
+    const feed = `select x.external_id, x.label, tstzrange(x.starts, x.ends, '[)') as during
+                    from jsonb_to_recordset(?::jsonb) as x(external_id text, label text, starts timestamptz, ends timestamptz)`;
+    await tx.raw(
+      `delete from busy_blocks b where b.ics_subscription_id = ?
+         and not exists (select 1 from (${feed}) f where f.external_id = b.external_id and f.during = b.during and f.label = b.label)`,
+      [subscriptionId, incoming],
+    );
+    await tx.raw(
+      `insert into busy_blocks (tenant_id, resource_id, ics_subscription_id, source, external_id, label, during)
+       select ?::uuid, ?::uuid, ?::uuid, 'ics', f.external_id, f.label, f.during from (${feed}) f
+        where not exists (select 1 from busy_blocks b where b.ics_subscription_id = ?
+                            and b.external_id = f.external_id and b.during = f.during and b.label = f.label)`,
+      [tx.tenantId, sub.resource_id, subscriptionId, incoming, subscriptionId],
+    );
     await tx('ics_subscriptions').where({ id: subscriptionId }).update({ last_fetched_at: now, last_error: null, events_imported: events.length });
   });
 }

@@ -106,6 +106,13 @@ describe('ICS import through the guarded outbound client', () => {
     expect(await freeStarts(17)).not.toContain(at(17, '12:00'));
 
     const sub = await t.owner('ics_subscriptions').first();
+    // Re-read unchanged, the feed's blocks stay the same rows: nothing deleted (which would wake the waitlist), nothing added.
+    const blocks = async () => (await t.owner('busy_blocks').where({ ics_subscription_id: sub.id }).orderBy('id')).map((b: { id: string }) => b.id);
+    const before = await blocks();
+    expect(before.length).toBeGreaterThan(0);
+    await pollIcs(open, tenantId, sub.id);
+    expect(await blocks()).toEqual(before);
+
     feedAnswer = { status: 500, body: 'oops' };
     await pollIcs(open, tenantId, sub.id);
     const page = await owner.get('/admin/calendars');
